@@ -1,0 +1,7 @@
+import type { Knex } from 'knex';
+import * as initialSchema from './0001-initial-schema.js';
+
+/** Every migration, in order. Listed in code so the compiled server needs no file scanning. */
+export const migrations: ReadonlyArray<{ name: string; module: Knex.Migration }> = [
+  { name: '0001-initial-schema', module: initialSchema },
+];

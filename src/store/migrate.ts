@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import { migrations } from '../../migrations/index.js';
+import type { Database } from './database.js';
+
+class CodeMigrationSource implements Knex.MigrationSource<{ name: string; module: Knex.Migration }> {
+  async getMigrations() {
+    return [...migrations];
+  }
+  getMigrationName(m: { name: string }) {
+    return m.name;
+  }
+  async getMigration(m: { module: Knex.Migration }) {
+    return m.module;
+  }
+}
+
+const MIGRATION_CONFIG: Knex.MigratorConfig = {
+  migrationSource: new CodeMigrationSource(),
+  tableName: 'dirgate_migrations',
+};
+
+/**
+ * Applies pending migrations under knex's migration lock, so instances starting together
+ * against one PostgreSQL wait for each other instead of racing.
+ */
+export async function migrate(db: Database): Promise<string[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const [, applied] = await db.knex.migrate.latest(MIGRATION_CONFIG);
+      return applied as string[];
+    } catch (e) {
+      // Another instance holds the lock: knex reports MigrationLocked; wait and re-check.
+      if ((e as Error).name === 'MigrationLocked' && attempt < 60) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+/** True when every known migration has been applied. */
+export async function migrationsCurrent(db: Database): Promise<boolean> {
+  const [, pending] = (await db.knex.migrate.list(MIGRATION_CONFIG)) as [unknown[], unknown[]];
+  return pending.length === 0;
+}
