@@ -1,0 +1,20 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per process: `/metrics` serves it. */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+export const httpRequests = new Histogram({
+  name: 'dirgate_http_request_duration_seconds',
+  help: 'HTTP request duration by door and status',
+  labelNames: ['door', 'method', 'status'],
+  buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+  registers: [registry],
+});
+
+export const ldapOperations = new Counter({
+  name: 'dirgate_ldap_operations_total',
+  help: 'LDAP operations by type and result code',
+  labelNames: ['op', 'result'],
+  registers: [registry],
+});

@@ -1,0 +1,83 @@
+import { parse as parseYaml } from 'yaml';
+import { InvalidValue } from './errors.js';
+import { USER_TYPES, type JsonObject, type UserType } from './types.js';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** @throws InvalidValue */
+export function validUsername(v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '') throw InvalidValue.field('username', 'must be a non-empty string');
+  if ([...v].length > 150) throw InvalidValue.field('username', 'must be at most 150 characters');
+  if (CONTROL.test(v)) throw InvalidValue.field('username', 'must not contain control characters');
+  if (v !== v.trim()) throw InvalidValue.field('username', 'must not start or end with whitespace');
+  return v;
+}
+
+/** @throws InvalidValue */
+export function validName(v: unknown, field = 'name'): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'string') throw InvalidValue.field(field, 'must be a string');
+  if (CONTROL.test(v)) throw InvalidValue.field(field, 'must not contain control characters');
+  if (v.length > 1024) throw InvalidValue.field(field, 'must be at most 1024 characters');
+  return v;
+}
+
+const EMAIL = /^[^\s@",<>()[\]\\;:]+@[^\s@",<>()[\]\\;:]+\.[^\s@",<>()[\]\\;:]+$|^[^\s@",<>()[\]\\;:]+@localhost$/;
+
+/** Empty means no email. @throws InvalidValue */
+export function validEmail(v: unknown): string | null {
+  if (v === null || v === undefined || v === '') return null;
+  if (typeof v !== 'string' || v.length > 254 || !EMAIL.test(v)) throw InvalidValue.field('email', 'must be an email address such as user@example.com');
+  return v;
+}
+
+/** Slash-separated folder, no empty segment; default `users`. @throws InvalidValue */
+export function validPath(v: unknown): string {
+  if (v === null || v === undefined || v === '') return 'users';
+  if (typeof v !== 'string') throw InvalidValue.field('path', 'must be a string');
+  const segments = v.split('/');
+  if (segments.some((s) => s.trim() === '')) throw InvalidValue.field('path', 'must be slash-separated segments with no empty segment');
+  if (CONTROL.test(v)) throw InvalidValue.field('path', 'must not contain control characters');
+  return v;
+}
+
+/** @throws InvalidValue */
+export function validUserType(v: unknown): UserType {
+  if (v === null || v === undefined || v === '') return 'internal';
+  if (typeof v !== 'string' || !(USER_TYPES as readonly string[]).includes(v)) {
+    throw InvalidValue.field('type', `must be one of ${USER_TYPES.join(', ')}`);
+  }
+  return v as UserType;
+}
+
+/** A JSON object, or (admin API) a YAML string that parses to one. @throws InvalidValue */
+export function validAttributes(v: unknown, allowYaml = false): JsonObject {
+  if (v === null || v === undefined) return {};
+  if (typeof v === 'string' && allowYaml) {
+    let parsed: unknown;
+    try {
+      parsed = v.trim() === '' ? {} : parseYaml(v);
+    } catch (e) {
+      throw InvalidValue.field('attributes', `is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
+    return validAttributes(parsed ?? {}, false);
+  }
+  if (typeof v !== 'object' || Array.isArray(v)) throw InvalidValue.field('attributes', 'must be a JSON object');
+  if (JSON.stringify(v).length > 65536) throw InvalidValue.field('attributes', 'must be at most 64 KiB as JSON');
+  return v as JsonObject;
+}
+
+/** @throws InvalidValue */
+export function validGroupName(v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '') throw InvalidValue.field('name', 'must be a non-empty string');
+  if (v.length > 256) throw InvalidValue.field('name', 'must be at most 256 characters');
+  if (CONTROL.test(v)) throw InvalidValue.field('name', 'must not contain control characters');
+  return v;
+}
+
+/** @throws InvalidValue */
+export function validBoolean(v: unknown, field: string): boolean {
+  if (typeof v === 'boolean') return v;
+  throw InvalidValue.field(field, 'must be true or false');
+}

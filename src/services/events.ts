@@ -1,0 +1,36 @@
+import type { Actor } from '../domain/types.js';
+import { insertEvent } from '../store/events-store.js';
+import type { Queryable } from '../store/rows.js';
+
+const SECRET_KEYS = /pass|secret|token|hash|key/i;
+
+/** Drops anything that looks like a secret before it reaches the audit trail. */
+export function scrub(context: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(context)) {
+    if (SECRET_KEYS.test(k)) continue;
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) ? scrub(v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/** Records an event in the caller's transaction, so a write and its event commit together. */
+export async function recordEvent(
+  q: Queryable,
+  actor: Actor,
+  action: string,
+  target: { type: string; id: string } | null,
+  context: Record<string, unknown> = {},
+): Promise<void> {
+  await insertEvent(q, {
+    action,
+    actorId: actor.userId,
+    actorUsername: actor.username,
+    impersonatorId: actor.impersonatorId ?? null,
+    impersonatorUsername: actor.impersonatorUsername ?? null,
+    targetType: target?.type ?? null,
+    targetId: target?.id ?? null,
+    clientIp: actor.clientIp ?? null,
+    context: scrub(context),
+  });
+}

@@ -1,0 +1,207 @@
+import type { Config } from '../config.js';
+import { AlreadyExists, InvalidValue, NotFound, PreconditionFailed } from '../domain/errors.js';
+import type { Actor, Group, JsonObject, User, UserType } from '../domain/types.js';
+import {
+  validAttributes, validBoolean, validEmail, validName, validPath, validUsername, validUserType,
+} from '../domain/validation.js';
+import type { Database } from '../store/database.js';
+import { groupsOfUsers } from '../store/groups-store.js';
+import { deleteSessions } from '../store/sessions-store.js';
+import {
+  deleteUserRow, findUserByEmail, findUserById, findUserByUsername, findUsersByIds, insertUser, updateUser,
+  type UserWrite,
+} from '../store/users-store.js';
+import { hashPassword, MAX_PASSWORD_BYTES } from './credentials.js';
+import { recordEvent } from './events.js';
+import type { SettingsService } from './settings.js';
+import { inTransaction, type TxOptions } from './transactions.js';
+
+/** What a door may set on a user. Unset keys are left alone on update. */
+export interface UserInput {
+  username?: unknown;
+  name?: unknown;
+  email?: unknown;
+  path?: unknown;
+  type?: unknown;
+  isActive?: unknown;
+  attributes?: unknown;
+  externalId?: unknown;
+  password?: unknown;
+}
+
+export interface WriteOptions extends TxOptions {
+  /** Optimistic concurrency: the version the caller last saw. */
+  readonly ifVersion?: number;
+  /** The admin API accepts attributes as a YAML string. */
+  readonly allowYamlAttributes?: boolean;
+}
+
+export class UserService {
+  constructor(
+    private readonly db: Database,
+    private readonly config: Config,
+    private readonly settings: SettingsService,
+  ) {}
+
+  /** @throws NotFound */
+  async get(id: string, opts?: TxOptions): Promise<User> {
+    const user = await findUserById(opts?.trx ?? this.db.knex, id);
+    if (!user) throw new NotFound(`no user with id ${id}`);
+    return user;
+  }
+
+  async findByUsername(username: string, opts?: TxOptions): Promise<User | null> {
+    return findUserByUsername(opts?.trx ?? this.db.knex, username);
+  }
+
+  async getMany(ids: readonly string[], opts?: TxOptions): Promise<User[]> {
+    return findUsersByIds(opts?.trx ?? this.db.knex, ids);
+  }
+
+  /** Direct groups of each user. */
+  async groupsOf(userIds: readonly string[], opts?: TxOptions): Promise<Map<string, Group[]>> {
+    return groupsOfUsers(opts?.trx ?? this.db.knex, userIds);
+  }
+
+  /**
+   * Creates a user; records `user_created`.
+   * @throws InvalidValue, AlreadyExists
+   */
+  async create(input: UserInput, actor: Actor, opts: WriteOptions = {}): Promise<User> {
+    const write = this.validate(input, true, opts.allowYamlAttributes) as UserWrite & { username: string };
+    const password = input.password;
+    if (password !== undefined && password !== null && password !== '') {
+      await this.checkPasswordPolicy(password, opts);
+      write.passwordHash = await hashPassword(password as string, this.config.auth.scrypt);
+    }
+    return inTransaction(this.db, opts, async (trx) => {
+      await this.checkUniqueEmail(trx, write.email ?? null);
+      const user = await insertUser(trx, write);
+      await recordEvent(trx, actor, 'user_created', { type: 'user', id: user.id }, { username: user.username, changed: describe(write) });
+      return user;
+    });
+  }
+
+  /**
+   * Changes the given fields; deactivation revokes every session in the same transaction.
+   * @throws NotFound, InvalidValue, AlreadyExists, PreconditionFailed
+   */
+  async update(id: string, input: UserInput, actor: Actor, opts: WriteOptions = {}): Promise<User> {
+    const write = this.validate(input, false, opts.allowYamlAttributes);
+    const password = input.password;
+    if (password !== undefined && password !== null && password !== '') {
+      await this.checkPasswordPolicy(password, opts);
+      write.passwordHash = await hashPassword(password as string, this.config.auth.scrypt);
+    }
+    return inTransaction(this.db, opts, async (trx) => {
+      const before = await findUserById(trx, id);
+      if (!before) throw new NotFound(`no user with id ${id}`);
+      if (write.email !== undefined) await this.checkUniqueEmail(trx, write.email, id);
+      const user = Object.keys(write).length === 0 && opts.ifVersion === undefined
+        ? before
+        : await updateUser(trx, id, write, opts.ifVersion);
+      if (Object.keys(write).length > 0) {
+        await recordEvent(trx, actor, 'user_updated', { type: 'user', id }, { username: user.username, changed: describe(write) });
+      }
+      if (before.isActive && write.isActive === false) {
+        await deleteSessions(trx, { userId: id });
+        await recordEvent(trx, actor, 'user_deactivated', { type: 'user', id }, { username: user.username });
+      } else if (!before.isActive && write.isActive === true) {
+        await recordEvent(trx, actor, 'user_reactivated', { type: 'user', id }, { username: user.username });
+      }
+      if (write.passwordHash !== undefined) {
+        await deleteSessions(trx, { userId: id, exceptId: actor.userId === id ? actor.sessionId ?? null : null });
+        await recordEvent(trx, actor, 'password_set', { type: 'user', id }, { username: user.username });
+      }
+      return user;
+    });
+  }
+
+  /**
+   * Sets a password after checking the policy; revokes the user's other sessions.
+   * @throws NotFound, InvalidValue
+   */
+  async setPassword(id: string, password: unknown, actor: Actor, opts: TxOptions = {}): Promise<User> {
+    if (password === undefined || password === null || password === '') throw InvalidValue.field('password', 'is required');
+    return this.update(id, { password }, actor, opts);
+  }
+
+  /** @throws NotFound, PreconditionFailed */
+  async delete(id: string, actor: Actor, opts: WriteOptions = {}): Promise<void> {
+    await inTransaction(this.db, opts, async (trx) => {
+      const user = await findUserById(trx, id);
+      if (!user) throw new NotFound(`no user with id ${id}`);
+      if (!(await deleteUserRow(trx, id, opts.ifVersion))) {
+        throw new PreconditionFailed('the user was changed by someone else (version mismatch)');
+      }
+      await recordEvent(trx, actor, 'user_deleted', { type: 'user', id }, { username: user.username });
+    });
+  }
+
+  /** Deletes all the users or none. @throws NotFound naming the first unknown id. */
+  async bulkDelete(ids: readonly string[], actor: Actor): Promise<number> {
+    if (!Array.isArray(ids) || ids.length === 0 || ids.some((i) => typeof i !== 'string')) {
+      throw InvalidValue.field('ids', 'must be a non-empty list of user ids');
+    }
+    return this.db.transaction(async (trx) => {
+      for (const id of new Set(ids)) await this.delete(id, actor, { trx });
+      return new Set(ids).size;
+    });
+  }
+
+  /** @throws InvalidValue when the password breaks the policy. */
+  async checkPasswordPolicy(password: unknown, opts: TxOptions = {}): Promise<string> {
+    if (typeof password !== 'string') throw InvalidValue.field('password', 'must be a string');
+    const { password_min_length: min } = await this.settings.get(opts);
+    if ([...password].length < min) throw InvalidValue.field('password', `must be at least ${min} characters`);
+    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw InvalidValue.field('password', `must be at most ${MAX_PASSWORD_BYTES} bytes`);
+    return password;
+  }
+
+  private async checkUniqueEmail(trx: import('knex').Knex.Transaction, email: string | null, exceptId?: string): Promise<void> {
+    if (!email) return;
+    const { unique_email } = await this.settings.get({ trx });
+    if (unique_email && (await findUserByEmail(trx, email, exceptId))) {
+      throw new AlreadyExists(`another user already has the email address ${email}`, 'email');
+    }
+  }
+
+  private validate(input: UserInput, creating: boolean, allowYaml = false): UserWrite {
+    const w: UserWrite = {};
+    const problems: Record<string, string> = {};
+    const take = (field: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        if (e instanceof InvalidValue) Object.assign(problems, e.fields);
+        else throw e;
+      }
+    };
+    if (creating || input.username !== undefined) take('username', () => { w.username = validUsername(input.username); });
+    if (input.name !== undefined) take('name', () => { w.name = validName(input.name); });
+    if (input.email !== undefined) take('email', () => { w.email = validEmail(input.email); });
+    if (creating || input.path !== undefined) take('path', () => { w.path = validPath(input.path); });
+    if (creating || input.type !== undefined) take('type', () => { w.type = validUserType(input.type) as UserType; });
+    if (input.isActive !== undefined) take('is_active', () => { w.isActive = validBoolean(input.isActive, 'is_active'); });
+    if (input.attributes !== undefined) take('attributes', () => { w.attributes = validAttributes(input.attributes, allowYaml) as JsonObject; });
+    if (input.externalId !== undefined) {
+      if (input.externalId !== null && typeof input.externalId !== 'string') problems.external_id = 'must be a string';
+      else w.externalId = (input.externalId as string | null) || null;
+    }
+    if (input.password !== undefined && input.password !== null && typeof input.password !== 'string') problems.password = 'must be a string';
+    if (Object.keys(problems).length > 0) {
+      throw new InvalidValue(Object.entries(problems).map(([k, v]) => `${k}: ${v}`).join('; '), problems);
+    }
+    return w;
+  }
+}
+
+/** The changed fields for an event, without secrets. */
+function describe(w: UserWrite): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(w)) {
+    if (k === 'passwordHash') continue;
+    out[k] = v;
+  }
+  return out;
+}

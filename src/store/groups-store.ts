@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import type { Group, JsonObject } from '../domain/types.js';
+import { AlreadyExists, NotFound, PreconditionFailed } from '../domain/errors.js';
+import { isUniqueViolation } from './database.js';
+import { fold, isUuid, jsonColumn, nowIso, rowToGroup, rowToUser, type Queryable } from './rows.js';
+import type { User } from '../domain/types.js';
+
+export interface GroupWrite {
+  name?: string;
+  isSuperuser?: boolean;
+  attributes?: JsonObject;
+  externalId?: string | null;
+}
+
+function columns(w: GroupWrite): Record<string, unknown> {
+  const c: Record<string, unknown> = {};
+  if (w.name !== undefined) { c.name = w.name; c.name_ci = fold(w.name); }
+  if (w.isSuperuser !== undefined) c.is_superuser = w.isSuperuser;
+  if (w.attributes !== undefined) c.attributes = jsonColumn(w.attributes);
+  if (w.externalId !== undefined) c.external_id = w.externalId;
+  return c;
+}
+
+/** @throws AlreadyExists when the name (ignoring case) is taken. */
+export async function insertGroup(q: Queryable, w: GroupWrite & { name: string }): Promise<Group> {
+  const now = nowIso();
+  const id = randomUUID();
+  try {
+    await q('groups').insert({ id, is_superuser: false, attributes: '{}', ...columns(w), created_at: now, updated_at: now, version: 1 });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new AlreadyExists(`a group named "${w.name}" already exists`, 'name');
+    throw e;
+  }
+  return (await findGroupById(q, id))!;
+}
+
+/** @throws NotFound, PreconditionFailed, AlreadyExists */
+export async function updateGroup(q: Queryable, id: string, w: GroupWrite, ifVersion?: number): Promise<Group> {
+  let query = q('groups').where({ id });
+  if (ifVersion !== undefined) query = query.andWhere('version', ifVersion);
+  let n: number;
+  try {
+    n = await query.update({ ...columns(w), updated_at: nowIso(), version: q.raw('version + 1') });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new AlreadyExists(`a group named "${w.name}" already exists`, 'name');
+    throw e;
+  }
+  if (n === 0) {
+    if (await findGroupById(q, id)) throw new PreconditionFailed('the group was changed by someone else (version mismatch)');
+    throw new NotFound(`no group with id ${id}`);
+  }
+  return (await findGroupById(q, id))!;
+}
+
+/** Bumps a group's version (membership changed) without other writes. */
+export async function bumpGroupVersion(q: Queryable, id: string): Promise<void> {
+  await q('groups').where({ id }).update({ updated_at: nowIso(), version: q.raw('version + 1') });
+}
+
+export async function deleteGroupRow(q: Queryable, id: string, ifVersion?: number): Promise<boolean> {
+  let query = q('groups').where({ id });
+  if (ifVersion !== undefined) query = query.andWhere('version', ifVersion);
+  return (await query.delete()) > 0;
+}
+
+export async function findGroupById(q: Queryable, id: string): Promise<Group | null> {
+  if (!isUuid(id)) return null;
+  const row = await q('groups').where({ id }).first();
+  return row ? rowToGroup(row) : null;
+}
+
+export async function findGroupsByIds(q: Queryable, ids: readonly string[]): Promise<Group[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return [];
+  return (await q('groups').whereIn('id', valid)).map(rowToGroup);
+}
+
+export async function findGroupByName(q: Queryable, name: string): Promise<Group | null> {
+  const row = await q('groups').where({ name_ci: fold(name) }).first();
+  return row ? rowToGroup(row) : null;
+}
+
+// ---- membership -------------------------------------------------------------------------
+
+/** Adds users to a group; already-members are left alone. Returns how many were added. */
+export async function addMembers(q: Queryable, groupId: string, userIds: readonly string[]): Promise<number> {
+  if (userIds.length === 0) return 0;
+  const rows = userIds.map((user_id) => ({ group_id: groupId, user_id }));
+  const res = await q('group_members').insert(rows).onConflict(['group_id', 'user_id']).ignore();
+  return Array.isArray(res) ? res.length : Number((res as { rowCount?: number }).rowCount ?? 0);
+}
+
+export async function removeMembers(q: Queryable, groupId: string, userIds: readonly string[]): Promise<number> {
+  if (userIds.length === 0) return 0;
+  return q('group_members').where({ group_id: groupId }).whereIn('user_id', userIds).delete();
+}
+
+export async function clearMembers(q: Queryable, groupId: string): Promise<void> {
+  await q('group_members').where({ group_id: groupId }).delete();
+}
+
+export async function memberUserIds(q: Queryable, groupId: string): Promise<string[]> {
+  return (await q('group_members').where({ group_id: groupId }).select('user_id')).map((r) => String(r.user_id));
+}
+
+/** Direct members of several groups at once: group id → users. */
+export async function membersOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Map<string, User[]>> {
+  const out = new Map<string, User[]>();
+  if (groupIds.length === 0) return out;
+  const rows = await q('group_members as m').join('users as u', 'u.id', 'm.user_id')
+    .whereIn('m.group_id', groupIds).select('m.group_id as member_group_id', 'u.*').orderBy('u.seq');
+  for (const r of rows) {
+    const g = String(r.member_group_id);
+    if (!out.has(g)) out.set(g, []);
+    out.get(g)!.push(rowToUser(r));
+  }
+  return out;
+}
+
+/** Direct groups of several users at once: user id → groups. */
+export async function groupsOfUsers(q: Queryable, userIds: readonly string[]): Promise<Map<string, import('../domain/types.js').Group[]>> {
+  const out = new Map<string, Group[]>();
+  if (userIds.length === 0) return out;
+  const rows = await q('group_members as m').join('groups as g', 'g.id', 'm.group_id')
+    .whereIn('m.user_id', userIds).select('m.user_id as member_user_id', 'g.*').orderBy('g.name_ci');
+  for (const r of rows) {
+    const u = String(r.member_user_id);
+    if (!out.has(u)) out.set(u, []);
+    out.get(u)!.push(rowToGroup(r));
+  }
+  return out;
+}
+
+// ---- parents ----------------------------------------------------------------------------
+
+export async function parentIds(q: Queryable, groupId: string): Promise<string[]> {
+  return (await q('group_parents').where({ group_id: groupId }).select('parent_id')).map((r) => String(r.parent_id));
+}
+
+/** Direct parents of several groups: group id → parent groups. */
+export async function parentsOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Map<string, Group[]>> {
+  const out = new Map<string, Group[]>();
+  if (groupIds.length === 0) return out;
+  const rows = await q('group_parents as p').join('groups as g', 'g.id', 'p.parent_id')
+    .whereIn('p.group_id', groupIds).select('p.group_id as child_id', 'g.*').orderBy('g.name_ci');
+  for (const r of rows) {
+    const c = String(r.child_id);
+    if (!out.has(c)) out.set(c, []);
+    out.get(c)!.push(rowToGroup(r));
+  }
+  return out;
+}
+
+/** Direct child groups of several groups: group id → child groups. */
+export async function childrenOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Map<string, Group[]>> {
+  const out = new Map<string, Group[]>();
+  if (groupIds.length === 0) return out;
+  const rows = await q('group_parents as p').join('groups as g', 'g.id', 'p.group_id')
+    .whereIn('p.parent_id', groupIds).select('p.parent_id as parent_of', 'g.*').orderBy('g.name_ci');
+  for (const r of rows) {
+    const p = String(r.parent_of);
+    if (!out.has(p)) out.set(p, []);
+    out.get(p)!.push(rowToGroup(r));
+  }
+  return out;
+}
+
+export async function setParents(q: Queryable, groupId: string, parents: readonly string[]): Promise<void> {
+  await q('group_parents').where({ group_id: groupId }).delete();
+  if (parents.length > 0) await q('group_parents').insert(parents.map((parent_id) => ({ group_id: groupId, parent_id })));
+}
+
+export async function addChildGroups(q: Queryable, parentId: string, childIds: readonly string[]): Promise<void> {
+  if (childIds.length === 0) return;
+  await q('group_parents').insert(childIds.map((group_id) => ({ group_id, parent_id: parentId }))).onConflict(['group_id', 'parent_id']).ignore();
+}
+
+export async function removeChildGroups(q: Queryable, parentId: string, childIds: readonly string[]): Promise<void> {
+  if (childIds.length === 0) return;
+  await q('group_parents').where({ parent_id: parentId }).whereIn('group_id', childIds).delete();
+}
+
+export async function clearChildGroups(q: Queryable, parentId: string): Promise<void> {
+  await q('group_parents').where({ parent_id: parentId }).delete();
+}
+
+/** Ids of a group and all its ancestors (recursive, cycle-safe through UNION). */
+export async function ancestorIds(q: Queryable, groupIds: readonly string[]): Promise<Set<string>> {
+  if (groupIds.length === 0) return new Set();
+  const placeholders = groupIds.map(() => '?').join(',');
+  const res = await q.raw(
+    `with recursive a(id) as (select id from groups where id in (${placeholders})
+       union select p.parent_id from group_parents p join a on p.group_id = a.id)
+     select id from a`, [...groupIds]);
+  const rows = (Array.isArray(res) ? res : res.rows) as Array<{ id: string }>;
+  return new Set(rows.map((r) => String(r.id)));
+}
+
+/** The user's direct groups plus all their ancestors. */
+export async function userGroupClosure(q: Queryable, userId: string): Promise<Set<string>> {
+  const res = await q.raw(
+    `with recursive a(id) as (select group_id from group_members where user_id = ?
+       union select p.parent_id from group_parents p join a on p.group_id = a.id)
+     select id from a`, [userId]);
+  const rows = (Array.isArray(res) ? res : res.rows) as Array<{ id: string }>;
+  return new Set(rows.map((r) => String(r.id)));
+}
+
+/** Serialises writers of the group graph on PostgreSQL so two concurrent edits cannot close a cycle. */
+export async function lockGroupGraph(q: Queryable): Promise<void> {
+  if ((q as { client?: { config?: { client?: string } } }).client?.config?.client === 'pg') {
+    await q.raw('select pg_advisory_xact_lock(7429001)');
+  }
+}
