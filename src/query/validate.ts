@@ -21,8 +21,6 @@ export interface Validated {
   readonly node: QueryNode;
 }
 
-const NO_LIMITS: QueryLimits = { maxLength: Infinity, maxDepth: Infinity, maxNodes: Infinity };
-
 /** Default limits (config `query.*`): 4 KiB of text, depth 32, 512 nodes. */
 export const DEFAULT_QUERY_LIMITS: QueryLimits = Object.freeze({ maxLength: 4096, maxDepth: 32, maxNodes: 512 });
 
@@ -90,6 +88,13 @@ export class QueryBudget {
     }
   }
 
+  /** @throws LimitExceeded when a tree built so far is deeper than `maxDepth`. */
+  checkDepth(depth: number, position?: number): void {
+    if (depth > this.limits.maxDepth) {
+      throw new LimitExceeded(`query nests deeper than ${this.limits.maxDepth} levels${at(position)}`, 'maxDepth', position);
+    }
+  }
+
   leave(): void {
     this.depth--;
   }
@@ -100,7 +105,6 @@ function at(position: number | undefined): string {
 }
 
 function checkShape(node: QueryNode, limits: QueryLimits): void {
-  if (limits === NO_LIMITS) return;
   const size = sizeOf(node);
   if (size > limits.maxNodes) throw new LimitExceeded(`query has more than ${limits.maxNodes} terms`, 'maxNodes');
   const depth = depthOf(node);
@@ -185,6 +189,7 @@ export function checkValue(f: ResolvedField, op: CompareOp, value: Scalar): Excl
   const name = f.path.length ? `${f.def.name}.${f.path.join('.')}` : f.def.name;
   const bad = (what: string): never => { throw new InvalidQuery(`field "${name}" ${what}`); };
   if (value === null) return bad(`cannot be compared with null using ${op}`);
+  if (typeof value === 'string' && value.includes('\u0000')) return bad('cannot hold a NUL character');
   const def: FieldDef = f.def;
   switch (def.type) {
     case 'string':
