@@ -1,9 +1,31 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services/index.js';
+import { bearerAuthentication } from './authenticate.js';
+import { notFoundHandler, problemHandler } from './errors.js';
+import { mountExtensions } from './extensions.js';
+import { openApiDocument } from './openapi.js';
+import { attachServices, defineRoute, routesOf } from './routes.js';
+import { mountAuthRoutes } from './auth-routes.js';
 
-/** The admin API at /api/v1 (placeholder until the admin API issue lands). */
-export function adminRouter(_services: Services, _log: Logger): Router {
+/** The admin API at /api/v1: bearer authentication, then every route through the registrar. */
+export function adminRouter(services: Services, log: Logger): Router {
   const router = Router();
+  attachServices(router, services);
+  router.use(express.json({ limit: '1mb', strict: false }));
+  router.use(bearerAuthentication(services));
+
+  mountAuthRoutes(router, services);
+  mountExtensions(router, services, log);
+
+  defineRoute(router, {
+    method: 'get', path: '/schema', permission: null, tag: 'schema',
+    summary: 'This OpenAPI 3.1 document, generated from the route table',
+    responseSchema: { type: 'object', required: ['openapi', 'paths'] },
+    handler: async () => openApiDocument(routesOf(router)),
+  });
+
+  router.use(notFoundHandler);
+  router.use(problemHandler(log));
   return router;
 }

@@ -1,0 +1,45 @@
+import type { Router } from 'express';
+import { InvalidValue } from '../../src/domain/errors.js';
+import type { Services } from '../../src/services/index.js';
+import { UserSchema, userJson } from './present.js';
+import { defineRoute } from './routes.js';
+
+/** POST /auth/login, POST /auth/logout, GET /me. */
+export function mountAuthRoutes(router: Router, services: Services): void {
+  defineRoute(router, {
+    method: 'post', path: '/auth/login', permission: null, tag: 'auth',
+    summary: 'Create a session from a username and password (throttled like LDAP binds)',
+    requestSchema: {
+      type: 'object', required: ['username', 'password'], additionalProperties: false,
+      properties: { username: { type: 'string', maxLength: 1024 }, password: { type: 'string', maxLength: 4096 } },
+    },
+    responseSchema: {
+      type: 'object', additionalProperties: false, required: ['token', 'expires'],
+      properties: { token: { type: 'string' }, expires: { type: 'string', format: 'date-time' } },
+    },
+    handler: async ({ req, body }) => {
+      const r = await services.auth.login(body.username, body.password, { clientIp: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
+      return { token: r.token, expires: r.expires.toISOString() };
+    },
+  });
+
+  defineRoute(router, {
+    method: 'post', path: '/auth/logout', permission: 'self', tag: 'auth',
+    summary: 'End the session this request came through',
+    handler: async ({ auth, actor }) => {
+      if (!auth.session) throw InvalidValue.field('authorization', 'logout ends a session; this request used an API token');
+      await services.auth.logout(auth.session.id, actor);
+      return undefined;
+    },
+  });
+
+  defineRoute(router, {
+    method: 'get', path: '/me', permission: 'self', tag: 'auth',
+    summary: 'The caller, and the impersonating admin when this is an impersonation session',
+    responseSchema: {
+      type: 'object', additionalProperties: false, required: ['user', 'original'],
+      properties: { user: UserSchema, original: { anyOf: [UserSchema, { type: 'null' }] } },
+    },
+    handler: async ({ auth }) => ({ user: userJson(auth.user), original: auth.impersonator ? userJson(auth.impersonator) : null }),
+  });
+}

@@ -1,0 +1,175 @@
+import type { ApiToken, DirEvent, Group, Role, Session, User } from '../../src/domain/types.js';
+import { USER_TYPES } from '../../src/domain/types.js';
+import type { Application, PolicyBinding } from '../../src/store/applications-store.js';
+import { defineComponent, type JsonSchema } from './routes.js';
+
+/** JSON shapes of the admin API (DESIGN.md) and their schemas for the OpenAPI document. */
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
+const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
+const uuid: JsonSchema = { type: 'string', format: 'uuid' };
+
+export const UserSchema = defineComponent('User', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'username', 'name', 'email', 'path', 'type', 'is_active', 'attributes', 'last_login', 'date_joined'],
+  properties: {
+    id: uuid, username: { type: 'string' }, name: { type: 'string' }, email: nullable({ type: 'string' }),
+    path: { type: 'string' }, type: { enum: [...USER_TYPES] }, is_active: { type: 'boolean' },
+    attributes: { type: 'object' }, last_login: nullable(dateTime), date_joined: dateTime,
+  },
+});
+
+/** Never a password or hash: only these ten fields leave the server. */
+export function userJson(u: User) {
+  return {
+    id: u.id, username: u.username, name: u.name, email: u.email, path: u.path, type: u.type,
+    is_active: u.isActive, attributes: u.attributes, last_login: iso(u.lastLogin), date_joined: iso(u.createdAt)!,
+  };
+}
+
+export const GroupSchema = defineComponent('Group', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name', 'is_superuser', 'parents', 'attributes'],
+  properties: {
+    id: uuid, name: { type: 'string' }, is_superuser: { type: 'boolean' },
+    parents: { type: 'array', items: uuid }, attributes: { type: 'object' },
+  },
+});
+
+export function groupJson(g: Group, parents: readonly string[]) {
+  return { id: g.id, name: g.name, is_superuser: g.isSuperuser, parents: [...parents], attributes: g.attributes };
+}
+
+export const RoleSchema = defineComponent('Role', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name', 'permissions'],
+  properties: { id: uuid, name: { type: 'string' }, permissions: { type: 'array', items: { type: 'string' } } },
+});
+
+export function roleJson(r: Role) {
+  return { id: r.id, name: r.name, permissions: [...r.permissions].sort() };
+}
+
+export const HeldRoleSchema = defineComponent('HeldRole', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name', 'permissions', 'assigned', 'group'],
+  properties: {
+    id: uuid, name: { type: 'string' }, permissions: { type: 'array', items: { type: 'string' } },
+    assigned: { type: 'boolean' },
+    group: nullable({ type: 'object', required: ['id', 'name'], properties: { id: uuid, name: { type: 'string' } } }),
+  },
+});
+
+export const SessionSchema = defineComponent('Session', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'user', 'client_ip', 'user_agent', 'created', 'expires', 'last_used', 'impersonator', 'current'],
+  properties: {
+    id: uuid, user: uuid, client_ip: nullable({ type: 'string' }), user_agent: nullable({ type: 'string' }),
+    created: dateTime, expires: dateTime, last_used: nullable(dateTime), impersonator: nullable(uuid), current: { type: 'boolean' },
+  },
+});
+
+export function sessionJson(s: Session, currentId: string | null) {
+  return {
+    id: s.id, user: s.userId, client_ip: s.clientIp, user_agent: s.userAgent, created: iso(s.createdAt)!,
+    expires: iso(s.expiresAt)!, last_used: iso(s.lastUsedAt), impersonator: s.impersonatorId, current: s.id === currentId,
+  };
+}
+
+const tokenProperties = {
+  id: uuid, user: uuid, description: { type: 'string' }, key_prefix: { type: 'string' },
+  created: dateTime, expires: nullable(dateTime), last_used: nullable(dateTime),
+};
+export const TokenSchema = defineComponent('Token', {
+  type: 'object',
+  additionalProperties: false,
+  required: Object.keys(tokenProperties),
+  properties: tokenProperties,
+});
+export const NewTokenSchema = defineComponent('NewToken', {
+  type: 'object',
+  additionalProperties: false,
+  required: [...Object.keys(tokenProperties), 'key'],
+  properties: { ...tokenProperties, key: { type: 'string', description: 'shown once' } },
+});
+
+export function tokenJson(t: ApiToken) {
+  return {
+    id: t.id, user: t.userId, description: t.description, key_prefix: t.keyPrefix, created: iso(t.createdAt)!,
+    expires: iso(t.expiresAt), last_used: iso(t.lastUsedAt),
+  };
+}
+
+export const EventSchema = defineComponent('Event', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'action', 'actor_id', 'actor_username', 'impersonator_id', 'impersonator_username', 'target_type', 'target_id', 'client_ip', 'context', 'created'],
+  properties: {
+    id: uuid, action: { type: 'string' }, actor_id: nullable({ type: 'string' }), actor_username: nullable({ type: 'string' }),
+    impersonator_id: nullable({ type: 'string' }), impersonator_username: nullable({ type: 'string' }),
+    target_type: nullable({ type: 'string' }), target_id: nullable({ type: 'string' }), client_ip: nullable({ type: 'string' }),
+    context: { type: 'object' }, created: dateTime,
+  },
+});
+
+export function eventJson(e: DirEvent) {
+  return {
+    id: e.id, action: e.action, actor_id: e.actorId, actor_username: e.actorUsername, impersonator_id: e.impersonatorId,
+    impersonator_username: e.impersonatorUsername, target_type: e.targetType, target_id: e.targetId, client_ip: e.clientIp,
+    context: e.context, created: iso(e.createdAt)!,
+  };
+}
+
+export const ApplicationSchema = defineComponent('Application', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name', 'slug', 'launch_url'],
+  properties: { id: uuid, name: { type: 'string' }, slug: { type: 'string' }, launch_url: nullable({ type: 'string' }) },
+});
+
+export function applicationJson(a: Application) {
+  return { id: a.id, name: a.name, slug: a.slug, launch_url: a.launchUrl };
+}
+
+export const BindingSchema = defineComponent('PolicyBinding', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'application', 'user', 'group', 'order', 'enabled', 'negate'],
+  properties: {
+    id: uuid, application: uuid, user: nullable(uuid), group: nullable(uuid), order: { type: 'integer' },
+    enabled: { type: 'boolean' }, negate: { type: 'boolean' },
+  },
+});
+
+export function bindingJson(b: PolicyBinding) {
+  return { id: b.id, application: b.applicationId, user: b.userId, group: b.groupId, order: b.order, enabled: b.enabled, negate: b.negate };
+}
+
+export const PaginationSchema = defineComponent('Pagination', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['count', 'page', 'page_size', 'next'],
+  properties: {
+    count: { type: 'integer', minimum: 0 }, page: { type: 'integer', minimum: 1 }, page_size: { type: 'integer', minimum: 1 },
+    next: nullable({ type: 'integer', minimum: 2 }),
+  },
+});
+
+/** `{results, pagination}` with `items` as the result schema. */
+export function pageOf(items: JsonSchema): JsonSchema {
+  return {
+    type: 'object', additionalProperties: false, required: ['results', 'pagination'],
+    properties: { results: { type: 'array', items }, pagination: PaginationSchema },
+  };
+}
+
+/** `{results}` for unpaginated lists (a user's tabs). */
+export function listOf(items: JsonSchema): JsonSchema {
+  return { type: 'object', additionalProperties: false, required: ['results'], properties: { results: { type: 'array', items } } };
+}
