@@ -14,7 +14,8 @@ export type RelationName =
   | 'user-groups'     // users → their direct groups (group_members)
   | 'user-roles'      // users → effective roles: direct, and through groups and the groups' parents
   | 'group-parents'   // groups → their direct parents (group_parents)
-  | 'group-members';  // groups → their direct user members
+  | 'group-members'   // groups → their direct user members
+  | 'group-children'; // groups → their direct child groups
 
 export type Storage =
   /** A column; `ciColumn` is the lowercase shadow column a case-insensitive field compares. */
@@ -87,6 +88,7 @@ const GROUP_FIELDS: readonly FieldDef[] = [
   field('gid_number', 'integer', { kind: 'offset', column: 'seq', offset: POSIX_ID_BASE + GROUP_GID_OFFSET }, 'POSIX gidNumber', [1010001]),
   field('attributes', 'json', { kind: 'json', column: 'attributes' }, 'custom attributes: attributes.<key>[.<key>…]', ['attributes.costcenter']),
   field('parent.name', 'relation', { kind: 'relation', relation: 'group-parents', ciColumn: 'name_ci' }, 'name of a direct parent group', ['engineering'], { multiValued: true, valueType: 'string' }),
+  field('children.name', 'relation', { kind: 'relation', relation: 'group-children', ciColumn: 'name_ci' }, 'name of a direct child group', ['backend'], { multiValued: true, valueType: 'string' }),
   field('members.username', 'relation', { kind: 'relation', relation: 'group-members', ciColumn: 'username_ci' }, 'username of a direct member', ['jdoe'], { multiValued: true, valueType: 'string' }),
 ];
 

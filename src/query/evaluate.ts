@@ -175,6 +175,8 @@ class Evaluator {
       }
       case 'group-parents':
         return defined(this.dir.parents.filter((p) => p.group_id === r.id).map((p) => groupName(p.parent_id)));
+      case 'group-children':
+        return defined(this.dir.parents.filter((p) => p.parent_id === r.id).map((p) => groupName(p.group_id)));
       case 'group-members':
         return defined(this.dir.members.filter((m) => m.group_id === r.id).map((m) => this.dir.users.find((u) => u.id === m.user_id)?.username));
       default:

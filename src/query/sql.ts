@@ -253,6 +253,8 @@ class Compiler {
         return `${this.id()} IN (SELECT qp.group_id FROM group_parents qp JOIN groups qg ON qg.id = qp.parent_id WHERE ${cond('qg.name_ci')})`;
       case 'group-members':
         return `${this.id()} IN (SELECT qm.group_id FROM group_members qm JOIN users qu ON qu.id = qm.user_id WHERE ${cond('qu.username_ci')})`;
+      case 'group-children':
+        return `${this.id()} IN (SELECT qp.parent_id FROM group_parents qp JOIN groups qg ON qg.id = qp.group_id WHERE ${cond('qg.name_ci')})`;
       default:
         return assertNever(relation);
     }

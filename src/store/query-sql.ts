@@ -1,0 +1,108 @@
+/**
+ * Runs validated queries against the `users` and `groups` tables and returns raw rows (the
+ * repositories map them to domain objects). Offset pages, keyset pages, counts, and a
+ * constant-memory stream in keyset batches for exports and LDAP paging.
+ */
+import type { Knex } from 'knex';
+import { InvalidQuery } from '../domain/errors.js';
+import type { Entity } from '../query/catalogue.js';
+import { ENTITY_TABLE } from '../query/catalogue.js';
+import { compileOrderBy, compileWhere, keysetAfter, parseOrdering } from '../query/sql.js';
+import type { Ordering } from '../query/sql.js';
+import type { Validated } from '../query/validate.js';
+import { translateDriverError } from './database.js';
+import type { Dialect } from './database.js';
+
+/** A database or a transaction of one. */
+export interface QueryTarget {
+  readonly knex: Knex | Knex.Transaction;
+  readonly dialect: Dialect;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface SelectOptions {
+  /** Defaults to `seq` order. */
+  readonly ordering?: Ordering;
+  readonly limit?: number;
+  readonly offset?: number;
+  /** Keyset pagination: the last row of the previous page (as returned here). */
+  readonly after?: Row;
+}
+
+function query(db: QueryTarget, v: Validated, entity: Entity, opts: SelectOptions): Knex.QueryBuilder {
+  if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot select ${entity}`);
+  const table = ENTITY_TABLE[entity];
+  const ordering = opts.ordering ?? parseOrdering('', entity);
+  if (ordering.entity !== entity) throw new InvalidQuery(`an ordering for ${ordering.entity} cannot order ${entity}`);
+  const where = compileWhere(v, db.dialect, table);
+  let q = db.knex(table).select(`${table}.*`).whereRaw(where.sql, where.bindings as Knex.RawBinding[]);
+  if (opts.after) {
+    const k = keysetAfter(ordering, opts.after, table);
+    q = q.andWhereRaw(k.sql, k.bindings as Knex.RawBinding[]);
+  }
+  q = q.orderByRaw(compileOrderBy(ordering, table));
+  if (opts.limit !== undefined) q = q.limit(opts.limit);
+  if (opts.offset) q = q.offset(opts.offset);
+  return q;
+}
+
+async function run<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw translateDriverError(e);
+  }
+}
+
+/** Raw rows of `entity` matching `v`. */
+export async function selectRows(db: QueryTarget, v: Validated, entity: Entity, opts: SelectOptions = {}): Promise<Row[]> {
+  return run(query(db, v, entity, opts) as unknown as Promise<Row[]>);
+}
+
+/** How many records of `entity` match `v`. */
+export async function countRows(db: QueryTarget, v: Validated, entity: Entity): Promise<number> {
+  if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot count ${entity}`);
+  const table = ENTITY_TABLE[entity];
+  const where = compileWhere(v, db.dialect, table);
+  const rows = await run(db.knex(table).count({ n: '*' }).whereRaw(where.sql, where.bindings as Knex.RawBinding[]) as unknown as Promise<{ n: number | string }[]>);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Every matching row, fetched in keyset batches of `batchSize` so memory stays constant. */
+export async function* streamRows(db: QueryTarget, v: Validated, entity: Entity, ordering?: Ordering, batchSize = 1000): AsyncGenerator<Row> {
+  const o = ordering ?? parseOrdering('', entity);
+  let after: Row | undefined;
+  for (;;) {
+    const rows = await selectRows(db, v, entity, { ordering: o, limit: batchSize, ...(after ? { after } : {}) });
+    yield* rows;
+    if (rows.length < batchSize) return;
+    after = rows[rows.length - 1];
+  }
+}
+
+/** Raw `users` rows matching `v`. */
+export function selectUserRows(db: QueryTarget, v: Validated, opts: SelectOptions = {}): Promise<Row[]> {
+  return selectRows(db, v, 'users', opts);
+}
+
+export function countUsers(db: QueryTarget, v: Validated): Promise<number> {
+  return countRows(db, v, 'users');
+}
+
+export function streamUserRows(db: QueryTarget, v: Validated, ordering?: Ordering, batchSize?: number): AsyncGenerator<Row> {
+  return streamRows(db, v, 'users', ordering, batchSize);
+}
+
+/** Raw `groups` rows matching `v`. */
+export function selectGroupRows(db: QueryTarget, v: Validated, opts: SelectOptions = {}): Promise<Row[]> {
+  return selectRows(db, v, 'groups', opts);
+}
+
+export function countGroups(db: QueryTarget, v: Validated): Promise<number> {
+  return countRows(db, v, 'groups');
+}
+
+export function streamGroupRows(db: QueryTarget, v: Validated, ordering?: Ordering, batchSize?: number): AsyncGenerator<Row> {
+  return streamRows(db, v, 'groups', ordering, batchSize);
+}
