@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createServices, type Services } from './services/index.js';
 import { bootstrap } from './services/bootstrap.js';
+import { ExportRunner } from './services/export-runner.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { createHttpApp } from '../protocols/http.js';
@@ -35,6 +36,9 @@ export async function startServer(config: Config, log: Logger): Promise<Running>
       throw e;
     }
     const httpPort = (http.address() as { port: number }).port;
+    const exportRunner = new ExportRunner(db, config, services.notifications, log);
+    services.exports.onQueued = () => exportRunner.wake();
+    exportRunner.start();
     log.info({ http: httpPort, ldap: ldap.port, database: db.dialect }, 'dirgate is up');
     return {
       services,
@@ -42,6 +46,7 @@ export async function startServer(config: Config, log: Logger): Promise<Running>
       ldapPort: ldap.port,
       async stop() {
         await Promise.all([
+          exportRunner.stop(),
           new Promise<void>((resolve) => {
             http.close(() => resolve());
             http.closeIdleConnections();

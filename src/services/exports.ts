@@ -9,6 +9,7 @@ import {
   deleteExportRow, findExport, insertExport, listExports, type ExportRecord,
 } from '../store/exports-store.js';
 import type { AccessService } from './access.js';
+import { rowToUser } from '../store/rows.js';
 import { recordEvent } from './events.js';
 
 export type { ExportRecord };
@@ -108,3 +109,12 @@ export class ExportService {
   }
 }
 
+
+/** One CSV record (EXPORT_COLUMNS order) from a raw `users` row as the store streams it. */
+export function userCsvRecord(row: Readonly<Record<string, unknown>>): string[] {
+  const user = rowToUser(row as Record<string, unknown>);
+  return [
+    user.id, user.username, user.name, user.email ?? '', user.path, user.type, user.isActive ? 'true' : 'false',
+    JSON.stringify(user.attributes), user.lastLogin ? user.lastLogin.toISOString() : '', user.createdAt.toISOString(),
+  ];
+}

@@ -2,7 +2,12 @@ import type { Config } from '../config.js';
 import type { Database } from '../store/database.js';
 import { AccessService } from './access.js';
 import { AuthService } from './auth.js';
+import { ExportService } from './exports.js';
 import { GroupService } from './groups.js';
+import { ImpersonationService } from './impersonation.js';
+import { MailService } from './mail.js';
+import { NotificationService } from './notifications.js';
+import { RecoveryService } from './recovery.js';
 import { RoleService } from './roles.js';
 import { SettingsService } from './settings.js';
 import { UserService } from './users.js';
@@ -17,18 +22,31 @@ export interface Services {
   readonly roles: RoleService;
   readonly access: AccessService;
   readonly auth: AuthService;
+  readonly mail: MailService;
+  readonly notifications: NotificationService;
+  readonly recovery: RecoveryService;
+  readonly impersonation: ImpersonationService;
+  readonly exports: ExportService;
 }
 
 export function createServices(db: Database, config: Config): Services {
   const settings = new SettingsService(db);
+  const users = new UserService(db, config, settings);
+  const access = new AccessService(db);
+  const mail = new MailService(config);
   return {
     db,
     config,
     settings,
-    users: new UserService(db, config, settings),
+    users,
     groups: new GroupService(db),
     roles: new RoleService(db),
-    access: new AccessService(db),
+    access,
     auth: new AuthService(db, config, settings),
+    mail,
+    notifications: new NotificationService(db),
+    recovery: new RecoveryService(db, config, users, mail),
+    impersonation: new ImpersonationService(db, config, settings, access),
+    exports: new ExportService(db, config, access),
   };
 }
