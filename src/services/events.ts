@@ -1,5 +1,7 @@
 import type { Actor } from '../domain/types.js';
-import { insertEvent } from '../store/events-store.js';
+import type { Database } from '../store/database.js';
+import { insertEvent, listEvents, type EventFilter } from '../store/events-store.js';
+import type { DirEvent } from '../domain/types.js';
 import type { Queryable } from '../store/rows.js';
 
 const SECRET_KEYS = /pass|secret|token|hash|key/i;
@@ -33,4 +35,9 @@ export async function recordEvent(
     clientIp: actor.clientIp ?? null,
     context: scrub(context),
   });
+}
+
+/** Events newest first, filtered by user (actor or target), action and date range. Read-only. */
+export async function queryEvents(db: Database, filter: EventFilter): Promise<{ events: DirEvent[]; count: number }> {
+  return listEvents(db.knex, filter);
 }

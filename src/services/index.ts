@@ -11,6 +11,7 @@ import { RecoveryService } from './recovery.js';
 import { RoleService } from './roles.js';
 import { SettingsService } from './settings.js';
 import { UserService } from './users.js';
+import { UserArtifactsService } from './user-artifacts.js';
 
 /** Everything the doors call. Built once in main.ts (the composition root) and in tests. */
 export interface Services {
@@ -22,6 +23,8 @@ export interface Services {
   readonly roles: RoleService;
   readonly access: AccessService;
   readonly auth: AuthService;
+  /** A user's consents, OAuth refresh tokens and MFA authenticators (admin API user tabs). */
+  readonly artifacts: UserArtifactsService;
   readonly mail: MailService;
   readonly notifications: NotificationService;
   readonly recovery: RecoveryService;
@@ -43,6 +46,7 @@ export function createServices(db: Database, config: Config): Services {
     roles: new RoleService(db),
     access,
     auth: new AuthService(db, config, settings),
+    artifacts: new UserArtifactsService(db),
     mail,
     notifications: new NotificationService(db),
     recovery: new RecoveryService(db, config, users, mail),

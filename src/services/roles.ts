@@ -5,7 +5,7 @@ import type { Database } from '../store/database.js';
 import { findGroupById } from '../store/groups-store.js';
 import {
   assignRoleToGroup, assignRoleToUser, deleteRoleRow, findRoleById, findRoleByName, insertRole, listRoles,
-  setRolePermissions, unassignRoleFromGroup, unassignRoleFromUser, updateRoleName,
+  rolesOfGroups, setRolePermissions, unassignRoleFromGroup, unassignRoleFromUser, updateRoleName,
 } from '../store/roles-store.js';
 import { findUserById } from '../store/users-store.js';
 import { recordEvent } from './events.js';
@@ -39,6 +39,12 @@ export class RoleService {
 
   async list(opts: { limit: number; offset: number; search?: string }): Promise<{ roles: Role[]; count: number }> {
     return listRoles(this.db.knex, { limit: opts.limit, offset: opts.offset, nameContains: opts.search });
+  }
+
+  /** Roles assigned directly to a group. @throws NotFound */
+  async rolesOfGroup(groupId: string): Promise<Role[]> {
+    if (!(await findGroupById(this.db.knex, groupId))) throw new NotFound(`no group with id ${groupId}`);
+    return (await rolesOfGroups(this.db.knex, [groupId])).map((r) => r.role);
   }
 
   /** @throws InvalidValue, AlreadyExists */

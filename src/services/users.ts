@@ -9,6 +9,7 @@ import { groupsOfUsers } from '../store/groups-store.js';
 import { deleteSessions } from '../store/sessions-store.js';
 import {
   deleteUserRow, findUserByEmail, findUserById, findUserByUsername, findUsersByIds, insertUser, updateUser,
+  userPathCounts,
   type UserWrite,
 } from '../store/users-store.js';
 import { hashPassword, MAX_PASSWORD_BYTES } from './credentials.js';
@@ -56,6 +57,11 @@ export class UserService {
 
   async getMany(ids: readonly string[], opts?: TxOptions): Promise<User[]> {
     return findUsersByIds(opts?.trx ?? this.db.knex, ids);
+  }
+
+  /** Each distinct folder (path) with its number of users, sorted by path. */
+  async pathCounts(opts?: TxOptions): Promise<Array<{ path: string; count: number }>> {
+    return userPathCounts(opts?.trx ?? this.db.knex);
   }
 
   /** Direct groups of each user. */
