@@ -1,11 +1,19 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services/index.js';
+import { mountExportRoutes } from './ext-exports.js';
+import { mountImpersonationRoutes } from './ext-impersonation.js';
+import { mountNotificationRoutes } from './ext-notifications.js';
+import { mountRecoveryRoutes } from './ext-recovery.js';
 
 /**
  * Recovery, impersonation, export and notification endpoints (the admin extension issue).
- * The admin router calls this once while building /api/v1.
+ * The admin router calls this once while building /api/v1; every route goes through the
+ * registrar, so it gets the permission check, the OpenAPI entry and the permission matrix.
  */
-export function mountExtensions(_router: Router, _services: Services, _log: Logger): void {
-  // filled in by the recovery/impersonation/export work
+export function mountExtensions(router: Router, services: Services, _log: Logger): void {
+  mountRecoveryRoutes(router, services);
+  mountImpersonationRoutes(router, services);
+  mountExportRoutes(router, services);
+  mountNotificationRoutes(router, services);
 }

@@ -1,5 +1,4 @@
 import { NotFound } from '../domain/errors.js';
-import type { Actor } from '../domain/types.js';
 import type { Database } from '../store/database.js';
 import {
   findNotification, insertNotification, listNotifications, markNotificationsSeen, type NotificationRecord,
@@ -17,8 +16,9 @@ export class NotificationService {
     return insertNotification(q, { userId, title: n.title, body: n.body ?? '', link: n.link ?? null });
   }
 
-  async list(userId: string, opts: { unseenOnly?: boolean; limit: number; offset: number }): Promise<{ notifications: NotificationRecord[]; count: number }> {
-    return listNotifications(this.db.knex, userId, { unseenOnly: opts.unseenOnly ?? false, limit: opts.limit, offset: opts.offset });
+  /** Newest first; `seen` filters to seen (true) or unseen (false) ones. */
+  async list(userId: string, opts: { seen?: boolean; limit: number; offset: number }): Promise<{ notifications: NotificationRecord[]; count: number }> {
+    return listNotifications(this.db.knex, userId, opts);
   }
 
   /** @throws NotFound for another user's or an unknown notification. */
@@ -28,9 +28,8 @@ export class NotificationService {
     return n;
   }
 
-  /** Marks the actor's notifications seen (all, or the given ids). Returns how many changed. */
-  async markSeen(actor: Actor, ids?: readonly string[]): Promise<number> {
-    if (!actor.userId) return 0;
-    return markNotificationsSeen(this.db.knex, actor.userId, ids);
+  /** Marks a user's notifications seen (all, or the given ids). Returns how many changed. */
+  async markSeen(userId: string, ids?: readonly string[]): Promise<number> {
+    return markNotificationsSeen(this.db.knex, userId, ids);
   }
 }

@@ -25,10 +25,10 @@ export async function insertNotification(q: Queryable, n: { userId: string; titl
 }
 
 /** Newest first. */
-export async function listNotifications(q: Queryable, userId: string, f: { unseenOnly: boolean; limit: number; offset: number }): Promise<{ notifications: NotificationRecord[]; count: number }> {
+export async function listNotifications(q: Queryable, userId: string, f: { seen?: boolean; limit: number; offset: number }): Promise<{ notifications: NotificationRecord[]; count: number }> {
   const base = () => {
     const b = q('notifications').where({ user_id: userId });
-    return f.unseenOnly ? b.andWhere({ seen: false }) : b;
+    return f.seen === undefined ? b : b.andWhere({ seen: f.seen });
   };
   const countRow = await base().count<{ n: number }[]>({ n: '*' }).first();
   const rows = await base().orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'asc' }]).limit(f.limit).offset(f.offset);
