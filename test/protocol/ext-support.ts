@@ -1,0 +1,71 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { Permission } from '../../src/domain/permissions.js';
+import { SYSTEM_ACTOR, type User } from '../../src/domain/types.js';
+import type { BootedServer } from '../support/server.js';
+
+/** Helpers shared by the admin extension suites (recovery, impersonation, exports). */
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly json: any;
+}
+
+/** One admin API call over real HTTP. */
+export async function api(server: { http: string }, method: string, path: string, token: string | null, body?: unknown): Promise<ApiResponse> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(`${server.http}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let json: unknown = null;
+  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  return { status: r.status, headers: r.headers, text, json };
+}
+
+/** A user made through the service layer (the users endpoints are another issue's), with optional permissions. */
+export async function makeUser(server: BootedServer, username: string, opts: { password?: string; email?: string; permissions?: Permission[] } = {}): Promise<User> {
+  const { services } = server.running;
+  const user = await services.users.create({ username, name: `${username} name`, email: opts.email, password: opts.password }, SYSTEM_ACTOR);
+  if (opts.permissions?.length) {
+    const role = await services.roles.create({ name: `${username}-role`, permissions: opts.permissions }, SYSTEM_ACTOR);
+    await services.roles.assign({ userId: user.id }, role.id, true, SYSTEM_ACTOR);
+  }
+  return user;
+}
+
+/** A session token from POST /auth/login. */
+export async function login(server: { http: string }, username: string, password: string): Promise<string> {
+  const r = await api(server, 'POST', '/auth/login', null, { username, password });
+  if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${r.text}`);
+  return r.json.token as string;
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Polls `fn` until it returns a value other than undefined. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000, every = 100): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** Events of one action, oldest first, straight from the store. */
+export async function eventsOf(server: BootedServer, action: string): Promise<Record<string, unknown>[]> {
+  const rows = await server.database.db.knex('events').where({ action }).orderBy('seq', 'asc');
+  return rows.map((r: Record<string, unknown>) => ({ ...r, context: typeof r.context === 'string' ? JSON.parse(r.context) : r.context }));
+}
