@@ -6,7 +6,15 @@ import { notFoundHandler, problemHandler } from './errors.js';
 import { mountExtensions } from './extensions.js';
 import { openApiDocument } from './openapi.js';
 import { attachServices, defineRoute, routesOf } from './routes.js';
+import { mountApplicationRoutes } from './application-routes.js';
 import { mountAuthRoutes } from './auth-routes.js';
+import { mountEventRoutes } from './event-routes.js';
+import { mountGroupRoutes } from './group-routes.js';
+import { mountRoleRoutes } from './role-routes.js';
+import { mountSettingsRoutes } from './settings-routes.js';
+import { mountTokenRoutes } from './token-routes.js';
+import { mountUserDetailRoutes } from './user-detail-routes.js';
+import { mountUserRoutes } from './user-routes.js';
 
 /** The admin API at /api/v1: bearer authentication, then every route through the registrar. */
 export function adminRouter(services: Services, log: Logger): Router {
@@ -16,7 +24,16 @@ export function adminRouter(services: Services, log: Logger): Router {
   router.use(bearerAuthentication(services));
 
   mountAuthRoutes(router, services);
+  mountTokenRoutes(router, services);
+  // Extensions first among /users routes: their fixed paths (/users/export) must win over /users/:id.
   mountExtensions(router, services, log);
+  mountUserRoutes(router, services);
+  mountUserDetailRoutes(router, services);
+  mountGroupRoutes(router, services);
+  mountRoleRoutes(router, services);
+  mountApplicationRoutes(router, services);
+  mountSettingsRoutes(router, services);
+  mountEventRoutes(router, services);
 
   defineRoute(router, {
     method: 'get', path: '/schema', permission: null, tag: 'schema',
