@@ -11,6 +11,8 @@ import {
 import { findUsersByIds } from '../store/users-store.js';
 import { recordEvent } from './events.js';
 import { inTransaction, type TxOptions } from './transactions.js';
+import { listGroups, type PageOptions } from './listing.js';
+import type { Validated } from '../query/validate.js';
 import { PreconditionFailed } from '../domain/errors.js';
 import type { Knex } from 'knex';
 
@@ -36,6 +38,11 @@ export class GroupService {
     const g = await findGroupById(opts?.trx ?? this.db.knex, id);
     if (!g) throw new NotFound(`no group with id ${id}`);
     return g;
+  }
+
+  /** One page of groups matching a validated query, and the total. */
+  async list(v: Validated, opts: PageOptions): Promise<{ groups: Group[]; total: number }> {
+    return listGroups(this.db, v, opts);
   }
 
   async findByName(name: string, opts?: TxOptions): Promise<Group | null> {

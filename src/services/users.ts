@@ -16,6 +16,8 @@ import { hashPassword, MAX_PASSWORD_BYTES } from './credentials.js';
 import { recordEvent } from './events.js';
 import type { SettingsService } from './settings.js';
 import { inTransaction, type TxOptions } from './transactions.js';
+import { listUsers, type PageOptions } from './listing.js';
+import type { Validated } from '../query/validate.js';
 
 /** What a door may set on a user. Unset keys are left alone on update. */
 export interface UserInput {
@@ -49,6 +51,11 @@ export class UserService {
     const user = await findUserById(opts?.trx ?? this.db.knex, id);
     if (!user) throw new NotFound(`no user with id ${id}`);
     return user;
+  }
+
+  /** One page of users matching a validated query (any door's language), and the total. */
+  async list(v: Validated, opts: PageOptions): Promise<{ users: User[]; total: number }> {
+    return listUsers(this.db, v, opts);
   }
 
   async findByUsername(username: string, opts?: TxOptions): Promise<User | null> {
