@@ -1,44 +1,88 @@
-import ldap from 'ldapjs';
+/**
+ * The LDAP v3 listener (issue 5): plain LDAP with StartTLS, and LDAPS when a certificate is
+ * configured. The protocol runs on our own BER codec (ber.ts, messages.ts, responses.ts)
+ * rather than ldapjs's server: ldapjs has no StartTLS, no message size limit and no
+ * backpressure, and its per-message objects cap throughput at about half of slapd before any
+ * database work (DESIGN.md "ldapjs's ceiling").
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
+import { BindVerifier } from '../../src/services/bind-cache.js';
 import type { Services } from '../../src/services/index.js';
+import { LdapConnection } from './connection.js';
+import { Dit } from './dit.js';
+import type { LdapContext } from './session.js';
 
 export interface LdapListener {
   readonly port: number;
+  /** The LDAPS port, or null when no certificate is configured. */
+  readonly ldapsPort: number | null;
   close(): Promise<void>;
 }
 
-/** The LDAP listener (minimal: simple bind only, until the LDAP issue lands). */
+/** Starts the listener(s). @throws when a port is taken or the certificate cannot be read */
 export async function startLdapServer(services: Services, log: Logger): Promise<LdapListener> {
   const { config } = services;
-  const server = ldap.createServer();
-  server.on('error', (err: Error) => log.error({ err }, 'ldap server error'));
-  // See DESIGN.md "ldapjs and Nagle".
-  (server as unknown as { server: import('node:net').Server }).server.on('connection', (s) => s.setNoDelay(true));
-  const suffix = `ou=users,${config.ldap.baseDn}`.toLowerCase();
-  server.bind('', async (req: any, res: any, next: (e?: unknown) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const dn = req.dn.toString().toLowerCase().replace(/\s*,\s*/g, ',');
-    const password = (req as unknown as { credentials: string }).credentials;
-    if (dn === '' && !password) { res.end(); return next(); }
-    const m = /^(?:cn|uid)=([^,]+),(.*)$/.exec(dn);
-    if (!m || m[2] !== suffix) return next(new ldap.InvalidCredentialsError('invalid credentials'));
+  let secureContext: SecureContext | null = null;
+  let tlsFiles: { cert: Buffer; key: Buffer } | null = null;
+  if (config.tls.cert && config.tls.key) {
+    tlsFiles = { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) };
+    secureContext = createSecureContext(tlsFiles);
+  }
+  const ctx: LdapContext = {
+    services, config, log, dit: new Dit(config.ldap.baseDn),
+    verifier: new BindVerifier(services.db, services.auth, config.ldap.bindCacheTtl),
+    tls: secureContext !== null,
+  };
+  const connections = new Set<LdapConnection>();
+  const accept = (socket: Socket, secure: boolean) => {
     try {
-      const r = await services.auth.checkPassword(m[1]!, password, { clientIp: req.connection.remoteAddress ?? null }, 'ldap_bind');
-      if (!r.ok) return next(new ldap.InvalidCredentialsError('invalid credentials'));
-      res.end();
-      return next();
+      connections.add(new LdapConnection(ctx, socket, secure, secureContext, (c) => connections.delete(c)));
     } catch (err) {
-      log.error({ err }, 'ldap bind failed');
-      return next(new ldap.UnavailableError('the directory is unavailable'));
+      log.error({ err }, 'ldap: could not accept a connection');
+      socket.destroy();
     }
-  });
-  await new Promise<void>((resolve, reject) => {
-    (server as unknown as { server: import('node:net').Server }).server.once('error', reject);
-    server.listen(config.ldap.port, config.host, () => resolve());
-  });
-  const address = (server as unknown as { server: import('node:net').Server }).server.address();
-  const port = typeof address === 'object' && address ? address.port : config.ldap.port;
+  };
+  const plain = createServer((s) => accept(s, false));
+  const servers: Server[] = [plain];
+  const port = await listen(plain, config.ldap.port, config.host, 'DIRGATE_LDAP_PORT');
+  let ldapsPort: number | null = null;
+  if (tlsFiles) {
+    const tlsServer = createTlsServer({ ...tlsFiles }, (s) => accept(s, true));
+    tlsServer.on('tlsClientError', (err) => log.debug({ err }, 'ldaps: handshake failed'));
+    try {
+      ldapsPort = await listen(tlsServer, config.ldap.ldapsPort, config.host, 'DIRGATE_LDAPS_PORT');
+    } catch (e) {
+      plain.close();
+      throw e;
+    }
+    servers.push(tlsServer);
+  }
+  for (const s of servers) s.on('error', (err) => log.error({ err }, 'ldap: listener error'));
   return {
     port,
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); }),
+    ldapsPort,
+    async close() {
+      const closing = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const c of [...connections]) c.close();
+      await Promise.all(closing);
+    },
   };
+}
+
+function listen(server: Server, port: number, host: string, variable: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') reject(Object.assign(new Error(`ldap: port ${port} on ${host} is already in use (${variable})`), { code: e.code, port }));
+      else reject(e);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.removeListener('error', onError);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : port);
+    });
+  });
 }

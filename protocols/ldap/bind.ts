@@ -1,0 +1,55 @@
+/**
+ * Simple bind (RFC 4511 §4.2, RFC 4513 §5.1): `cn=<username>,ou=users,<base>` or `uid=…`.
+ * Every refusal is invalidCredentials (49) with one message, so usernames cannot be probed;
+ * the reason goes to the event log.
+ */
+import type { Identity, Session } from './session.js';
+import type { BindRequest } from './messages.js';
+import { LdapError } from './errors.js';
+import { RESULT } from './result-codes.js';
+
+const REFUSED = 'invalid credentials';
+
+/** Performs a bind; returns the new identity (null: anonymous). @throws LdapError */
+export async function handleBind(s: Session, req: BindRequest): Promise<Identity | null> {
+  const { ctx } = s;
+  if (req.version !== 3) throw new LdapError(RESULT.protocolError, 'only LDAP version 3 is supported');
+  if (req.simple === null) throw new LdapError(RESULT.authMethodNotSupported, `SASL (${req.sasl ?? ''}) is not supported; use a simple bind`);
+  const password = req.simple;
+  if (req.name === '') {
+    if (password.length > 0) throw new LdapError(RESULT.invalidCredentials, REFUSED);
+    return null; // anonymous
+  }
+  // RFC 4513 §5.1.2: a name with an empty password is an unauthenticated bind; refuse it.
+  if (password.length === 0) throw new LdapError(RESULT.unwillingToPerform, 'unauthenticated binds (a DN without a password) are not allowed');
+  if (ctx.config.ldap.requireTls && !s.secure) {
+    throw new LdapError(RESULT.confidentialityRequired, 'simple binds require TLS: use StartTLS or LDAPS');
+  }
+  const target = ctx.dit.classify(req.name);
+  if (target.kind !== 'user') throw new LdapError(RESULT.invalidCredentials, REFUSED);
+  const client = { clientIp: s.clientIp };
+  const result = await ctx.verifier.verify(target.name, password.toString('utf8'), client, 'ldap_bind');
+  if (!result.ok) throw new LdapError(RESULT.invalidCredentials, REFUSED);
+  const user = result.user;
+  const slug = ctx.config.ldap.application;
+  if (slug && !(await ctx.services.access.admits(slug, user.id))) {
+    await ctx.verifier.recordRefusal(user, client, 'ldap_bind_failed', { reason: 'not_admitted', application: slug });
+    throw new LdapError(RESULT.invalidCredentials, REFUSED);
+  }
+  const permissions = await ctx.services.access.permissionsOf(user.id);
+  // The audit record is written in the background: it must not slow a repeat bind down.
+  ctx.verifier.recordSuccess(user, client, 'ldap_bind', { cached: result.cached === true })
+    .catch((err: unknown) => ctx.log.warn({ err }, 'ldap: could not record a bind event'));
+  return {
+    user, dn: ctx.dit.userDn(user.username), permissions, fullAccess: permissions.has('ldap.search_full_directory'), checkedAt: Date.now(),
+  };
+}
+
+/** Re-reads a bound user's state (active, permissions); null when it can no longer act. */
+export async function refreshIdentity(s: Session, current: Identity): Promise<Identity | null> {
+  const { services, dit } = s.ctx;
+  const user = await services.users.findByUsername(current.user.username);
+  if (!user || user.id !== current.user.id || !user.isActive) return null;
+  const permissions = await services.access.permissionsOf(user.id);
+  return { user, dn: dit.userDn(user.username), permissions, fullAccess: permissions.has('ldap.search_full_directory'), checkedAt: Date.now() };
+}

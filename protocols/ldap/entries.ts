@@ -1,0 +1,174 @@
+/**
+ * Builds user and group entries as DESIGN.md "LDAP tree" lists them, honouring the requested
+ * attribute list (RFC 4511 §4.5.1.8: `*` all user attributes, `+` all operational ones
+ * (RFC 3673), `1.1` none, names case-insensitive).
+ */
+import type { Group, User } from '../../src/domain/types.js';
+import { GROUP_GID_OFFSET, POSIX_ID_BASE } from '../../src/query/catalogue.js';
+import { GROUP_OBJECT_CLASSES, USER_OBJECT_CLASSES } from '../../src/query/ldap-filter.js';
+import type { Dit } from './dit.js';
+import { SUBSCHEMA_DN } from './dit.js';
+import type { EntryAttribute } from './responses.js';
+
+/** Which attributes a search asked for. */
+export interface Selection {
+  readonly allUser: boolean;
+  readonly allOperational: boolean;
+  /** Lowercased names asked for explicitly. */
+  readonly names: ReadonlySet<string>;
+}
+
+/** Attributes returned only when asked for by name or with `+`. */
+export const OPERATIONAL = new Set(['entryuuid', 'createtimestamp', 'modifytimestamp', 'entrydn', 'subschemasubentry', 'hassubordinates', 'structuralobjectclass']);
+
+/** Names our entries carry (custom attributes may not shadow them). */
+const RESERVED = new Set([
+  'objectclass', 'cn', 'uid', 'displayname', 'mail', 'sn', 'givenname', 'memberof', 'uidnumber', 'gidnumber',
+  'homedirectory', 'dirgateactive', 'dirgatesuperuser', 'member', 'uniquemember', 'memberuid', 'userpassword', ...OPERATIONAL,
+]);
+
+export function parseSelection(attributes: readonly string[]): Selection {
+  const names = new Set<string>();
+  let allUser = attributes.length === 0;
+  let allOperational = false;
+  for (const a of attributes) {
+    const n = a.trim().toLowerCase();
+    if (n === '*') allUser = true;
+    else if (n === '+') allOperational = true;
+    else if (n !== '1.1' && n !== '') names.add(n.includes(';') ? n.slice(0, n.indexOf(';')) : n);
+  }
+  return { allUser, allOperational, names };
+}
+
+export function wants(sel: Selection, lowerName: string): boolean {
+  if (sel.names.has(lowerName)) return true;
+  return OPERATIONAL.has(lowerName) ? sel.allOperational : sel.allUser;
+}
+
+/** Whether a custom (non-reserved) attribute is wanted. */
+function wantsCustom(sel: Selection, lowerName: string): boolean {
+  return sel.allUser || sel.names.has(lowerName);
+}
+
+/** RFC 4517 GeneralizedTime in UTC, e.g. `20240131120000Z`. */
+export function generalizedTime(d: Date): string {
+  return `${d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, '')}Z`;
+}
+
+class Builder {
+  readonly out: EntryAttribute[] = [];
+  constructor(private readonly sel: Selection) {}
+
+  add(name: string, values: readonly string[] | string | null | undefined): void {
+    if (values === null || values === undefined) return;
+    const list = typeof values === 'string' ? (values === '' ? [] : [values]) : values;
+    if (list.length === 0) return;
+    if (wants(this.sel, name.toLowerCase())) this.out.push([name, list]);
+  }
+
+  custom(attributes: Readonly<Record<string, unknown>>): void {
+    for (const [k, v] of Object.entries(attributes)) {
+      const lower = k.toLowerCase();
+      if (!/^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(k) || RESERVED.has(lower) || !wantsCustom(this.sel, lower)) continue;
+      const values = (Array.isArray(v) ? v : [v]).flatMap(scalarText);
+      if (values.length) this.out.push([k, values]);
+    }
+  }
+}
+
+function scalarText(v: unknown): string[] {
+  if (typeof v === 'string') return v === '' ? [] : [v];
+  if (typeof v === 'number' && Number.isFinite(v)) return [String(v)];
+  if (typeof v === 'boolean') return [v ? 'TRUE' : 'FALSE'];
+  return [];
+}
+
+/** sn and givenName from attributes when set, else derived from the display name. */
+function names(user: User): { sn: string; givenName: string | null } {
+  const attr = (k: string) => {
+    const v = user.attributes[k];
+    return typeof v === 'string' && v !== '' ? v : null;
+  };
+  const words = user.name.trim().split(/\s+/).filter(Boolean);
+  const derivedSn = words.length ? words[words.length - 1]! : user.username;
+  const derivedGiven = words.length > 1 ? words.slice(0, -1).join(' ') : null;
+  return { sn: attr('sn') ?? derivedSn, givenName: attr('givenName') ?? derivedGiven };
+}
+
+export function uidNumber(user: User): number {
+  return POSIX_ID_BASE + user.seq;
+}
+
+export function groupGidNumber(group: Group): number {
+  return POSIX_ID_BASE + GROUP_GID_OFFSET + group.seq;
+}
+
+/** A user entry; `groups` are the direct groups (memberOf), `superuser` the dirgateSuperuser flag. */
+export function userEntry(dit: Dit, user: User, groups: readonly Group[], superuser: boolean, sel: Selection): EntryAttribute[] {
+  const b = new Builder(sel);
+  const n = names(user);
+  const dn = dit.userDn(user.username);
+  b.add('objectClass', USER_OBJECT_CLASSES);
+  b.add('cn', user.username);
+  b.add('uid', user.username);
+  b.add('displayName', user.name);
+  b.add('sn', n.sn);
+  b.add('givenName', n.givenName);
+  b.add('mail', user.email);
+  b.add('uidNumber', String(uidNumber(user)));
+  b.add('gidNumber', String(uidNumber(user)));
+  b.add('homeDirectory', `/home/${user.username}`);
+  b.add('memberOf', groups.map((g) => dit.groupDn(g.name)));
+  b.add('dirgateActive', user.isActive ? 'TRUE' : 'FALSE');
+  b.add('dirgateSuperuser', superuser ? 'TRUE' : 'FALSE');
+  b.custom(user.attributes);
+  b.add('entryUUID', user.id);
+  b.add('createTimestamp', generalizedTime(user.createdAt));
+  b.add('modifyTimestamp', generalizedTime(user.updatedAt));
+  b.add('entryDN', dn);
+  b.add('structuralObjectClass', 'inetOrgPerson');
+  b.add('subschemaSubentry', SUBSCHEMA_DN);
+  b.add('hasSubordinates', 'FALSE');
+  return b.out;
+}
+
+/** A group entry: user and child-group members, parents as memberOf. */
+export function groupEntry(
+  dit: Dit, group: Group, members: readonly User[], children: readonly Group[], parents: readonly Group[], sel: Selection,
+): EntryAttribute[] {
+  const b = new Builder(sel);
+  const memberDns = [...members.map((u) => dit.userDn(u.username)), ...children.map((g) => dit.groupDn(g.name))];
+  b.add('objectClass', GROUP_OBJECT_CLASSES);
+  b.add('cn', group.name);
+  b.add('member', memberDns);
+  b.add('uniqueMember', memberDns);
+  b.add('memberUid', members.map((u) => u.username));
+  b.add('gidNumber', String(groupGidNumber(group)));
+  b.add('memberOf', parents.map((g) => dit.groupDn(g.name)));
+  b.add('dirgateSuperuser', group.isSuperuser ? 'TRUE' : 'FALSE');
+  b.custom(group.attributes);
+  b.add('entryUUID', group.id);
+  b.add('createTimestamp', generalizedTime(group.createdAt));
+  b.add('modifyTimestamp', generalizedTime(group.updatedAt));
+  b.add('entryDN', dit.groupDn(group.name));
+  b.add('structuralObjectClass', 'groupOfNames');
+  b.add('subschemaSubentry', SUBSCHEMA_DN);
+  b.add('hasSubordinates', 'FALSE');
+  return b.out;
+}
+
+/** The entries that live in no table: the base and the two containers (all attributes). */
+export function fixedEntry(dit: Dit, kind: 'base' | 'users' | 'groups'): { dn: string; attrs: EntryAttribute[] } {
+  if (kind === 'base') {
+    const rdn = dit.baseRdn();
+    const cls = rdn.type === 'dc' ? ['top', 'domain'] : rdn.type === 'o' ? ['top', 'organization'] : ['top', 'organizationalUnit'];
+    return { dn: dit.baseDn, attrs: [['objectClass', cls], [rdn.type, [rdn.value]], ['hasSubordinates', ['TRUE']], ['subschemaSubentry', [SUBSCHEMA_DN]], ['entryDN', [dit.baseDn]]] };
+  }
+  const dn = kind === 'users' ? dit.usersDn : dit.groupsDn;
+  return { dn, attrs: [['objectClass', ['top', 'organizationalUnit']], ['ou', [kind]], ['hasSubordinates', ['TRUE']], ['subschemaSubentry', [SUBSCHEMA_DN]], ['entryDN', [dn]]] };
+}
+
+/** Cuts a fixed entry's full attribute list down to the selection. */
+export function selectAttributes(attrs: readonly EntryAttribute[], sel: Selection): EntryAttribute[] {
+  return attrs.filter(([name]) => wants(sel, name.toLowerCase()));
+}

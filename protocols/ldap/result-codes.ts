@@ -1,0 +1,30 @@
+/** LDAP result codes (RFC 4511 §4.1.9 and Appendix A) used by this listener. */
+export const RESULT = {
+  success: 0,
+  operationsError: 1,
+  protocolError: 2,
+  timeLimitExceeded: 3,
+  sizeLimitExceeded: 4,
+  compareFalse: 5,
+  compareTrue: 6,
+  authMethodNotSupported: 7,
+  strongerAuthRequired: 8,
+  adminLimitExceeded: 11,
+  unavailableCriticalExtension: 12,
+  confidentialityRequired: 13,
+  noSuchAttribute: 16,
+  undefinedAttributeType: 17,
+  constraintViolation: 19,
+  noSuchObject: 32,
+  invalidDNSyntax: 34,
+  inappropriateAuthentication: 48,
+  invalidCredentials: 49,
+  insufficientAccessRights: 50,
+  busy: 51,
+  unavailable: 52,
+  unwillingToPerform: 53,
+  entryAlreadyExists: 68,
+  other: 80,
+} as const;
+
+export type ResultCode = (typeof RESULT)[keyof typeof RESULT];

@@ -1,0 +1,269 @@
+/**
+ * The search operation (RFC 4511 §4.5): base/one/sub from any DN of the tree, filters compiled
+ * by the query engine into SQL, entries streamed in keyset batches (never the whole directory
+ * in memory), size and time limits, paged results (RFC 2696) and server-side sort (RFC 2891).
+ */
+import { and, compare, hasMember, inList } from '../../src/query/ast.js';
+import type { QueryNode } from '../../src/query/ast.js';
+import { ldapFilterToQuery } from '../../src/query/ldap-filter.js';
+import type { LdapFilter } from '../../src/query/ldap-filter.js';
+import { parseOrdering } from '../../src/query/ordering.js';
+import type { Ordering } from '../../src/query/ordering.js';
+import { matchAll, restrict } from '../../src/query/validate.js';
+import type { Validated } from '../../src/query/validate.js';
+import { selectGroupRows, selectUserRows } from '../../src/store/query-sql.js';
+import type { Row } from '../../src/store/query-sql.js';
+import { rowToGroup, rowToUser } from '../../src/store/rows.js';
+import type { Group, User } from '../../src/domain/types.js';
+import { fixedEntry, groupEntry, parseSelection, selectAttributes, userEntry, wants } from './entries.js';
+import type { Selection } from './entries.js';
+import { decodeFilter, matchEntry } from './filters.js';
+import { OP, Scope } from './messages.js';
+import type { Message, SearchRequest } from './messages.js';
+import { decodePagedControl, pagedResponse, searchFingerprint } from './paged-results.js';
+import type { PageState, PagedRequest } from './paged-results.js';
+import { RESULT } from './result-codes.js';
+import { encodeEntry, encodeResult } from './responses.js';
+import type { EntryAttribute, ResponseControl } from './responses.js';
+import { CONTROL, rootDse } from './root-dse.js';
+import type { Identity, Session } from './session.js';
+import { decodeSortControl, orderingFor, sortResponse } from './sort-control.js';
+import type { SortKey } from './sort-control.js';
+import { subschemaEntry } from './subschema.js';
+
+type Entity = 'users' | 'groups';
+type Phase =
+  | { readonly kind: 'fixed'; readonly dn: string; readonly attrs: readonly EntryAttribute[] }
+  | { readonly kind: 'rows'; readonly entity: Entity; readonly extra?: QueryNode };
+
+/** Rows fetched per database round trip while streaming. */
+const BATCH = 250;
+
+/** Serves one search; returns the SearchResultDone message, or null when abandoned. */
+export async function handleSearch(s: Session, msg: Message, req: SearchRequest): Promise<Buffer | null> {
+  return new SearchRun(s, msg, req).run();
+}
+
+class SearchRun {
+  private readonly sel: Selection;
+  private readonly controls: ResponseControl[] = [];
+  private paged: PagedRequest | null = null;
+  private sortKeys: SortKey[] | null = null;
+  private sortCritical = false;
+  private filter!: LdapFilter;
+
+  constructor(private readonly s: Session, private readonly msg: Message, private readonly req: SearchRequest) {
+    this.sel = parseSelection(req.attributes);
+  }
+
+  private done(code: number, message = '', matchedDn = ''): Buffer {
+    return encodeResult(this.msg.id, OP.SEARCH_DONE, code, message, { matchedDn, controls: this.controls });
+  }
+
+  async run(): Promise<Buffer | null> {
+    const { dit, config } = this.s.ctx;
+    for (const c of this.msg.controls) {
+      if (c.oid === CONTROL.PAGED_RESULTS) this.paged = decodePagedControl(c.value);
+      else if (c.oid === CONTROL.SORT_REQUEST) { this.sortKeys = decodeSortControl(c.value); this.sortCritical = c.critical; }
+    }
+    this.filter = decodeFilter(this.req.filter, config.query);
+    let target = dit.classify(this.req.base);
+    let scope = this.req.scope;
+    if (target.kind === 'invalid') return this.done(RESULT.invalidDNSyntax, `invalid DN: ${this.req.base}`);
+    if (target.kind === 'none') return this.done(RESULT.noSuchObject, `no such entry: ${this.req.base}`, target.matched);
+    if (target.kind === 'rootDse' && scope === Scope.Base) return this.single(rootDse(dit, this.s.ctx.tls), '');
+    if (target.kind === 'subschema') return scope === Scope.One ? this.done(RESULT.success) : this.single(subschemaEntry(), 'cn=subschema');
+    const me = await this.s.identity();
+    if (!me) return this.done(RESULT.insufficientAccessRights, 'anonymous clients may read only the root DSE and cn=subschema; bind first');
+    if (target.kind === 'rootDse') {
+      // One level below the root DSE is the naming context; a subtree search covers the tree.
+      target = { kind: 'base' };
+      scope = scope === Scope.One ? Scope.Base : Scope.Sub;
+    }
+    const phases: Phase[] = [];
+    const fixed = (k: 'base' | 'users' | 'groups') => {
+      const e = fixedEntry(dit, k);
+      phases.push({ kind: 'fixed', dn: e.dn, attrs: e.attrs });
+    };
+    switch (target.kind) {
+      case 'base':
+        if (scope === Scope.One) { fixed('users'); fixed('groups'); break; }
+        fixed('base');
+        if (scope === Scope.Sub) { fixed('users'); fixed('groups'); phases.push({ kind: 'rows', entity: 'users' }, { kind: 'rows', entity: 'groups' }); }
+        break;
+      case 'users':
+      case 'groups':
+        if (scope !== Scope.One) fixed(target.kind);
+        if (scope !== Scope.Base) phases.push({ kind: 'rows', entity: target.kind });
+        break;
+      case 'user': {
+        const u = await this.s.ctx.services.users.findByUsername(target.name);
+        if (!u || (!me.fullAccess && u.id !== me.user.id)) return this.done(RESULT.noSuchObject, `no such entry: ${this.req.base}`, dit.usersDn);
+        if (scope !== Scope.One) phases.push({ kind: 'rows', entity: 'users', extra: compare('id', 'eq', u.id) });
+        break;
+      }
+      case 'group': {
+        const g = await this.s.ctx.services.groups.findByName(target.name);
+        if (!g) return this.done(RESULT.noSuchObject, `no such entry: ${this.req.base}`, dit.groupsDn);
+        if (scope !== Scope.One) phases.push({ kind: 'rows', entity: 'groups', extra: compare('id', 'eq', g.id) });
+        break;
+      }
+    }
+    return this.stream(phases, me);
+  }
+
+  /** A base search of an entry outside the tree (root DSE, subschema): all its attributes unless a list narrows them. */
+  private async single(attrs: readonly EntryAttribute[], dn: string): Promise<Buffer | null> {
+    if (matchEntry(this.filter, attrs) === true) {
+      const sel = this.sel.allUser || this.sel.allOperational ? attrs : attrs.filter(([n]) => this.sel.names.has(n.toLowerCase()));
+      await this.s.write([encodeEntry(this.msg.id, dn, sel, this.req.typesOnly)]);
+    }
+    return this.done(RESULT.success);
+  }
+
+  private orderings(): { users: Ordering; groups: Ordering } | { unsupported: string } {
+    const keys = this.sortKeys ?? [];
+    const u = orderingFor(keys, 'users');
+    if ('unsupported' in u) return u;
+    const g = orderingFor(keys, 'groups');
+    if ('unsupported' in g) return g;
+    return { users: parseOrdering(u.ordering, 'users'), groups: parseOrdering(g.ordering, 'groups') };
+  }
+
+  private query(entity: Entity, me: Identity, extra: QueryNode | undefined): Validated {
+    const { dit, config } = this.s.ctx;
+    let v = ldapFilterToQuery(this.filter, entity, { baseDn: dit.baseDn, limits: config.query });
+    if (extra) v = restrict(v, extra);
+    if (!me.fullAccess) {
+      // Who sees what (DESIGN.md): only the own entry and the groups the user belongs to.
+      v = restrict(v, entity === 'users' ? compare('id', 'eq', me.user.id) : hasMember({ entity: 'users', by: 'id', value: me.user.id }, true));
+    }
+    return v;
+  }
+
+  private async stream(phases: readonly Phase[], me: Identity): Promise<Buffer | null> {
+    const { config } = this.s.ctx;
+    let ordering = this.orderings();
+    if ('unsupported' in ordering) {
+      if (this.sortCritical) return this.done(RESULT.unavailableCriticalExtension, `cannot sort on ${ordering.unsupported}; sortable: uid, cn, displayName, mail`);
+      this.controls.push(sortResponse(RESULT.unwillingToPerform, ordering.unsupported));
+      ordering = { users: parseOrdering('', 'users'), groups: parseOrdering('', 'groups') };
+    } else if (this.sortKeys) {
+      this.controls.push(sortResponse(RESULT.success));
+    }
+    const clientLimit = this.req.sizeLimit > 0 ? this.req.sizeLimit : Infinity;
+    const timeLimit = Math.min(this.req.timeLimit > 0 ? this.req.timeLimit : Infinity, config.ldap.timeLimit);
+    const deadline = Date.now() + timeLimit * 1000;
+    let state: PageState | undefined;
+    let budget: number;
+    let budgetIsClientLimit: boolean;
+    const fingerprint = searchFingerprint([
+      me.user.id, this.req.base, this.req.scope, this.req.filter.buf.subarray(this.req.filter.pos, this.req.filter.end),
+      this.req.attributes.join('\0'), this.req.typesOnly, JSON.stringify(this.sortKeys),
+    ]);
+    if (this.paged) {
+      if (this.paged.cookie.length > 0) {
+        state = this.s.pages.take(this.paged.cookie);
+        if (!state || state.fingerprint !== fingerprint) {
+          return this.done(RESULT.unwillingToPerform, 'the paged results cookie is invalid (unknown, already used, or from another search)');
+        }
+      }
+      if (this.paged.size === 0) {
+        this.controls.push(pagedResponse(Buffer.alloc(0)));
+        return this.done(RESULT.success); // RFC 2696 §3: size 0 abandons the paged search
+      }
+      const remaining = clientLimit - (state?.sent ?? 0);
+      const pageSize = Math.min(this.paged.size, config.ldap.sizeLimit);
+      budget = Math.min(pageSize, remaining);
+      budgetIsClientLimit = remaining <= pageSize;
+    } else {
+      budget = Math.min(clientLimit, config.ldap.sizeLimit);
+      budgetIsClientLimit = true;
+    }
+    const sentBefore = state?.sent ?? 0;
+    let sent = 0;
+    const stop = (phase: number, after: Row | null): Buffer => {
+      if (this.paged && !budgetIsClientLimit) {
+        const cookie = this.s.pages.issue({ fingerprint, phase, after, sent: sentBefore + sent });
+        this.controls.push(pagedResponse(cookie));
+        return this.done(RESULT.success);
+      }
+      if (this.paged) this.controls.push(pagedResponse(Buffer.alloc(0)));
+      return this.done(RESULT.sizeLimitExceeded, `size limit of ${budget + sentBefore} entries exceeded`);
+    };
+    for (let pi = state?.phase ?? 0, after: Row | null = state?.after ?? null; pi < phases.length; pi++, after = null) {
+      const phase = phases[pi]!;
+      if (phase.kind === 'fixed') {
+        if (matchEntry(this.filter, phase.attrs) !== true) continue;
+        if (sent >= budget) return stop(pi, null);
+        await this.s.write([encodeEntry(this.msg.id, phase.dn, selectAttributes(phase.attrs, this.sel), this.req.typesOnly)]);
+        sent++;
+        continue;
+      }
+      const v = this.query(phase.entity, me, phase.extra);
+      if (v.node.kind === 'false') continue;
+      const o = phase.entity === 'users' ? ordering.users : ordering.groups;
+      for (;;) {
+        const remaining = budget - sent;
+        const limit = Math.min(remaining + 1, BATCH);
+        const opts = { ordering: o, limit, ...(after ? { after } : {}) };
+        const rows = phase.entity === 'users'
+          ? await selectUserRows(this.s.ctx.services.db, v, opts)
+          : await selectGroupRows(this.s.ctx.services.db, v, opts);
+        if (this.s.isAbandoned(this.msg.id)) return null;
+        const take = rows.length > remaining ? rows.slice(0, remaining) : rows;
+        if (take.length > 0) {
+          await this.s.write(phase.entity === 'users' ? await this.userEntries(take) : await this.groupEntries(take));
+          sent += take.length;
+          after = keyColumns(o, take[take.length - 1]!);
+        }
+        if (this.s.isAbandoned(this.msg.id)) return null;
+        if (take.length < rows.length) return stop(pi, after);
+        if (rows.length < limit) break;
+        if (Date.now() > deadline) {
+          if (this.paged) this.controls.push(pagedResponse(Buffer.alloc(0)));
+          return this.done(RESULT.timeLimitExceeded, `time limit of ${timeLimit} s exceeded`);
+        }
+      }
+    }
+    if (this.paged) this.controls.push(pagedResponse(Buffer.alloc(0)));
+    return this.done(RESULT.success);
+  }
+
+  private async userEntries(rows: readonly Row[]): Promise<Buffer[]> {
+    const { services, dit } = this.s.ctx;
+    const users: User[] = rows.map(rowToUser);
+    const ids = users.map((u) => u.id);
+    const groups = wants(this.sel, 'memberof') ? await services.users.groupsOf(ids) : new Map<string, Group[]>();
+    const superusers = wants(this.sel, 'dirgatesuperuser') ? await this.superuserIds(ids) : new Set<string>();
+    return users.map((u) => encodeEntry(this.msg.id, dit.userDn(u.username), userEntry(dit, u, groups.get(u.id) ?? [], superusers.has(u.id), this.sel), this.req.typesOnly));
+  }
+
+  /** Which of these users are superusers (member of a superuser group at any depth), in one query. */
+  private async superuserIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const v = restrict(matchAll('users'), and(inList('id', ids), compare('is_superuser', 'eq', true)));
+    const rows = await selectUserRows(this.s.ctx.services.db, v);
+    return new Set(rows.map((r) => String(r.id)));
+  }
+
+  private async groupEntries(rows: readonly Row[]): Promise<Buffer[]> {
+    const { services, dit } = this.s.ctx;
+    const groups: Group[] = rows.map(rowToGroup);
+    const ids = groups.map((g) => g.id);
+    const needMemberDns = wants(this.sel, 'member') || wants(this.sel, 'uniquemember');
+    const needMembers = needMemberDns || wants(this.sel, 'memberuid');
+    const members = needMembers ? await services.groups.membersOf(ids) : new Map<string, User[]>();
+    const children = needMemberDns ? await services.groups.childrenOf(ids) : new Map<string, Group[]>();
+    const parents = wants(this.sel, 'memberof') ? await services.groups.parentsOf(ids) : new Map<string, Group[]>();
+    return groups.map((g) => encodeEntry(this.msg.id, dit.groupDn(g.name),
+      groupEntry(dit, g, members.get(g.id) ?? [], children.get(g.id) ?? [], parents.get(g.id) ?? [], this.sel), this.req.typesOnly));
+  }
+}
+
+/** The ordering key columns of a row: all a keyset continuation needs (no other data is kept). */
+function keyColumns(o: Ordering, row: Row): Row {
+  const out: Row = {};
+  for (const k of o.keys) out[k.column] = row[k.column];
+  return out;
+}

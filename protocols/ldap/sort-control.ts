@@ -1,0 +1,60 @@
+/**
+ * Server-side sorting (RFC 2891, request 1.2.840.113556.1.4.473, response …474) on the
+ * attributes backed by an indexed column: uid/cn (username), displayName (name), mail (email)
+ * for users, cn for groups. Sorting runs in SQL, so paging and sorting combine.
+ */
+import { BerReader, BerWriter } from './ber.js';
+import { CONTROL } from './root-dse.js';
+import type { ResponseControl } from './responses.js';
+
+export interface SortKey {
+  readonly attribute: string;
+  readonly reverse: boolean;
+}
+
+/** @throws BerError when the control value is malformed. */
+export function decodeSortControl(value: Buffer | null): SortKey[] {
+  if (!value) return [];
+  const list = new BerReader(value).readSequence();
+  const keys: SortKey[] = [];
+  while (list.hasMore()) {
+    const k = list.readSequence();
+    const attribute = k.readString();
+    let reverse = false;
+    while (k.hasMore()) {
+      const tag = k.peekTag();
+      if (tag === 0x80) k.readString(0x80); // orderingRule: we sort by the field's own rule
+      else if (tag === 0x81) reverse = k.readBool(0x81);
+      else k.skip();
+    }
+    keys.push({ attribute, reverse });
+  }
+  return keys;
+}
+
+const USER_SORT: Readonly<Record<string, string>> = { uid: 'username', cn: 'username', displayname: 'name', mail: 'email' };
+const GROUP_SORT: Readonly<Record<string, string>> = { cn: 'name' };
+
+/**
+ * The ordering text (`-username,email`) for an entity, or the first attribute we cannot sort on.
+ * Attributes that only the other entity has are skipped (a mixed search sorts each part).
+ */
+export function orderingFor(keys: readonly SortKey[], entity: 'users' | 'groups'): { ordering: string } | { unsupported: string } {
+  const parts: string[] = [];
+  for (const k of keys) {
+    const a = k.attribute.toLowerCase();
+    if (!(a in USER_SORT) && !(a in GROUP_SORT)) return { unsupported: k.attribute };
+    const field = (entity === 'users' ? USER_SORT : GROUP_SORT)[a];
+    if (field) parts.push(`${k.reverse ? '-' : ''}${field}`);
+  }
+  return { ordering: parts.join(',') };
+}
+
+export function sortResponse(code: number, attribute?: string): ResponseControl {
+  const w = new BerWriter(32);
+  w.startSequence();
+  w.writeEnum(code);
+  if (attribute) w.writeString(attribute, 0x80);
+  w.endSequence();
+  return { oid: CONTROL.SORT_RESPONSE, value: Buffer.from(w.toBuffer()) };
+}

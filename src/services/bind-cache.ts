@@ -1,0 +1,118 @@
+/**
+ * Fast repeat binds without staleness (issue 5, part 4). The KDF is deliberately slow, and LDAP
+ * clients (SSSD, Nextcloud, Gitea) bind again for every login check. A successful verification
+ * is remembered for a short while as an HMAC of (user id, stored password hash, password) under a
+ * per-process random key; a later bind reads the user's CURRENT row and accepts the password
+ * without the KDF only if that HMAC matches with the hash stored now. So:
+ * - a changed password (new hash, new random salt) or a deactivated user takes effect on the
+ *   very next bind, on every instance — the row is read every time;
+ * - an old password can never be accepted: its entry names a hash the row no longer has;
+ * - no password or reversible form of it is kept in memory.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Actor, User } from '../domain/types.js';
+import type { Database } from '../store/database.js';
+import { findCredentials, touchLastLogin } from '../store/users-store.js';
+import type { AuthService, ClientInfo, CredentialResult } from './auth.js';
+import { MAX_PASSWORD_BYTES } from './credentials.js';
+import { recordEvent } from './events.js';
+
+interface Entry {
+  readonly mac: Buffer;
+  readonly expires: number;
+}
+
+/** The in-process record of recent successful verifications. */
+export class BindCache {
+  private readonly key = randomBytes(32);
+  private readonly entries = new Map<string, Entry>();
+
+  /** `ttlSeconds` 0 disables the cache. */
+  constructor(private readonly ttlSeconds: number, private readonly maxEntries = 100_000) {}
+
+  private mac(userId: string, passwordHash: string, password: string): Buffer {
+    return createHmac('sha256', this.key).update(userId).update('\0').update(passwordHash).update('\0').update(password, 'utf8').digest();
+  }
+
+  /** True when `password` was verified for this user while the row held `passwordHash`, within the TTL. */
+  matches(userId: string, passwordHash: string, password: string): boolean {
+    const e = this.entries.get(userId);
+    if (!e) return false;
+    if (e.expires <= Date.now()) {
+      this.entries.delete(userId);
+      return false;
+    }
+    return timingSafeEqual(e.mac, this.mac(userId, passwordHash, password));
+  }
+
+  remember(userId: string, passwordHash: string, password: string): void {
+    if (this.ttlSeconds <= 0) return;
+    this.entries.delete(userId);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(userId, { mac: this.mac(userId, passwordHash, password), expires: Date.now() + this.ttlSeconds * 1000 });
+  }
+
+  forget(userId: string): void {
+    this.entries.delete(userId);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+export type BindResult = CredentialResult & { readonly cached?: boolean };
+
+/**
+ * Password checks for a door that binds often (LDAP): the cache in front of
+ * `AuthService.checkPassword` (which keeps throttling and failure events).
+ */
+export class BindVerifier {
+  readonly cache: BindCache;
+
+  constructor(private readonly db: Database, private readonly auth: AuthService, ttlSeconds: number) {
+    this.cache = new BindCache(ttlSeconds);
+  }
+
+  /**
+   * Verifies a username and password. A cache hit skips the throttle check on purpose: it
+   * can only happen for the exact password the KDF accepted against the hash stored now, which
+   * is not a guess; every miss (every wrong password) goes through the throttled slow path.
+   */
+  async verify(username: string, password: string, client: ClientInfo, door: string): Promise<BindResult> {
+    if (Buffer.byteLength(password) <= MAX_PASSWORD_BYTES) {
+      const creds = await findCredentials(this.db.knex, { username });
+      if (creds && creds.passwordHash && creds.user.isActive && this.cache.matches(creds.user.id, creds.passwordHash, password)) {
+        return { ok: true, user: creds.user, cached: true };
+      }
+      const result = await this.auth.checkPassword(username, password, client, door);
+      // `creds` may predate a concurrent password change; then the entry names a hash the row
+      // no longer has (salts are random, hashes never recur) and is simply never matched.
+      if (result.ok && creds?.passwordHash && creds.user.id === result.user.id) this.cache.remember(result.user.id, creds.passwordHash, password);
+      if (!result.ok && result.user) this.cache.forget(result.user.id);
+      return result;
+    }
+    // Oversized: refused by checkPassword before any KDF work, but still counted and recorded.
+    return this.auth.checkPassword(username, password, client, door);
+  }
+
+  /** Records a bind refused after a good password (e.g. the application's bindings do not admit the user). */
+  async recordRefusal(user: User, client: ClientInfo, action: string, context: Record<string, unknown> = {}): Promise<void> {
+    const actor: Actor = { userId: user.id, username: user.username, clientIp: client.clientIp ?? null };
+    await this.db.transaction(async (trx) => {
+      await recordEvent(trx, actor, action, { type: 'user', id: user.id }, context);
+    });
+  }
+
+  /** Records a successful bind (event + last login). */
+  async recordSuccess(user: User, client: ClientInfo, action: string, context: Record<string, unknown> = {}): Promise<void> {
+    const actor: Actor = { userId: user.id, username: user.username, clientIp: client.clientIp ?? null };
+    await this.db.transaction(async (trx) => {
+      await touchLastLogin(trx, user.id);
+      await recordEvent(trx, actor, action, { type: 'user', id: user.id }, context);
+    });
+  }
+}
