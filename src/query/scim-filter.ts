@@ -172,7 +172,7 @@ class Translator {
         const op = c.op.toLowerCase() as ScimOp;
         if (!(op === 'pr' || op in OPS)) throw new InvalidQuery(`unknown operator "${c.op}"`);
         const path = parent !== undefined ? `${parent}.${c.attrPath}` : c.attrPath;
-        return this.leaf(resolveAttr(path, this.entity), path, op, op === 'pr' ? undefined : c.compValue ?? null);
+        return this.leaf(resolveAttr(path, this.entity), path, op, op === 'pr' ? undefined : c.compValue ?? null, parent !== undefined);
       }
     }
   }
@@ -190,12 +190,13 @@ class Translator {
     throw new InvalidQuery(`attribute "${attr}" has no sub-attributes to filter on`);
   }
 
-  private leaf(t: Target, path: string, op: ScimOp, value: Scalar | undefined): QueryNode {
+  /** `inValuePath`: inside `emails[…]`, which already requires the element to exist. */
+  private leaf(t: Target, path: string, op: ScimOp, value: Scalar | undefined, inValuePath = false): QueryNode {
     const bad = (why: string) => new InvalidQuery(`operator "${op}" ${why} for attribute "${path}"`);
     switch (t.kind) {
       case 'const': {
         const holds = op === 'pr' ? true : constCompare(t.value, op, value ?? null);
-        return t.requires ? and(present(t.requires), holds ? TRUE : FALSE) : holds ? TRUE : FALSE;
+        return t.requires && !inValuePath ? and(present(t.requires), holds ? TRUE : FALSE) : holds ? TRUE : FALSE;
       }
       case 'groupId':
       case 'memberId': {

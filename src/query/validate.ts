@@ -137,7 +137,7 @@ function normalise(node: QueryNode, entity: Entity): QueryNode {
       const f = resolve(entity, node.field);
       if (!isTextual(f)) throw new InvalidQuery(`field "${node.field}" does not support substring matching`);
       for (const s of [node.initial, node.final, ...node.any]) {
-        if (s !== undefined && typeof s !== 'string') throw new InvalidQuery(`substring parts of "${node.field}" must be strings`);
+        if (s !== undefined && (typeof s !== 'string' || !isStorableText(s))) throw new InvalidQuery(`substring parts of "${node.field}" must be well-formed strings`);
       }
       return substring(node.field, node, { ignoreCase: node.ignoreCase === true });
     }
@@ -159,7 +159,7 @@ function normalise(node: QueryNode, entity: Entity): QueryNode {
 }
 
 function checkRef(ok: boolean, value: unknown, what: string): void {
-  if (!ok || typeof value !== 'string') throw new InvalidQuery(`invalid ${what} reference`);
+  if (!ok || typeof value !== 'string' || !isStorableText(value)) throw new InvalidQuery(`invalid ${what} reference`);
 }
 
 function normaliseRef(by: string, value: string): string {
@@ -189,7 +189,7 @@ export function checkValue(f: ResolvedField, op: CompareOp, value: Scalar): Excl
   const name = f.path.length ? `${f.def.name}.${f.path.join('.')}` : f.def.name;
   const bad = (what: string): never => { throw new InvalidQuery(`field "${name}" ${what}`); };
   if (value === null) return bad(`cannot be compared with null using ${op}`);
-  if (typeof value === 'string' && value.includes('\u0000')) return bad('cannot hold a NUL character');
+  if (typeof value === 'string' && !isStorableText(value)) return bad('cannot hold a NUL character or an unpaired surrogate');
   const def: FieldDef = f.def;
   switch (def.type) {
     case 'string':
@@ -222,6 +222,11 @@ export function checkValue(f: ResolvedField, op: CompareOp, value: Scalar): Excl
     default:
       return assertNever(def.type);
   }
+}
+
+/** Text both databases store as given: no NUL (PostgreSQL refuses it), no unpaired surrogate (not UTF-8). */
+export function isStorableText(s: string): boolean {
+  return !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 }
 
 /** ISO 8601 date or date-time (a bare date is midnight UTC); NaN when it is not one. */
