@@ -1,9 +1,125 @@
-import { Router } from 'express';
+/**
+ * SCIM 2.0 (RFC 7643, RFC 7644) at /scim/v2: discovery, Users, Groups, `.search`, Bulk. Every
+ * response is `application/scim+json`; every failure is a SCIM Error (errors.ts); every write
+ * is one transaction, so a request either happens completely or not at all.
+ */
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services/index.js';
+import { baseUrl, scimAuthentication, scimContext } from './auth.js';
+import { bulk } from './bulk.js';
+import type { Json } from './canonical.js';
+import type { Preconditions, ScimContext, ScimResult, Trx } from './context.js';
+import * as discovery from './discovery.js';
+import { write, type Endpoint, type WriteMethod } from './dispatch.js';
+import { ScimError, errorBody, toScimError } from './errors.js';
+import { getGroup, listGroupsResponse } from './groups-resource.js';
+import { listParams, searchBody } from './list-params.js';
+import { parseProjection } from './projection.js';
+import { rootSearch } from './root-search.js';
+import { GROUP_TYPE, USER_TYPE } from './schemas.js';
+import { getUser, listUsersResponse } from './users-resource.js';
 
-/** SCIM 2.0 at /scim/v2 (placeholder until the SCIM issue lands). */
-export function scimRouter(_services: Services, _log: Logger): Router {
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+
+function send(res: Response, result: ScimResult): void {
+  res.status(result.status);
+  if (result.etag) res.setHeader('ETag', result.etag);
+  if (result.location && result.status === 201) res.setHeader('Location', result.location);
+  res.setHeader('Content-Type', SCIM_CONTENT_TYPE);
+  if (result.body === undefined || result.status === 204 || result.status === 304) res.end();
+  else res.end(JSON.stringify(result.body));
+}
+
+function preconditions(req: Request): Preconditions {
+  const ifMatch = req.get('If-Match');
+  const ifNoneMatch = req.get('If-None-Match');
+  return { ...(ifMatch ? { ifMatch } : {}), ...(ifNoneMatch ? { ifNoneMatch } : {}) };
+}
+
+/** The body of a write; a missing body is a SCIM invalidSyntax (body-parser leaves it undefined). */
+function body(req: Request): Json {
+  if (req.body === undefined) throw new ScimError(400, 'the request needs a JSON body (Content-Type: application/scim+json or application/json)', 'invalidSyntax');
+  return req.body as Json;
+}
+
+/** Body-parser failures as SCIM Errors: over the limit → 413, malformed JSON → 400 invalidSyntax. */
+function bodyError(err: unknown): ScimError | undefined {
+  const e = err as { type?: string; limit?: number; status?: number };
+  switch (e?.type) {
+    case 'entity.too.large': return new ScimError(413, `the request body is larger than ${e.limit} bytes`);
+    case 'entity.parse.failed': return new ScimError(400, 'the request body is not valid JSON', 'invalidSyntax');
+    case 'charset.unsupported':
+    case 'encoding.unsupported': return new ScimError(415, 'the request body must be UTF-8 JSON');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set': return new ScimError(400, 'the request body could not be read', 'invalidSyntax');
+    default: return undefined;
+  }
+}
+
+export function scimRouter(services: Services, log: Logger): Router {
   const router = Router();
+  const { config } = services;
+  const json = (limit: number): RequestHandler => express.json({ limit, type: () => true });
+
+  const read = (fn: (ctx: ScimContext, req: Request) => Promise<ScimResult>): RequestHandler =>
+    async (req, res, next) => {
+      try { send(res, await fn(scimContext(res), req)); } catch (e) { next(e); }
+    };
+  /** One request, one transaction: every service call inside joins `trx`. */
+  const tx = (fn: (ctx: ScimContext, req: Request, trx: Trx) => Promise<ScimResult>): RequestHandler =>
+    async (req, res, next) => {
+      try { send(res, await services.db.transaction((trx) => fn(scimContext(res), req, trx))); } catch (e) { next(e); }
+    };
+
+  // Discovery needs no credentials (RFC 7644 §4): it describes the server, not the directory.
+  const open = (fn: (base: string, req: Request) => Json): RequestHandler => (req, res, next) => {
+    try { send(res, { status: 200, body: fn(baseUrl(req), req) }); } catch (e) { next(e); }
+  };
+  router.get('/ServiceProviderConfig', open((base) => discovery.serviceProviderConfig(config, base)));
+  router.get('/ResourceTypes', open((base) => discovery.resourceTypes(base)));
+  router.get('/ResourceTypes/:name', open((base, req) => discovery.resourceType(String(req.params.name), base)));
+  router.get('/Schemas', open((base) => discovery.schemas(base)));
+  router.get('/Schemas/:id', open((base, req) => discovery.schema(String(req.params.id), base)));
+
+  router.use(scimAuthentication(services));
+
+  router.post('/Bulk', json(config.scim.bulkMaxPayload), tx((ctx, req, trx) => bulk(ctx, body(req), trx)));
+  router.use(json(config.http.bodyLimit));
+
+  router.post('/.search', read((ctx, req) => {
+    const b = searchBody(req.body);
+    return rootSearch(ctx, listParams(b, config, undefined, true), b);
+  }));
+
+  for (const endpoint of ['Users', 'Groups'] as const) {
+    const type = endpoint === 'Users' ? USER_TYPE : GROUP_TYPE;
+    const list = endpoint === 'Users' ? listUsersResponse : listGroupsResponse;
+    const get = endpoint === 'Users' ? getUser : getGroup;
+    const writeTo = (method: WriteMethod, withId: boolean) => tx((ctx, req, trx) => {
+      const projection = req.query.attributes !== undefined || req.query.excludedAttributes !== undefined
+        ? parseProjection(req.query.attributes, req.query.excludedAttributes, type) : undefined;
+      return write(ctx, method, endpoint as Endpoint, withId ? String(req.params.id) : undefined, method === 'DELETE' ? undefined : body(req), preconditions(req), trx, projection);
+    });
+    router.get(`/${endpoint}`, read((ctx, req) => list(ctx, listParams(req.query as Json, config, type))));
+    router.post(`/${endpoint}/.search`, read((ctx, req) => list(ctx, listParams(searchBody(req.body), config, type, true))));
+    router.post(`/${endpoint}`, writeTo('POST', false));
+    router.get(`/${endpoint}/:id`, read((ctx, req) => get(ctx, String(req.params.id), parseProjection(req.query.attributes, req.query.excludedAttributes, type), preconditions(req))));
+    router.put(`/${endpoint}/:id`, writeTo('PUT', true));
+    router.patch(`/${endpoint}/:id`, writeTo('PATCH', true));
+    router.delete(`/${endpoint}/:id`, writeTo('DELETE', true));
+    router.all([`/${endpoint}`, `/${endpoint}/:id`], (req, _res, next) => next(new ScimError(405, `${req.method} is not supported on ${req.path}`)));
+  }
+  router.all(['/Me', '/Me/*rest'], (_req, _res, next) => next(new ScimError(501, '/Me is not implemented: use /Users/{id}')));
+
+  router.use((req: Request, _res: Response, next: NextFunction) => next(new ScimError(404, `no SCIM endpoint ${req.method} ${req.path}`)));
+  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = bodyError(err) ?? toScimError(err);
+    if (e.status >= 500 && e.status !== 501 && e.status !== 503) log.error({ err, method: req.method, path: req.originalUrl }, 'SCIM request failed');
+    for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
+    if (e.status === 405) res.setHeader('Allow', req.path.split('/').filter(Boolean).length > 1 ? 'GET, PUT, PATCH, DELETE' : 'GET, POST');
+    send(res, { status: e.status, body: errorBody(e) as unknown as Json });
+  });
   return router;
 }

@@ -1,0 +1,52 @@
+/**
+ * SCIM authentication: `Authorization: Bearer <API or session token>` through passport's bearer
+ * strategy, then the `scim.provision` permission. Failures are SCIM Errors: 401 with a
+ * `WWW-Authenticate` challenge (RFC 6750 §3), 403 without the permission.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import passport from 'passport';
+import { Strategy as BearerStrategy } from 'passport-http-bearer';
+import { Unauthenticated } from '../../src/domain/errors.js';
+import type { AuthContext } from '../../src/services/auth.js';
+import type { Services } from '../../src/services/index.js';
+import type { ScimContext } from './context.js';
+import { ScimError } from './errors.js';
+
+const REALM = 'dirgate';
+
+/** The request's SCIM context, set by `scimAuthentication`. */
+export function scimContext(res: Response): ScimContext {
+  return res.locals.scim as ScimContext;
+}
+
+/** The public base URL of the SCIM door as this request reached it (honours trust proxy). */
+export function baseUrl(req: Request): string {
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
+}
+
+export function scimAuthentication(services: Services): RequestHandler {
+  // A private authenticator, so the SCIM strategy never mixes with another door's passport setup.
+  const authenticator = new passport.Passport();
+  authenticator.use('scim-bearer', new BearerStrategy({ realm: REALM }, (token: string, done: (err: unknown, user?: unknown, info?: string) => void) => {
+    services.auth.authenticateBearer(token).then(
+      (auth) => done(null, auth),
+      (e: unknown) => (e instanceof Unauthenticated ? done(null, false, e.message) : done(e)),
+    );
+  }));
+  return (req: Request, res: Response, next: NextFunction) => {
+    const callback = (err: unknown, auth: AuthContext | false | undefined, challenge: unknown) => {
+      if (err) return next(err);
+      if (!auth) {
+        const header = Array.isArray(challenge) ? String(challenge[0]) : typeof challenge === 'string' ? challenge : `Bearer realm="${REALM}"`;
+        const detail = /error_description="([^"]*)"/.exec(header)?.[1] ?? 'a bearer token is required (Authorization: Bearer <token>)';
+        return next(new ScimError(401, detail, undefined, { 'WWW-Authenticate': header }));
+      }
+      services.access.require(auth.actor, 'scim.provision').then(() => {
+        const ctx: ScimContext = { services, actor: { ...auth.actor, clientIp: req.ip ?? null }, base: baseUrl(req) };
+        res.locals.scim = ctx;
+        next();
+      }, next);
+    };
+    authenticator.authenticate('scim-bearer', { session: false }, callback)(req, res, next);
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * User ↔ SCIM User, as the DESIGN.md mapping table says: userName ↔ username, displayName and
+ * name.formatted ↔ name, the primary (or first) email ↔ email, active ↔ is_active, userType ↔
+ * type, externalId ↔ external_id. What has no column of its own lives in `attributes` under
+ * the flat keys the query engine filters on (scim-filter.ts): name parts, the full emails
+ * list, phone numbers, …, and the enterprise extension (`attributes.department`,
+ * `attributes.manager` holding the manager's id).
+ */
+import type { UserInput } from '../../src/services/users.js';
+import type { Group, JsonObject, User } from '../../src/domain/types.js';
+import { isObject, type Json } from './canonical.js';
+import { badRequest } from './errors.js';
+import { meta } from './resource-meta.js';
+import { DIRGATE_SCHEMA, ENTERPRISE_SCHEMA, USER_SCHEMA } from './schemas.js';
+
+const NAME_PARTS = ['givenName', 'familyName', 'middleName', 'honorificPrefix', 'honorificSuffix'] as const;
+const CORE_STRINGS = ['nickName', 'profileUrl', 'title', 'preferredLanguage', 'locale', 'timezone'] as const;
+const CORE_LISTS = ['emails', 'phoneNumbers', 'ims', 'photos', 'addresses', 'entitlements', 'roles', 'x509Certificates'] as const;
+const ENTERPRISE_STRINGS = ['employeeNumber', 'costCenter', 'organization', 'division', 'department'] as const;
+
+/** Keys of `attributes` that SCIM shows as named attributes; the rest are dirgate's custom attributes. */
+export const SCIM_MANAGED_KEYS: ReadonlySet<string> = new Set<string>([...NAME_PARTS, ...CORE_STRINGS, ...CORE_LISTS, ...ENTERPRISE_STRINGS, 'manager']);
+
+const filled = (v: unknown): boolean => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
+
+/** The custom attributes: everything in `attributes` SCIM does not show elsewhere. */
+export function customAttributes(a: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(a)) if (!SCIM_MANAGED_KEYS.has(k)) out[k] = v;
+  return out;
+}
+
+/**
+ * The emails list: the stored list when its primary (or first) address is still the user's
+ * email; otherwise (the email was changed through another door) the email first, then the rest.
+ */
+function emailsOf(user: User): Json[] {
+  const stored = Array.isArray(user.attributes.emails) ? (user.attributes.emails as unknown[]).filter(isObject) : [];
+  const main = stored.find((e) => e.primary === true) ?? stored[0];
+  const same = (e: Json | undefined) => typeof e?.value === 'string' && user.email !== null && e.value.toLowerCase() === user.email.toLowerCase();
+  if (user.email === null) return stored.filter((e) => e !== main).map((e) => ({ ...e, primary: false }));
+  if (same(main)) return stored.map((e) => ({ ...e }));
+  const others = stored.filter((e) => e !== main && !same(e)).map((e) => ({ ...e, primary: false }));
+  return [{ value: user.email, type: typeof main?.type === 'string' ? main.type : 'work', primary: true }, ...others];
+}
+
+/** The full SCIM representation of a user; `groups` omitted when not loaded. */
+export function userToScim(user: User, groups: readonly Group[] | undefined, base: string): Json {
+  const a = user.attributes;
+  const doc: Json = { schemas: [USER_SCHEMA], id: user.id };
+  if (user.externalId) doc.externalId = user.externalId;
+  doc.userName = user.username;
+  const name: Json = {};
+  if (user.name) name.formatted = user.name;
+  for (const k of NAME_PARTS) if (typeof a[k] === 'string' && a[k] !== '') name[k] = a[k];
+  if (Object.keys(name).length > 0) doc.name = name;
+  if (user.name) doc.displayName = user.name;
+  for (const k of CORE_STRINGS) if (filled(a[k])) doc[k] = a[k];
+  doc.userType = user.type;
+  doc.active = user.isActive;
+  const emails = emailsOf(user);
+  if (emails.length > 0) doc.emails = emails;
+  for (const k of CORE_LISTS) if (k !== 'emails' && Array.isArray(a[k]) && (a[k] as unknown[]).length > 0) doc[k] = a[k];
+  if (groups) doc.groups = groups.map((g) => ({ value: g.id, $ref: `${base}/Groups/${g.id}`, display: g.name, type: 'direct' }));
+  const enterprise: Json = {};
+  for (const k of ENTERPRISE_STRINGS) if (filled(a[k])) enterprise[k] = a[k];
+  const manager = isObject(a.manager) ? a.manager.value : a.manager;
+  if (typeof manager === 'string' && manager !== '') enterprise.manager = { value: manager, $ref: `${base}/Users/${manager}` };
+  if (Object.keys(enterprise).length > 0) {
+    doc[ENTERPRISE_SCHEMA] = enterprise;
+    (doc.schemas as string[]).push(ENTERPRISE_SCHEMA);
+  }
+  doc[DIRGATE_SCHEMA] = { path: user.path, type: user.type, attributes: customAttributes(a) };
+  (doc.schemas as string[]).push(DIRGATE_SCHEMA);
+  doc.meta = meta('User', user, `${base}/Users/${user.id}`);
+  return doc;
+}
+
+function str(v: unknown, name: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw badRequest('invalidValue', `${name} must be a string`);
+  return v;
+}
+
+/**
+ * The domain input for a canonical SCIM User that replaces `current` (or creates a user when
+ * `current` is null). Read-only attributes (id, meta, groups) are ignored; custom attributes
+ * and path are kept unless the dirgate extension names them.
+ * @throws ScimError 400 invalidValue
+ */
+export function userInputFromScim(doc: Json, current: User | null): UserInput & { attributes: JsonObject } {
+  const userName = str(doc.userName, 'userName');
+  if (!userName) throw badRequest('invalidValue', 'userName is required');
+  const name = isObject(doc.name) ? doc.name : {};
+  const given = str(name.givenName, 'name.givenName');
+  const family = str(name.familyName, 'name.familyName');
+  const displayName = str(doc.displayName, 'displayName') ?? str(name.formatted, 'name.formatted')
+    ?? [given, family].filter((p) => p).join(' ');
+
+  const ext = isObject(doc[DIRGATE_SCHEMA]) ? doc[DIRGATE_SCHEMA] as Json : {};
+  let custom: JsonObject = current ? customAttributes(current.attributes) : {};
+  if (ext.attributes !== undefined && ext.attributes !== null) {
+    if (!isObject(ext.attributes)) throw badRequest('invalidValue', `${DIRGATE_SCHEMA}:attributes must be an object`);
+    const clash = Object.keys(ext.attributes).find((k) => SCIM_MANAGED_KEYS.has(k));
+    if (clash) throw badRequest('invalidValue', `attributes.${clash} is managed through its SCIM attribute, not ${DIRGATE_SCHEMA}:attributes`);
+    custom = { ...ext.attributes };
+  }
+  const attributes: JsonObject = { ...custom };
+  for (const k of NAME_PARTS) { const v = str(name[k], `name.${k}`); if (v) attributes[k] = v; }
+  for (const k of CORE_STRINGS) { const v = str(doc[k], k); if (v) attributes[k] = v; }
+  for (const k of CORE_LISTS) if (Array.isArray(doc[k]) && (doc[k] as unknown[]).length > 0) attributes[k] = doc[k];
+  const enterprise = isObject(doc[ENTERPRISE_SCHEMA]) ? doc[ENTERPRISE_SCHEMA] as Json : {};
+  for (const k of ENTERPRISE_STRINGS) { const v = str(enterprise[k], k); if (v) attributes[k] = v; }
+  const manager = isObject(enterprise.manager) ? str(enterprise.manager.value, 'manager.value') : undefined;
+  if (manager) attributes.manager = manager;
+
+  const emails = Array.isArray(doc.emails) ? (doc.emails as Json[]) : [];
+  const primary = emails.find((e) => e.primary === true) ?? emails[0];
+  const input: UserInput & { attributes: JsonObject } = {
+    username: userName,
+    name: displayName,
+    email: primary ? str(primary.value, 'emails.value') ?? null : null,
+    externalId: str(doc.externalId, 'externalId') ?? null,
+    attributes,
+  };
+  if (doc.active !== undefined && doc.active !== null) input.isActive = doc.active;
+  const type = str(doc.userType, 'userType') ?? str(ext.type, `${DIRGATE_SCHEMA}:type`);
+  if (type !== undefined) input.type = type;
+  else if (!current) input.type = 'internal';
+  const path = str(ext.path, `${DIRGATE_SCHEMA}:path`);
+  if (path !== undefined) input.path = path;
+  if (doc.password !== undefined && doc.password !== null) input.password = str(doc.password, 'password');
+  return input;
+}
+
+/** Only the fields of `input` that differ from `user` (so an unchanged PUT writes nothing). */
+export function userChanges(user: User, input: UserInput & { attributes: JsonObject }): UserInput {
+  const out: UserInput = {};
+  if (input.username !== undefined && input.username !== user.username) out.username = input.username;
+  if (input.name !== undefined && input.name !== user.name) out.name = input.name;
+  if (input.email !== undefined && (input.email ?? null) !== user.email) out.email = input.email;
+  if (input.externalId !== undefined && (input.externalId ?? null) !== user.externalId) out.externalId = input.externalId;
+  if (input.isActive !== undefined && input.isActive !== user.isActive) out.isActive = input.isActive;
+  if (input.type !== undefined && input.type !== user.type) out.type = input.type;
+  if (input.path !== undefined && input.path !== user.path) out.path = input.path;
+  if (JSON.stringify(sortKeys(input.attributes)) !== JSON.stringify(sortKeys(user.attributes))) out.attributes = input.attributes;
+  if (input.password !== undefined) out.password = input.password;
+  return out;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (!isObject(v)) return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+}
