@@ -5,12 +5,14 @@ import type { DirEvent } from '../domain/types.js';
 import type { Queryable } from '../store/rows.js';
 
 const SECRET_KEYS = /pass|secret|token|hash|key/i;
+/** Names that look secret but are not (settings names, ids) and belong in the audit trail. */
+const NOT_SECRET = new Set(['password_min_length', 'token_id', 'key_prefix']);
 
 /** Drops anything that looks like a secret before it reaches the audit trail. */
 export function scrub(context: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(context)) {
-    if (SECRET_KEYS.test(k)) continue;
+    if (SECRET_KEYS.test(k) && !NOT_SECRET.has(k)) continue;
     out[k] = v && typeof v === 'object' && !Array.isArray(v) ? scrub(v as Record<string, unknown>) : v;
   }
   return out;
