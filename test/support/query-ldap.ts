@@ -18,8 +18,26 @@ interface LdapjsFilter {
   readonly dnAttributes?: boolean;
 }
 
+/**
+ * ldapjs keeps RFC 4515 escapes (`\2a`) in values parsed from a string; filters decoded from
+ * BER carry raw values. Our `LdapFilter` takes raw values, so undo the escapes here.
+ */
+function unescape(s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const hex = s.slice(i + 1, i + 3);
+    if (s[i] === '\\' && /^[0-9a-fA-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(s[i]!, 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
 function str(v: unknown): string {
-  return Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '');
+  return Buffer.isBuffer(v) ? v.toString('utf8') : unescape(String(v ?? ''));
 }
 
 /** Converts an ldapjs filter object to `LdapFilter`. */
@@ -34,8 +52,8 @@ export function fromLdapjs(f: LdapjsFilter): LdapFilter {
     case 'ApproximateFilter': return { type: 'approx', attribute: f.attribute!, value: str(f.value) };
     case 'PresenceFilter': return { type: 'present', attribute: f.attribute! };
     case 'SubstringFilter': return {
-      type: 'substring', attribute: f.attribute!, any: [...(f.any ?? [])],
-      ...(f.initial ? { initial: f.initial } : {}), ...(f.final ? { final: f.final } : {}),
+      type: 'substring', attribute: f.attribute!, any: (f.any ?? []).map(str),
+      ...(f.initial ? { initial: str(f.initial) } : {}), ...(f.final ? { final: str(f.final) } : {}),
     };
     case 'ExtensibleFilter': return {
       type: 'ext', value: str(f.value),
