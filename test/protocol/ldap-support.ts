@@ -1,0 +1,64 @@
+/** Helpers for the LDAP protocol suites: the OpenLDAP command-line tools, test data, certificates. */
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Services } from '../../src/services/index.js';
+import { SYSTEM_ACTOR } from '../../src/domain/types.js';
+
+export const BASE = 'dc=example,dc=com';
+export const userDn = (name: string) => `cn=${name},ou=users,${BASE}`;
+export const groupDn = (name: string) => `cn=${name},ou=groups,${BASE}`;
+
+/**
+ * Whether an OpenLDAP tool is installed. Under CI=true a missing tool fails the suite instead
+ * of skipping it (.ci/run installs ldap-utils).
+ */
+export function haveTool(name: string): boolean {
+  const ok = spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+  if (!ok && process.env.CI === 'true') throw new Error(`${name} is missing: install ldap-utils (CI=true forbids skipping)`);
+  return ok;
+}
+
+export interface ToolResult { readonly code: number; readonly stdout: string; readonly stderr: string }
+
+/** Runs a tool asynchronously (the server under test runs in this process). */
+export function run(cmd: string, args: readonly string[], env: Record<string, string> = {}): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, [...args], { env: { ...process.env, LDAPCONF: '/dev/null', LDAPRC: '/dev/null', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 30000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** DNs in ldapsearch LDIF output (unwrapped). */
+export function dnsOf(ldif: string): string[] {
+  return ldif.replace(/\n /g, '').split('\n').filter((l) => l.startsWith('dn: ')).map((l) => l.slice(4));
+}
+
+/** `attr: value` lines of ldapsearch output for one attribute (case-insensitive name). */
+export function valuesOf(ldif: string, attr: string): string[] {
+  const prefix = `${attr.toLowerCase()}: `;
+  return ldif.replace(/\n /g, '').split('\n').filter((l) => l.toLowerCase().startsWith(prefix)).map((l) => l.slice(prefix.length));
+}
+
+/** Creates `n` users `user0001…` (no password) in one transaction. */
+export async function seedUsers(services: Services, n: number, prefix = 'user'): Promise<void> {
+  await services.db.transaction(async (trx) => {
+    for (let i = 1; i <= n; i++) {
+      const name = `${prefix}${String(i).padStart(4, '0')}`;
+      await services.users.create({ username: name, name: `User ${i}`, email: `${name}@example.com` }, SYSTEM_ACTOR, { trx });
+    }
+  });
+}
+
+/** A self-signed certificate for 127.0.0.1 in a temp folder (never committed). */
+export function makeCertificate(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'dirgate-ldap-tls-'));
+  const cert = join(dir, 'cert.pem'), key = join(dir, 'key.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  return { cert, key };
+}
