@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -29,6 +29,59 @@ export interface ExportRunnerOptions {
 }
 
 class LeaseLost extends Error {}
+
+/** Rows per keyset page; memory stays at about two pages whatever the export's size. */
+const BATCH_ROWS = 2000;
+
+/**
+ * Reads ahead of the consumer by up to `highWater` items, so the next page is being fetched
+ * from the database while the current one is turned into CSV (I/O overlaps CPU).
+ */
+export async function* prefetch<T>(source: AsyncIterable<T>, highWater: number): AsyncGenerator<T> {
+  let queue: T[] = [];
+  const state: { done: boolean; stopped: boolean; failure: { error: unknown } | null; wakeConsumer?: () => void; wakeProducer?: () => void } = {
+    done: false, stopped: false, failure: null,
+  };
+  const wake = (which: 'wakeConsumer' | 'wakeProducer') => {
+    const fn = state[which];
+    state[which] = undefined;
+    fn?.();
+  };
+  const producer = (async () => {
+    try {
+      for await (const item of source) {
+        if (state.stopped) break;
+        queue.push(item);
+        wake('wakeConsumer');
+        if (queue.length >= highWater) await new Promise<void>((r) => { state.wakeProducer = r; });
+      }
+    } catch (e) {
+      state.failure = { error: e };
+    } finally {
+      state.done = true;
+      wake('wakeConsumer');
+    }
+  })();
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        // Take the whole buffer at once; the producer refills a fresh one meanwhile.
+        const taken = queue;
+        queue = [];
+        wake('wakeProducer');
+        yield* taken;
+        continue;
+      }
+      if (state.failure) throw state.failure.error;
+      if (state.done) return;
+      await new Promise<void>((r) => { state.wakeConsumer = r; });
+    }
+  } finally {
+    state.stopped = true;
+    wake('wakeProducer');
+    await producer;
+  }
+}
 
 /**
  * Runs export jobs outside the request. Jobs live in the `exports` table, so they survive a
@@ -146,9 +199,10 @@ export class ExportRunner {
       const v = parseAdminQuery(job.search, 'users', this.config.query);
       const ordering = parseOrdering(job.ordering, 'users');
       await mkdir(dir, { recursive: true });
+      await this.removeLeftovers(dir, job.id);
       let rowCount = 0;
       const records = Readable.from((async function* rows(db: Database) {
-        for await (const row of streamUserRows(db, v, ordering, 2000)) {
+        for await (const row of prefetch(streamUserRows(db, v, ordering, BATCH_ROWS), BATCH_ROWS)) {
           rowCount++;
           yield userCsvRecord(row);
         }
@@ -184,6 +238,13 @@ export class ExportRunner {
     } finally {
       clearInterval(beat);
       this.current = null;
+    }
+  }
+
+  /** Partial files of earlier, interrupted attempts at this job (a crashed instance cannot clean up). */
+  private async removeLeftovers(dir: string, id: string): Promise<void> {
+    for (const name of await readdir(dir)) {
+      if (name.startsWith(`${id}.csv.`) && name.endsWith('.part')) await rm(join(dir, name), { force: true });
     }
   }
 

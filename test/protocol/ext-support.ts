@@ -69,3 +69,25 @@ export async function eventsOf(server: BootedServer, action: string): Promise<Re
   const rows = await server.database.db.knex('events').where({ action }).orderBy('seq', 'asc');
   return rows.map((r: Record<string, unknown>) => ({ ...r, context: typeof r.context === 'string' ? JSON.parse(r.context) : r.context }));
 }
+
+/**
+ * Inserts `n` users (`bulk1`…`bulkN`, with email and an attribute) in one SQL statement, for
+ * exports big enough to interrupt. Returns how many users the table then holds.
+ */
+export async function seedBulkUsers(db: import('../../src/store/database.js').Database, n: number): Promise<number> {
+  if (db.dialect === 'pg') {
+    await db.knex.raw(`insert into users (id, username, username_ci, name, name_ci, email, email_ci, path, type, is_active, attributes, created_at, updated_at, version)
+      select lpad(to_hex(g), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(g), 12, '0'), 'bulk' || g, 'bulk' || g, 'Bulk User ' || g, 'bulk user ' || g,
+        'bulk' || g || '@example.test', 'bulk' || g || '@example.test', 'users', 'internal', true, jsonb_build_object('n', g), now(), now(), 1
+      from generate_series(1, ?) g`, [n]);
+  } else {
+    await db.knex.raw(`with recursive s(g) as (select 1 union all select g + 1 from s where g < ?)
+      insert into users (id, username, username_ci, name, name_ci, email, email_ci, path, type, is_active, attributes, created_at, updated_at, version)
+      select printf('%08x-0000-4000-8000-%012x', g, g), 'bulk' || g, 'bulk' || g, 'Bulk User ' || g, 'bulk user ' || g,
+        'bulk' || g || '@example.test', 'bulk' || g || '@example.test', 'users', 'internal', 1, json_object('n', g),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1
+      from s`, [n]);
+  }
+  const row = await db.knex('users').count<{ n: number }[]>({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
