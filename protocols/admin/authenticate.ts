@@ -4,7 +4,7 @@ import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { isDirgateError, Unauthenticated } from '../../src/domain/errors.js';
 import type { AuthContext } from '../../src/services/auth.js';
 import type { Services } from '../../src/services/index.js';
-import { toProblem, sendProblem } from './errors.js';
+import { NO_TOKEN_DETAIL, sendProblem, toProblem } from './errors.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -52,7 +52,7 @@ export function bearerAuthentication(services: Services): RequestHandler {
 
 /** The caller, or 401. @throws Unauthenticated */
 export function requireAuth(req: Request): AuthContext {
-  if (!req.auth) throw new Unauthenticated('this endpoint needs Authorization: Bearer <token>');
+  if (!req.auth) throw new Unauthenticated(NO_TOKEN_DETAIL);
   return req.auth;
 }
 

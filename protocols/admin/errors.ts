@@ -25,6 +25,9 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** The detail of the 401 for a request with no credentials at all (RFC 6750 §3.1: no error code then). */
+export const NO_TOKEN_DETAIL = 'this endpoint needs Authorization: Bearer <token>';
+
 const STATUS: Record<ErrorCode, [number, string]> = {
   invalid_value: [400, 'Invalid value'],
   invalid_query: [400, 'Invalid query'],
@@ -82,7 +85,9 @@ export function toProblem(err: unknown): Problem {
 export function sendProblem(res: Response, problem: Problem): void {
   if (problem.status === 401) {
     const desc = problem.detail.replace(/["\\]/g, '');
-    res.set('WWW-Authenticate', `Bearer realm="dirgate", error="invalid_token", error_description="${desc}"`);
+    res.set('WWW-Authenticate', problem.detail === NO_TOKEN_DETAIL
+      ? 'Bearer realm="dirgate"'
+      : `Bearer realm="dirgate", error="invalid_token", error_description="${desc}"`);
   }
   res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }

@@ -57,8 +57,30 @@ for (const dialect of dialects()) {
           expectProblem(r, 401);
           expect(r.headers.get('www-authenticate')).to.match(/^Bearer realm="dirgate"/);
         }
+        expect((await api.as(null).get('/me')).headers.get('www-authenticate')).to.equal('Bearer realm="dirgate"');
         const r = await fetch(`${server.http}/api/v1/me`, { headers: { authorization: 'Basic YWRtaW46eA==' } });
         expect(r.status).to.equal(401);
+      });
+
+      it('answers 401 for an expired token', async () => {
+        const s = server.running.services;
+        const { id } = await userWith('expiring');
+        const { key } = await s.auth.createToken(id, { expiresAt: new Date(Date.now() - 1000) }, SYSTEM_ACTOR);
+        const r = await api.as(key).get('/me');
+        expectProblem(r, 401);
+        expect(r.body.detail).to.match(/expired/);
+        expect(r.headers.get('www-authenticate')).to.match(/error="invalid_token"/);
+      });
+
+      it('never crashes on odd input: repeated parameters, arrays for bodies, oversized queries', async () => {
+        expectProblem(await api.get('/users?page=1&page=2'), 400, ['page']);
+        expectProblem(await api.get('/users?search=a&search=b'), 400, ['search']);
+        expectProblem(await api.call('POST', '/users', undefined, { raw: '[1, 2]' }), 400);
+        expectProblem(await api.call('POST', '/users', undefined, { raw: '"just a string"' }), 400);
+        expectProblem(await api.get(`/users?search=${encodeURIComponent(`username = "${'x'.repeat(10000)}"`)}`), 400);
+        expectProblem(await api.get(`/users?search=${encodeURIComponent('('.repeat(200) + 'username = "a"' + ')'.repeat(200))}`), 400);
+        expectProblem(await api.patch('/users/00000000-0000-4000-8000-000000000000', { name: 'x' }), 404);
+        await api.expect(200, 'GET', '/me');
       });
 
       it('refuses malformed JSON and unknown fields with 400 problem JSON', async () => {

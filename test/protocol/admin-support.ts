@@ -53,10 +53,13 @@ export class OpenApiChecker {
     const ctype = (r.headers.get('content-type') ?? '').split(';')[0]!;
     expect(Object.keys(response!.content), `${method} ${t.path} ${r.status} content type`).to.include(ctype);
     const pointer = `openapi.json#/paths/${t.path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method.toLowerCase()}/responses/${key}/content/${ctype.replace(/\//g, '~1')}/schema`;
-    let validate = this.cache.get(pointer);
+    // Many operations share a schema (every 401 is a Problem): compile each distinct one once.
+    const schema = (response!.content[ctype] as { schema: unknown }).schema;
+    const cacheKey = JSON.stringify(schema);
+    let validate = this.cache.get(cacheKey);
     if (!validate) {
       validate = this.ajv.compile({ $ref: pointer });
-      this.cache.set(pointer, validate);
+      this.cache.set(cacheKey, validate);
     }
     if (!validate(r.body)) {
       throw new Error(`${method} ${t.path} ${r.status}: response does not match the OpenAPI schema: ${this.ajv.errorsText(validate.errors)}\n${JSON.stringify(r.body).slice(0, 500)}`);
