@@ -39,7 +39,7 @@ function preconditions(req: Request): Preconditions {
 
 /** The body of a write; a missing body is a SCIM invalidSyntax (body-parser leaves it undefined). */
 function body(req: Request): Json {
-  if (req.body === undefined) throw new ScimError(400, 'the request needs a JSON body (Content-Type: application/scim+json or application/json)', 'invalidSyntax');
+  if (req.body === undefined || req.get('content-length') === '0') throw new ScimError(400, 'the request needs a JSON body (Content-Type: application/scim+json or application/json)', 'invalidSyntax');
   return req.body as Json;
 }
 

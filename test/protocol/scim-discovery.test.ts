@@ -1,0 +1,128 @@
+import { expect } from 'chai';
+import { SYSTEM_ACTOR } from '../../src/domain/types.js';
+import { dialects } from '../support/databases.js';
+import { bootServer, type BootedServer } from '../support/server.js';
+import { DIRGATE, ENTERPRISE, ERROR, GROUP, LIST, scimClient, USER, userBody, type ScimClient } from './scim-support.js';
+
+for (const dialect of dialects()) {
+  describe(`SCIM discovery, auth and protocol errors (${dialect})`, function () {
+    let server: BootedServer;
+    let scim: ScimClient;
+
+    before(async () => {
+      server = await bootServer(dialect, { 'scim.bulk_max_operations': 7, 'scim.max_results': 50, 'http.body_limit': 4096 });
+      scim = scimClient(server);
+    });
+    after(async () => { await server?.stop(); });
+
+    it('ServiceProviderConfig advertises what is implemented, with the configured limits', async () => {
+      const r = await scim.get('/ServiceProviderConfig');
+      expect(r.status).to.equal(200);
+      expect(r.headers.get('content-type')).to.match(/^application\/scim\+json/);
+      expect(r.json.schemas).to.deep.equal(['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig']);
+      expect(r.json.patch).to.deep.equal({ supported: true });
+      expect(r.json.bulk).to.deep.equal({ supported: true, maxOperations: 7, maxPayloadSize: 1048576 });
+      expect(r.json.filter).to.deep.equal({ supported: true, maxResults: 50 });
+      for (const k of ['changePassword', 'sort', 'etag']) expect(r.json[k]).to.deep.equal({ supported: true });
+      expect(r.json.authenticationSchemes[0].type).to.equal('oauthbearertoken');
+      expect(r.json.meta.location).to.equal(`${scim.base}/ServiceProviderConfig`);
+    });
+
+    it('ResourceTypes lists User (with both extensions) and Group', async () => {
+      const r = await scim.get('/ResourceTypes');
+      expect(r.json.schemas).to.deep.equal([LIST]);
+      expect(r.json.totalResults).to.equal(2);
+      const user = r.json.Resources.find((t: { id: string }) => t.id === 'User');
+      expect(user).to.include({ endpoint: '/Users', schema: USER });
+      expect(user.schemaExtensions).to.deep.equal([{ schema: ENTERPRISE, required: false }, { schema: DIRGATE, required: false }]);
+      expect((await scim.get('/ResourceTypes/Group')).json).to.include({ id: 'Group', endpoint: '/Groups', schema: GROUP });
+      const missing = await scim.get('/ResourceTypes/Device');
+      expect(missing.status).to.equal(404);
+      expect(missing.json.schemas).to.deep.equal([ERROR]);
+    });
+
+    it('Schemas describes core User and Group, the enterprise and the dirgate extension', async () => {
+      const r = await scim.get('/Schemas');
+      expect(r.json.Resources.map((s: { id: string }) => s.id)).to.have.members([USER, GROUP, ENTERPRISE, DIRGATE]);
+      const dirgate = (await scim.get(`/Schemas/${DIRGATE}`)).json;
+      expect(dirgate.attributes.map((a: { name: string }) => a.name)).to.deep.equal(['path', 'type', 'attributes']);
+      const user = (await scim.get(`/Schemas/${USER}`)).json;
+      const password = user.attributes.find((a: { name: string }) => a.name === 'password');
+      expect(password).to.include({ mutability: 'writeOnly', returned: 'never' });
+      const groups = user.attributes.find((a: { name: string }) => a.name === 'groups');
+      expect(groups.mutability).to.equal('readOnly');
+      const enterprise = (await scim.get(`/Schemas/${ENTERPRISE}`)).json;
+      expect(enterprise.attributes.map((a: { name: string }) => a.name)).to.include.members(['employeeNumber', 'department', 'manager']);
+      expect((await scim.get('/Schemas/urn:nope')).status).to.equal(404);
+    });
+
+    it('answers 401 with WWW-Authenticate and a SCIM Error without or with a bad token', async () => {
+      for (const token of [null, 'dgt_not_a_real_token']) {
+        const r = await scimClient(server, token).get('/Users');
+        expect(r.status).to.equal(401);
+        expect(r.headers.get('www-authenticate')).to.match(/^Bearer realm="dirgate"/);
+        expect(r.headers.get('content-type')).to.match(/^application\/scim\+json/);
+        expect(r.json).to.include({ status: '401' });
+        expect(r.json.schemas).to.deep.equal([ERROR]);
+      }
+    });
+
+    it('answers 403 to a token whose user lacks scim.provision', async () => {
+      const { services } = server.running;
+      const user = await services.users.create({ username: 'no-scim' }, SYSTEM_ACTOR);
+      const { key } = await services.auth.createToken(user.id, { description: 'test' }, SYSTEM_ACTOR);
+      const r = await scimClient(server, key).get('/Users');
+      expect(r.status).to.equal(403);
+      expect(r.json).to.include({ status: '403' });
+      expect(r.json.schemas).to.deep.equal([ERROR]);
+    });
+
+    it('a role with scim.provision is enough (no superuser needed)', async () => {
+      const { services } = server.running;
+      const user = await services.users.create({ username: 'provisioner' }, SYSTEM_ACTOR);
+      const role = await services.roles.create({ name: 'scim-provisioner', permissions: ['scim.provision'] }, SYSTEM_ACTOR);
+      await services.roles.assign({ userId: user.id }, role.id, true, SYSTEM_ACTOR);
+      const { key } = await services.auth.createToken(user.id, { description: 'test' }, SYSTEM_ACTOR);
+      expect((await scimClient(server, key).get('/Users')).status).to.equal(200);
+    });
+
+    it('malformed JSON is 400 invalidSyntax; a body over the limit is 413', async () => {
+      const bad = await scim.post('/Users', '{"userName": ');
+      expect(bad.status).to.equal(400);
+      expect(bad.json).to.include({ status: '400', scimType: 'invalidSyntax' });
+      const big = await scim.post('/Users', userBody('big', { title: 'x'.repeat(5000) }));
+      expect(big.status).to.equal(413);
+      expect(big.json.schemas).to.deep.equal([ERROR]);
+      const none = await scim.call('POST', '/Users');
+      expect(none.status).to.equal(400);
+      expect(none.json.scimType).to.equal('invalidSyntax');
+    });
+
+    it('accepts application/json as well as application/scim+json', async () => {
+      const r = await scim.post('/Users', userBody('json-client'), { 'Content-Type': 'application/json' });
+      expect(r.status).to.equal(201);
+      expect(r.headers.get('content-type')).to.match(/^application\/scim\+json/);
+    });
+
+    it('unknown endpoints, unsupported methods and /Me are SCIM Errors', async () => {
+      const unknown = await scim.get('/Devices');
+      expect(unknown.status).to.equal(404);
+      expect(unknown.json.schemas).to.deep.equal([ERROR]);
+      const method = await scim.call('DELETE', '/Users');
+      expect(method.status).to.equal(405);
+      expect(method.json.schemas).to.deep.equal([ERROR]);
+      expect((await scim.get('/Me')).status).to.equal(501);
+    });
+
+    it('every response carries application/scim+json, 204 and 304 included', async () => {
+      const created = await scim.post('/Users', userBody('ct-user'));
+      const etag = created.headers.get('etag')!;
+      const notModified = await scim.get(`/Users/${created.json.id}`, { 'If-None-Match': etag });
+      expect(notModified.status).to.equal(304);
+      expect(notModified.headers.get('content-type')).to.match(/^application\/scim\+json/);
+      const deleted = await scim.del(`/Users/${created.json.id}`);
+      expect(deleted.status).to.equal(204);
+      expect(deleted.headers.get('content-type')).to.match(/^application\/scim\+json/);
+    });
+  });
+}
