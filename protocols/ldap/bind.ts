@@ -26,8 +26,11 @@ export async function handleBind(s: Session, req: BindRequest): Promise<Identity
     throw new LdapError(RESULT.confidentialityRequired, 'simple binds require TLS: use StartTLS or LDAPS');
   }
   const target = ctx.dit.classify(req.name);
-  if (target.kind !== 'user') throw new LdapError(RESULT.invalidCredentials, REFUSED);
   const client = { clientIp: s.clientIp };
+  if (target.kind !== 'user') {
+    await ctx.verifier.recordUnknownName(req.name, client, 'ldap_bind_failed', 'not_a_user_dn');
+    throw new LdapError(RESULT.invalidCredentials, REFUSED);
+  }
   const result = await ctx.verifier.verify(target.name, password.toString('utf8'), client, 'ldap_bind');
   if (!result.ok) throw new LdapError(RESULT.invalidCredentials, REFUSED);
   const user = result.user;

@@ -107,6 +107,14 @@ export class BindVerifier {
     });
   }
 
+  /** Records a bind refused before any user was looked up (a DN outside ou=users). */
+  async recordUnknownName(name: string, client: ClientInfo, action: string, reason: string): Promise<void> {
+    const actor: Actor = { userId: null, username: null, clientIp: client.clientIp ?? null };
+    await this.db.transaction(async (trx) => {
+      await recordEvent(trx, actor, action, null, { dn: name.slice(0, 512), reason });
+    });
+  }
+
   /** Records a successful bind (event + last login). */
   async recordSuccess(user: User, client: ClientInfo, action: string, context: Record<string, unknown> = {}): Promise<void> {
     const actor: Actor = { userId: user.id, username: user.username, clientIp: client.clientIp ?? null };
