@@ -9,9 +9,9 @@
  * - Case-insensitive fields compare their lowercase shadow column with the JS-lowercased value;
  *   `ignoreCase` on a case-exact field folds ASCII on both sides.
  * - Ordering comparisons on text use code point order (`COLLATE "C"` on PostgreSQL).
- * - Relations and membership are `id IN (uncorrelated subquery)` rather than correlated EXISTS:
- *   the same meaning, but both planners run the subquery once (a hashed semi-join on
- *   PostgreSQL) instead of once per row. Transitive membership walks `group_parents` with a
+ * - Relations and membership are `id IN (uncorrelated subquery)` (PostgreSQL: `id = ANY(ARRAY(…))`)
+ *   rather than correlated EXISTS: the same meaning, but the subquery runs once instead of
+ *   once per row. Transitive membership walks `group_parents` with a
  *   recursive CTE (UNION, so cycles terminate).
  */
 import { assertNever } from './ast.js';
@@ -239,22 +239,32 @@ class Compiler {
     return this.col('id');
   }
 
+  /**
+   * `id` is among the ids `sub` selects. PostgreSQL gets `= ANY(ARRAY(sub))`: the subquery runs
+   * once as an InitPlan and the outer side probes the id index. With a plain `IN` its planner
+   * guesses the size of a recursive CTE, and may walk all users in `seq` order for a LIMIT
+   * instead (measured: 465 ms vs a few ms at 100k users).
+   */
+  private inIds(sub: string): string {
+    return this.dialect === 'pg' ? `${this.id()} = ANY(ARRAY(${sub}))` : `${this.id()} IN (${sub})`;
+  }
+
   /** `id IN (ids of records with a related row whose value satisfies cond(valueExpr))`. */
   private relation(relation: RelationName, cond: (valueExpr: string) => string): string {
     switch (relation) {
       case 'user-groups':
-        return `${this.id()} IN (SELECT qm.user_id FROM group_members qm JOIN groups qg ON qg.id = qm.group_id WHERE ${cond('qg.name_ci')})`;
+        return this.inIds(`SELECT qm.user_id FROM group_members qm JOIN groups qg ON qg.id = qm.group_id WHERE ${cond('qg.name_ci')}`);
       case 'user-roles': {
         const direct = `SELECT qur.user_id FROM user_roles qur JOIN roles qr ON qr.id = qur.role_id WHERE ${cond('qr.name_ci')}`;
         const holders = `SELECT qgr.group_id FROM group_roles qgr JOIN roles qr ON qr.id = qgr.role_id WHERE ${cond('qr.name_ci')}`;
-        return `${this.id()} IN (${direct} UNION SELECT qm.user_id FROM group_members qm WHERE qm.group_id IN (${descendants(holders)}))`;
+        return this.inIds(`${direct} UNION SELECT qm.user_id FROM group_members qm WHERE qm.group_id IN (${descendants(holders)})`);
       }
       case 'group-parents':
-        return `${this.id()} IN (SELECT qp.group_id FROM group_parents qp JOIN groups qg ON qg.id = qp.parent_id WHERE ${cond('qg.name_ci')})`;
+        return this.inIds(`SELECT qp.group_id FROM group_parents qp JOIN groups qg ON qg.id = qp.parent_id WHERE ${cond('qg.name_ci')}`);
       case 'group-members':
-        return `${this.id()} IN (SELECT qm.group_id FROM group_members qm JOIN users qu ON qu.id = qm.user_id WHERE ${cond('qu.username_ci')})`;
+        return this.inIds(`SELECT qm.group_id FROM group_members qm JOIN users qu ON qu.id = qm.user_id WHERE ${cond('qu.username_ci')}`);
       case 'group-children':
-        return `${this.id()} IN (SELECT qp.parent_id FROM group_parents qp JOIN groups qg ON qg.id = qp.group_id WHERE ${cond('qg.name_ci')})`;
+        return this.inIds(`SELECT qp.parent_id FROM group_parents qp JOIN groups qg ON qg.id = qp.group_id WHERE ${cond('qg.name_ci')}`);
       default:
         return assertNever(relation);
     }
@@ -269,13 +279,13 @@ class Compiler {
     if (this.entity === 'users') {
       if (!n.transitive) {
         return n.group.by === 'id'
-          ? `${this.id()} IN (SELECT qm.user_id FROM group_members qm WHERE qm.group_id = ${this.bind(n.group.value)})`
-          : `${this.id()} IN (SELECT qm.user_id FROM group_members qm JOIN groups qg ON qg.id = qm.group_id WHERE qg.name_ci = ${this.bind(n.group.value.toLowerCase())})`;
+          ? this.inIds(`SELECT qm.user_id FROM group_members qm WHERE qm.group_id = ${this.bind(n.group.value)}`)
+          : this.inIds(`SELECT qm.user_id FROM group_members qm JOIN groups qg ON qg.id = qm.group_id WHERE qg.name_ci = ${this.bind(n.group.value.toLowerCase())}`);
       }
-      return `${this.id()} IN (SELECT qm.user_id FROM group_members qm WHERE qm.group_id IN (${descendants(this.groupIds(n.group))}))`;
+      return this.inIds(`SELECT qm.user_id FROM group_members qm WHERE qm.group_id IN (${descendants(this.groupIds(n.group))})`);
     }
     const children = `SELECT qc.group_id FROM group_parents qc WHERE qc.parent_id IN (${this.groupIds(n.group)})`;
-    return `${this.id()} IN (${n.transitive ? descendants(children) : children})`;
+    return this.inIds(n.transitive ? descendants(children) : children);
   }
 
   private hasMember(n: HasMemberNode): string {
@@ -288,12 +298,12 @@ class Compiler {
       start = m.by === 'id' ? `SELECT qc.parent_id FROM group_parents qc WHERE qc.group_id = ${this.bind(m.value)}`
         : `SELECT qc.parent_id FROM group_parents qc JOIN groups qg ON qg.id = qc.group_id WHERE qg.name_ci = ${this.bind(m.value.toLowerCase())}`;
     }
-    return `${this.id()} IN (${n.transitive ? ancestors(start) : start})`;
+    return this.inIds(n.transitive ? ancestors(start) : start);
   }
 
   private superuser(): string {
     const roots = `SELECT qg.id FROM groups qg WHERE qg.is_superuser = ${this.bind(this.bool(true))}`;
-    return `${this.id()} IN (SELECT qm.user_id FROM group_members qm WHERE qm.group_id IN (${descendants(roots)}))`;
+    return this.inIds(`SELECT qm.user_id FROM group_members qm WHERE qm.group_id IN (${descendants(roots)})`);
   }
 }
 

@@ -30,6 +30,11 @@ export interface SelectOptions {
   readonly after?: Row;
 }
 
+/** The SELECT behind `selectRows`, unexecuted (for EXPLAIN, or to add columns or joins). */
+export function buildSelect(db: QueryTarget, v: Validated, entity: Entity, opts: SelectOptions = {}): Knex.QueryBuilder {
+  return query(db, v, entity, opts);
+}
+
 function query(db: QueryTarget, v: Validated, entity: Entity, opts: SelectOptions): Knex.QueryBuilder {
   if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot select ${entity}`);
   const table = ENTITY_TABLE[entity];

@@ -66,7 +66,7 @@ describe('SQL compiler', () => {
 
   it('compiles membership to uncorrelated subqueries, transitive through a recursive CTE', () => {
     expect(sql(memberOf({ by: 'name', value: 'Admins' }), 'pg')).to.deep.equal({
-      sql: 'users.id IN (SELECT qm.user_id FROM group_members qm JOIN groups qg ON qg.id = qm.group_id WHERE qg.name_ci = ?)',
+      sql: 'users.id = ANY(ARRAY(SELECT qm.user_id FROM group_members qm JOIN groups qg ON qg.id = qm.group_id WHERE qg.name_ci = ?))',
       bindings: ['admins'],
     });
     expect(sql(memberOf({ by: 'name', value: 'Admins' }, true), 'sqlite')).to.deep.equal({
@@ -74,7 +74,7 @@ describe('SQL compiler', () => {
       bindings: ['admins'],
     });
     expect(sql(compare('groups.name', 'startswith', 'Eng'), 'pg')).to.deep.equal({
-      sql: "users.id IN (SELECT qm.user_id FROM group_members qm JOIN groups qg ON qg.id = qm.group_id WHERE qg.name_ci LIKE ? ESCAPE '\\')",
+      sql: "users.id = ANY(ARRAY(SELECT qm.user_id FROM group_members qm JOIN groups qg ON qg.id = qm.group_id WHERE qg.name_ci LIKE ? ESCAPE '\\'))",
       bindings: ['eng%'],
     });
   });
