@@ -114,6 +114,10 @@ export function defineRoute(router: Router, spec: RouteSpec): void {
   if (spec.permission !== null && spec.permission !== 'self' && !isPermission(spec.permission)) {
     throw new Error(`defineRoute ${spec.method} ${spec.path}: unknown permission ${String(spec.permission)}`);
   }
+  const key = (r: RouteSpec) => `${r.method} ${r.path.replace(/:[A-Za-z_][A-Za-z0-9_]*/g, ':')}`;
+  if (tables.get(router)!.some((r) => key(r) === key(spec))) {
+    throw new Error(`defineRoute: ${spec.method.toUpperCase()} ${spec.path} is already defined`);
+  }
   const validate = spec.requestSchema ? ajv.compile(spec.requestSchema) : null;
   tables.get(router)!.push(spec);
   router[spec.method](spec.path, async (req: Request, res: Response) => {

@@ -35,7 +35,7 @@ function userInput(body: Record<string, unknown>): UserInput {
   return input;
 }
 
-/** Users: list, folders, create, get, PATCH (incl. deactivation), delete, bulk delete, set password. */
+/** Users: list, folders, create, get, PATCH (incl. deactivation), delete, bulk delete (set_password lives in ext-recovery.ts). */
 export function mountUserRoutes(router: Router, services: Services): void {
   mountUserListRoutes(router, services);
 
@@ -81,16 +81,6 @@ export function mountUserRoutes(router: Router, services: Services): void {
     summary: 'Delete a user',
     handler: async ({ params, actor }) => {
       await services.users.delete(params.id, actor);
-      return undefined;
-    },
-  });
-
-  defineRoute(router, {
-    method: 'post', path: '/users/:id/set_password', permission: 'user.set_password', tag: 'users',
-    summary: "Set a user's password (checked against the policy; the user's other sessions end)",
-    requestSchema: { type: 'object', additionalProperties: false, required: ['password'], properties: { password: { type: 'string' } } },
-    handler: async ({ params, body, actor }) => {
-      await services.users.setPassword(params.id, body.password, actor);
       return undefined;
     },
   });
