@@ -1,11 +1,7 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { stringify } from 'csv-stringify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { SYSTEM_ACTOR } from '../domain/types.js';
@@ -15,9 +11,8 @@ import type { Database } from '../store/database.js';
 import {
   claimNextExport, completeExport, failExport, heartbeatExport, reapStaleExports, releaseExport, type ExportRecord,
 } from '../store/exports-store.js';
-import { streamUserRows } from '../store/query-sql.js';
 import { recordEvent } from './events.js';
-import { EXPORT_COLUMNS, userCsvRecord } from './exports.js';
+import { writeUsersCsv } from './export-csv.js';
 import type { NotificationService } from './notifications.js';
 
 /** A job that ran this often without finishing (crashes) is failed instead of retried. */
@@ -30,58 +25,6 @@ export interface ExportRunnerOptions {
 
 class LeaseLost extends Error {}
 
-/** Rows per keyset page; memory stays at about two pages whatever the export's size. */
-const BATCH_ROWS = 2000;
-
-/**
- * Reads ahead of the consumer by up to `highWater` items, so the next page is being fetched
- * from the database while the current one is turned into CSV (I/O overlaps CPU).
- */
-export async function* prefetch<T>(source: AsyncIterable<T>, highWater: number): AsyncGenerator<T> {
-  let queue: T[] = [];
-  const state: { done: boolean; stopped: boolean; failure: { error: unknown } | null; wakeConsumer?: () => void; wakeProducer?: () => void } = {
-    done: false, stopped: false, failure: null,
-  };
-  const wake = (which: 'wakeConsumer' | 'wakeProducer') => {
-    const fn = state[which];
-    state[which] = undefined;
-    fn?.();
-  };
-  const producer = (async () => {
-    try {
-      for await (const item of source) {
-        if (state.stopped) break;
-        queue.push(item);
-        wake('wakeConsumer');
-        if (queue.length >= highWater) await new Promise<void>((r) => { state.wakeProducer = r; });
-      }
-    } catch (e) {
-      state.failure = { error: e };
-    } finally {
-      state.done = true;
-      wake('wakeConsumer');
-    }
-  })();
-  try {
-    for (;;) {
-      if (queue.length > 0) {
-        // Take the whole buffer at once; the producer refills a fresh one meanwhile.
-        const taken = queue;
-        queue = [];
-        wake('wakeProducer');
-        yield* taken;
-        continue;
-      }
-      if (state.failure) throw state.failure.error;
-      if (state.done) return;
-      await new Promise<void>((r) => { state.wakeConsumer = r; });
-    }
-  } finally {
-    state.stopped = true;
-    wake('wakeProducer');
-    await producer;
-  }
-}
 
 /**
  * Runs export jobs outside the request. Jobs live in the `exports` table, so they survive a
@@ -200,14 +143,7 @@ export class ExportRunner {
       const ordering = parseOrdering(job.ordering, 'users');
       await mkdir(dir, { recursive: true });
       await this.removeLeftovers(dir, job.id);
-      let rowCount = 0;
-      const records = Readable.from((async function* rows(db: Database) {
-        for await (const row of prefetch(streamUserRows(db, v, ordering, BATCH_ROWS), BATCH_ROWS)) {
-          rowCount++;
-          yield userCsvRecord(row);
-        }
-      })(this.db));
-      await pipeline(records, stringify({ header: true, columns: [...EXPORT_COLUMNS] }), createWriteStream(partPath), { signal: abort.signal });
+      const rowCount = await writeUsersCsv(this.db, v, ordering, partPath, { signal: abort.signal });
       await rename(partPath, finalPath);
       const finished = await this.db.transaction(async (trx) => {
         if (!(await completeExport(trx, job.id, this.worker, { rowCount, filePath: finalPath }))) return false;

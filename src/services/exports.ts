@@ -9,15 +9,11 @@ import {
   deleteExportRow, findExport, insertExport, listExports, type ExportRecord,
 } from '../store/exports-store.js';
 import type { AccessService } from './access.js';
-import { rowToUser } from '../store/rows.js';
 import { recordEvent } from './events.js';
 
 export type { ExportRecord };
 
-/** The fields every export CSV carries, in column order (the admin API's user shape). */
-export const EXPORT_COLUMNS = [
-  'id', 'username', 'name', 'email', 'path', 'type', 'is_active', 'attributes', 'last_login', 'date_joined',
-] as const;
+export { EXPORT_COLUMNS, userCsvRecord } from './export-csv.js';
 
 /**
  * User exports as background jobs: the request is checked and queued here; the job runner
@@ -110,11 +106,3 @@ export class ExportService {
 }
 
 
-/** One CSV record (EXPORT_COLUMNS order) from a raw `users` row as the store streams it. */
-export function userCsvRecord(row: Readonly<Record<string, unknown>>): string[] {
-  const user = rowToUser(row as Record<string, unknown>);
-  return [
-    user.id, user.username, user.name, user.email ?? '', user.path, user.type, user.isActive ? 'true' : 'false',
-    JSON.stringify(user.attributes), user.lastLogin ? user.lastLogin.toISOString() : '', user.createdAt.toISOString(),
-  ];
-}

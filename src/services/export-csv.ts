@@ -1,0 +1,77 @@
+import { createWriteStream } from 'node:fs';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
+import type { Ordering } from '../query/ordering.js';
+import type { Validated } from '../query/validate.js';
+import { selectUserRows, type QueryTarget, type Row } from '../store/query-sql.js';
+import { toBool, toDate, toJson } from '../store/rows.js';
+
+/** The fields every export CSV carries, in column order (the admin API's user shape). */
+export const EXPORT_COLUMNS = [
+  'id', 'username', 'name', 'email', 'path', 'type', 'is_active', 'attributes', 'last_login', 'date_joined',
+] as const;
+
+/** Rows per keyset page; memory stays at about two pages whatever the export's size. */
+export const EXPORT_BATCH_ROWS = 1000;
+
+/** One CSV record (EXPORT_COLUMNS order) from a raw `users` row as the store returns it. */
+export function userCsvRecord(row: Readonly<Row>): string[] {
+  const lastLogin = toDate(row.last_login);
+  return [
+    String(row.id), String(row.username), String(row.name ?? ''), (row.email as string | null) ?? '', String(row.path), String(row.type),
+    toBool(row.is_active) ? 'true' : 'false',
+    // SQLite hands back the JSON text we stored (compact JSON.stringify); PostgreSQL a parsed jsonb.
+    typeof row.attributes === 'string' ? row.attributes : JSON.stringify(toJson(row.attributes)),
+    lastLogin ? lastLogin.toISOString() : '', toDate(row.created_at)!.toISOString(),
+  ];
+}
+
+/**
+ * The matching users page by page along a keyset cursor (the query engine's `selectUserRows`
+ * with `after`), with the next page already being fetched while the caller works on this one.
+ */
+export async function* userPages(db: QueryTarget, v: Validated, ordering: Ordering, size = EXPORT_BATCH_ROWS): AsyncGenerator<Row[]> {
+  const fetchPage = (after?: Row) => selectUserRows(db, v, { ordering, limit: size, ...(after ? { after } : {}) });
+  let next: Promise<Row[]> | null = fetchPage();
+  while (next) {
+    const rows: Row[] = await next;
+    next = rows.length === size ? fetchPage(rows[rows.length - 1]) : null;
+    // A page fetched ahead must not reject unobserved if the caller stops early.
+    next?.catch(() => undefined);
+    if (rows.length) yield rows;
+  }
+}
+
+/**
+ * Writes the users matching `v` as CSV (header + EXPORT_COLUMNS) to `out` with constant memory;
+ * returns the row count. `onRows` reports progress after each page.
+ */
+export async function writeUsersCsv(
+  db: QueryTarget, v: Validated, ordering: Ordering, out: string | Writable,
+  opts: { signal?: AbortSignal; onRows?: (total: number) => void } = {},
+): Promise<number> {
+  let count = 0;
+  const pages = userPages(db, v, ordering);
+  const records = new Readable({
+    objectMode: true,
+    highWaterMark: EXPORT_BATCH_ROWS,
+    read() {
+      pages.next().then((r) => {
+        if (r.done) {
+          this.push(null);
+          return;
+        }
+        for (const row of r.value) this.push(userCsvRecord(row));
+        count += r.value.length;
+        opts.onRows?.(count);
+      }, (e: unknown) => this.destroy(e as Error));
+    },
+    destroy(err, cb) {
+      pages.return(undefined).then(() => cb(err), () => cb(err));
+    },
+  });
+  const sink = typeof out === 'string' ? createWriteStream(out, { highWaterMark: 256 * 1024 }) : out;
+  await pipeline(records, stringify({ header: true, columns: [...EXPORT_COLUMNS] }), sink, opts.signal ? { signal: opts.signal } : {});
+  return count;
+}
