@@ -1,0 +1,213 @@
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import pino from 'pino';
+import { AdminLimitExceededError, Client, Control, UnavailableCriticalExtensionError, UnavailableError } from 'ldapts';
+import { BerWriter } from '../../protocols/ldap/ber.js';
+import { loadConfig } from '../../src/config.js';
+import { startServer, type Running } from '../../src/main.js';
+import { dialects, freshDatabase, PG_URL, type TestDatabase } from '../support/databases.js';
+import { ADMIN_PASSWORD, ADMIN_TOKEN, bootServer, type BootedServer } from '../support/server.js';
+import { BASE, userDn } from './ldap-support.js';
+
+function bindMessage(id: number, dn: string, password: string): Buffer {
+  const w = new BerWriter();
+  w.startSequence();
+  w.writeInt(id);
+  w.startSequence(0x60);
+  w.writeInt(3);
+  w.writeString(dn);
+  w.writeString(password, 0x80);
+  w.endSequence();
+  w.endSequence();
+  return Buffer.from(w.toBuffer());
+}
+
+function searchMessage(id: number, base: string): Buffer {
+  const w = new BerWriter();
+  w.startSequence();
+  w.writeInt(id);
+  w.startSequence(0x63);
+  w.writeString(base);
+  w.writeEnum(2);
+  w.writeEnum(0);
+  w.writeInt(0);
+  w.writeInt(0);
+  w.writeBool(false);
+  w.writeString('objectClass', 0x87);
+  w.startSequence();
+  w.endSequence();
+  w.endSequence();
+  w.endSequence();
+  return Buffer.from(w.toBuffer());
+}
+
+/** Sends raw bytes; resolves with everything received until the server closes (or `ms`). */
+async function rawExchange(port: number, bytes: Buffer, ms = 3000): Promise<{ data: Buffer; closed: boolean }> {
+  const s = connect(port, '127.0.0.1');
+  await once(s, 'connect');
+  const chunks: Buffer[] = [];
+  s.on('data', (d: Buffer) => chunks.push(d));
+  s.on('error', () => undefined);
+  s.write(bytes);
+  const closed = await Promise.race([once(s, 'close').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  s.destroy();
+  return { data: Buffer.concat(chunks), closed };
+}
+
+async function errorOf(p: Promise<unknown>): Promise<unknown> {
+  try { await p; } catch (e) { return e; }
+  return undefined;
+}
+
+const NOTICE_OID = '1.3.6.1.4.1.1466.20036';
+
+for (const dialect of dialects()) {
+  describe(`LDAP bad input and limits on ${dialect}`, function () {
+    this.timeout(60000);
+    let server: BootedServer;
+
+    before(async () => {
+      server = await bootServer(dialect, { 'ldap.max_message_bytes': 8192, 'ldap.idle_timeout': 2 });
+    });
+    after(async () => { await server?.stop(); });
+
+    async function stillServes(): Promise<void> {
+      const c = new Client({ url: server.ldap });
+      await c.bind(userDn('admin'), ADMIN_PASSWORD);
+      const r = await c.search(BASE, { scope: 'sub', filter: '(uid=admin)' });
+      expect(r.searchEntries).to.have.length(1);
+      await c.unbind();
+    }
+
+    it('answers malformed BER with a Notice of Disconnection and closes', async () => {
+      for (const junk of [Buffer.from('GET / HTTP/1.1\r\n\r\n'), Buffer.from([0x30, 0x05, 0x02, 0x01, 0x01, 0x63, 0x7f]), Buffer.from([0x30, 0x80, 0, 0])]) {
+        const r = await rawExchange(server.ldapPort, junk);
+        expect(r.closed).to.equal(true);
+        expect(r.data.includes(Buffer.from(NOTICE_OID))).to.equal(true);
+      }
+      await stillServes();
+    });
+
+    it('refuses a message over max_message_bytes from its header, before buffering it', async () => {
+      const header = Buffer.from([0x30, 0x84, 0x10, 0x00, 0x00, 0x00, 0x02, 0x01, 0x01]);
+      const r = await rawExchange(server.ldapPort, header);
+      expect(r.closed).to.equal(true);
+      expect(r.data.includes(Buffer.from(NOTICE_OID))).to.equal(true);
+      await stillServes();
+    });
+
+    it('refuses unknown critical controls (12) and ignores unknown non-critical ones', async () => {
+      const c = new Client({ url: server.ldap });
+      await c.bind(userDn('admin'), ADMIN_PASSWORD);
+      const e = await errorOf(c.search(BASE, { scope: 'sub', filter: '(uid=admin)' }, new Control('1.2.3.4.5', { critical: true })));
+      expect(e).to.be.instanceOf(UnavailableCriticalExtensionError);
+      const ok = await c.search(BASE, { scope: 'sub', filter: '(uid=admin)' }, new Control('1.2.3.4.5', { critical: false }));
+      expect(ok.searchEntries).to.have.length(1);
+      await c.unbind();
+    });
+
+    it('answers filters past the query limits with adminLimitExceeded (11)', async () => {
+      const c = new Client({ url: server.ldap });
+      await c.bind(userDn('admin'), ADMIN_PASSWORD);
+      const deep = `${'(&'.repeat(40)}(uid=x)${')'.repeat(40)}`;
+      expect(await errorOf(c.search(BASE, { scope: 'sub', filter: deep }))).to.be.instanceOf(AdminLimitExceededError);
+      const wide = `(|${Array.from({ length: 600 }, (_, i) => `(uid=u${i})`).join('')})`;
+      expect(await errorOf(c.search(BASE, { scope: 'sub', filter: wide }))).to.be.instanceOf(AdminLimitExceededError);
+      await c.unbind();
+    });
+
+    it('closes idle connections after idle_timeout', async () => {
+      const s = connect(server.ldapPort, '127.0.0.1');
+      s.on('error', () => undefined);
+      await once(s, 'connect');
+      s.resume();
+      const started = Date.now();
+      await once(s, 'close');
+      expect(Date.now() - started).to.be.within(1500, 5000);
+    });
+
+    it('survives a client that floods requests and never reads', async () => {
+      const s: Socket = connect(server.ldapPort, '127.0.0.1');
+      s.on('error', () => undefined);
+      await once(s, 'connect');
+      s.pause(); // never read
+      s.write(bindMessage(1, userDn('admin'), ADMIN_PASSWORD));
+      const search = searchMessage(2, BASE);
+      for (let i = 0; i < 300; i++) s.write(Buffer.from(search));
+      await new Promise((r) => setTimeout(r, 300));
+      await stillServes(); // others are served meanwhile
+      // The server stops reading from it (bounded queue), gives up after idle_timeout (2 s) without
+      // activity, or answers what was queued and then times it out; either way the connection ends.
+      await new Promise((r) => setTimeout(r, 2500));
+      const closed = Promise.race([once(s, 'close').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20000))]);
+      s.resume();
+      expect(await closed).to.equal(true);
+      await stillServes();
+    });
+  });
+}
+
+if (PG_URL) {
+  describe('LDAP with the PostgreSQL database going away and coming back', function () {
+    this.timeout(60000);
+    let database: TestDatabase;
+    let running: Running;
+    let proxy: Server;
+    let up = true;
+    const links = new Set<Socket>();
+
+    before(async () => {
+      database = await freshDatabase('pg');
+      const target = new URL(PG_URL);
+      proxy = createServer((client) => {
+        if (!up) { client.destroy(); return; }
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        for (const s of [client, upstream]) { links.add(s); s.on('close', () => links.delete(s)); s.on('error', () => undefined); }
+        client.pipe(upstream).pipe(client);
+      });
+      proxy.listen(0, '127.0.0.1');
+      await once(proxy, 'listening');
+      const port = (proxy.address() as { port: number }).port;
+      const url = database.url.replace(`${target.hostname}:${target.port || 5432}`, `127.0.0.1:${port}`);
+      const config = loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, {
+        'database.url': url, host: '127.0.0.1', 'http.port': 0, 'ldap.port': 0, 'ldap.ldaps_port': 0,
+        'bootstrap.password': ADMIN_PASSWORD, 'bootstrap.token': ADMIN_TOKEN, 'auth.scrypt_n': 1024, 'log.level': 'silent',
+      });
+      running = await startServer(config, pino({ level: 'silent' }));
+    });
+    after(async () => {
+      up = true;
+      await running?.stop();
+      proxy?.close();
+      await database?.drop();
+    });
+
+    it('answers unavailable (52) during the outage and recovers by itself', async () => {
+      const url = `ldap://127.0.0.1:${running.ldapPort}`;
+      const c = new Client({ url });
+      await c.bind(userDn('admin'), ADMIN_PASSWORD);
+      expect((await c.search(BASE, { scope: 'sub', filter: '(uid=admin)' })).searchEntries).to.have.length(1);
+      up = false;
+      for (const s of links) s.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      const e = await errorOf(c.search(BASE, { scope: 'sub', filter: '(uid=admin)' }));
+      expect(e).to.be.instanceOf(UnavailableError);
+      const b = new Client({ url });
+      expect(await errorOf(b.bind(userDn('admin'), ADMIN_PASSWORD))).to.be.instanceOf(UnavailableError);
+      up = true;
+      let ok = false;
+      for (let i = 0; i < 50 && !ok; i++) {
+        try {
+          ok = (await c.search(BASE, { scope: 'sub', filter: '(uid=admin)' })).searchEntries.length === 1;
+        } catch {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      expect(ok).to.equal(true);
+      await b.bind(userDn('admin'), ADMIN_PASSWORD);
+      await b.unbind();
+      await c.unbind();
+    });
+  });
+}
