@@ -65,12 +65,17 @@ export async function selectRows(db: QueryTarget, v: Validated, entity: Entity, 
   return run(query(db, v, entity, opts) as unknown as Promise<Row[]>);
 }
 
-/** How many records of `entity` match `v`. */
-export async function countRows(db: QueryTarget, v: Validated, entity: Entity): Promise<number> {
+/** The COUNT behind `countRows`, unexecuted. */
+export function buildCount(db: QueryTarget, v: Validated, entity: Entity): Knex.QueryBuilder {
   if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot count ${entity}`);
   const table = ENTITY_TABLE[entity];
   const where = compileWhere(v, db.dialect, table);
-  const rows = await run(db.knex(table).count({ n: '*' }).whereRaw(where.sql, where.bindings as Knex.RawBinding[]) as unknown as Promise<{ n: number | string }[]>);
+  return db.knex(table).count({ n: '*' }).whereRaw(where.sql, where.bindings as Knex.RawBinding[]);
+}
+
+/** How many records of `entity` match `v`. */
+export async function countRows(db: QueryTarget, v: Validated, entity: Entity): Promise<number> {
+  const rows = await run(buildCount(db, v, entity) as unknown as Promise<{ n: number | string }[]>);
   return Number(rows[0]?.n ?? 0);
 }
 
