@@ -17,7 +17,8 @@ import { migrate } from './store/migrate.js';
 import { countUsers } from './store/query-sql.js';
 
 const USAGE = `usage:
-  dirgate export [--search QUERY] [--ordering FIELDS] --out FILE.csv    (--out - writes to stdout)
+  dirgate export [--search QUERY] [--ordering=FIELDS] --out FILE.csv   (--out - writes to stdout;
+                 write --ordering=-username, with "=", for a descending field)
   dirgate import FILE.csv|FILE.ldif [--format csv|ldif] [--no-update]
 
 Works on the store named by DIRGATE_DATABASE_URL (or DIRGATE_CONFIG / config/default.yaml).
