@@ -98,8 +98,9 @@ export function valuePool(dir: EvalDirectory): string[] {
   const add = (s: unknown) => {
     if (typeof s !== 'string' || s === '') return;
     out.add(s);
-    out.add(s.slice(1));
-    out.add(s.slice(0, -1));
+    const cps = Array.from(s);
+    out.add(cps.slice(1).join(''));
+    out.add(cps.slice(0, -1).join(''));
     out.add(s.toUpperCase());
   };
   const walk = (v: unknown): void => {
