@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { dialects, freshDatabase, type TestDatabase } from '../support/databases.js';
+import { ADMIN_PASSWORD, ADMIN_TOKEN } from '../support/server.js';
+import { api, seedBulkUsers, waitFor } from './ext-support.js';
+
+const MAIN = resolve('dist/src/main.js');
+
+interface Instance {
+  readonly child: ChildProcess;
+  readonly http: string;
+  output(): string;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<void>;
+}
+
+/** `node dist/src/main.js` as a child process, the way an operator runs it; resolves once it listens. */
+async function startInstance(env: Record<string, string>): Promise<Instance> {
+  let out = '';
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '', DIRGATE_HOST: '127.0.0.1', DIRGATE_HTTP_PORT: '0', DIRGATE_LDAP_PORT: '0', DIRGATE_LDAPS_PORT: '0',
+      DIRGATE_LOG_LEVEL: 'info', DIRGATE_SCRYPT_N: '1024', DIRGATE_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD, DIRGATE_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const port = await waitFor('the instance to listen', async () => {
+    if (child.exitCode !== null) throw new Error(`instance exited with ${child.exitCode}: ${out}`);
+    const m = /"http":(\d+),.*"msg":"dirgate is up"/.exec(out);
+    return m ? Number(m[1]) : undefined;
+  }, 30_000, 50);
+  return {
+    child,
+    http: `http://127.0.0.1:${port}`,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function killHard(i: Instance): Promise<void> {
+  if (i.child.exitCode !== null || i.child.signalCode !== null) return;
+  const exited = once(i.child, 'exit');
+  i.child.kill('SIGKILL');
+  await exited;
+}
+
+async function exportRow(db: TestDatabase, id: string): Promise<Record<string, unknown>> {
+  return db.db.knex('exports').where({ id }).first();
+}
+
+async function eventCount(db: TestDatabase, action: string, id: string): Promise<number> {
+  return (await db.db.knex('events').where({ action, target_id: id })).length;
+}
+
+const envFor = (db: TestDatabase, dir: string, extra: Record<string, string> = {}) => ({
+  DIRGATE_DATABASE_URL: db.url, DIRGATE_EXPORT_DIR: dir, ...extra,
+});
+
+for (const dialect of dialects()) {
+  describe(`export jobs across processes on ${dialect}`, function () {
+    this.timeout(120_000);
+    let db: TestDatabase;
+    let dir: string;
+    const running: Instance[] = [];
+
+    beforeEach(async () => {
+      db = await freshDatabase(dialect);
+      dir = mkdtempSync(join(tmpdir(), 'dirgate-export-procs-'));
+    });
+    afterEach(async () => {
+      for (const i of running.splice(0)) await killHard(i);
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('an export interrupted by kill -9 is taken back after the stale period and finished by the restarted server', async () => {
+      const a = await startInstance(envFor(db, dir, { DIRGATE_EXPORT_STALE_AFTER: '2' }));
+      running.push(a);
+      // Enough rows that the export is still running when it is killed.
+      const total = await seedBulkUsers(db.db, dialect === 'pg' ? 30_000 : 40_000);
+      const r = await api(a, 'POST', '/users/export', ADMIN_TOKEN, { search: '', ordering: '-username' });
+      expect(r.status, r.text).to.equal(202);
+      const id = r.json.id as string;
+      await waitFor('the export to start', async () => ((await exportRow(db, id)).status === 'running' ? true : undefined), 20_000, 10);
+      await new Promise((res) => setTimeout(res, 100));
+      await killHard(a);
+      const interrupted = await exportRow(db, id);
+      expect(interrupted.status, 'the export finished before the kill; seed more users').to.equal('running');
+      expect(readdirSync(dir).filter((f) => f === `${id}.csv`)).to.have.length(0);
+
+      const b = await startInstance(envFor(db, dir, { DIRGATE_EXPORT_STALE_AFTER: '2' }));
+      running.push(b);
+      const done = await waitFor('the export to finish after the restart', async () => {
+        const row = await exportRow(db, id);
+        return row.status === 'done' || row.status === 'failed' ? row : undefined;
+      }, 90_000, 100);
+      expect(done.status, String(done.error)).to.equal('done');
+      expect(Number(done.row_count)).to.equal(total);
+      expect(Number(done.attempts)).to.equal(2);
+      expect(await eventCount(db, 'export_started', id)).to.equal(2);
+      expect(await eventCount(db, 'export_completed', id)).to.equal(1);
+      expect(readdirSync(dir).sort()).to.deep.equal([`${id}.csv`]);
+      const csv = await fetch(`${b.http}/api/v1/exports/${id}/download`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(csv.status).to.equal(200);
+      const lines = (await csv.text()).trimEnd().split('\n');
+      expect(lines).to.have.length(total + 1);
+      const ready = await api(b, 'GET', '/notifications', ADMIN_TOKEN);
+      expect((ready.json.results as Array<{ link: string }>).filter((n) => n.link.endsWith(`/exports/${id}/download`))).to.have.length(1);
+    });
+
+    if (dialect === 'pg') {
+      it('two instances on one PostgreSQL run each export exactly once', async () => {
+        const a = await startInstance(envFor(db, dir));
+        running.push(a);
+        const b = await startInstance(envFor(db, dir));
+        running.push(b);
+        const total = await seedBulkUsers(db.db, 2000);
+        const ids: string[] = [];
+        for (let i = 0; i < 8; i++) {
+          const r = await api(i % 2 ? b : a, 'POST', '/users/export', ADMIN_TOKEN, { search: i % 3 ? '' : 'username startswith "bulk1"', ordering: i % 2 ? 'email' : '' });
+          expect(r.status, r.text).to.equal(202);
+          ids.push(r.json.id as string);
+        }
+        await waitFor('every export to finish', async () => {
+          const rows = await db.db.knex('exports').whereIn('id', ids).whereIn('status', ['done', 'failed']);
+          return rows.length === ids.length ? true : undefined;
+        }, 90_000, 100);
+        const workers = new Set<string>();
+        for (const id of ids) {
+          const row = await exportRow(db, id);
+          expect(row.status, String(row.error)).to.equal('done');
+          expect(Number(row.attempts)).to.equal(1);
+          expect(await eventCount(db, 'export_started', id)).to.equal(1);
+          expect(await eventCount(db, 'export_completed', id)).to.equal(1);
+          const started = await db.db.knex('events').where({ action: 'export_started', target_id: id }).first();
+          const context = typeof started.context === 'string' ? JSON.parse(started.context) : started.context;
+          workers.add(String(context.worker));
+        }
+        expect(workers.size, 'both instances took jobs').to.equal(2);
+        const full = await exportRow(db, ids[1]!);
+        expect(Number(full.row_count)).to.equal(total);
+        expect(readdirSync(dir).sort()).to.deep.equal(ids.map((id) => `${id}.csv`).sort());
+      });
+    }
+  });
+}
