@@ -1,3 +1,4 @@
+import { USER_TYPES } from '../domain/types.js';
 /**
  * The schema catalogue: one table of fields per entity, shared by every door. A field says
  * its type, whether it is multi-valued, whether case matters, and how it is stored. The doors
@@ -48,7 +49,8 @@ export const POSIX_ID_BASE = 10000;
 /** gidNumber of a group = POSIX_ID_BASE + GROUP_GID_OFFSET + groups.seq. */
 export const GROUP_GID_OFFSET = 1000000;
 
-export const USER_TYPES = ['internal', 'external', 'service_account', 'internal_service_account'] as const;
+export { USER_TYPES };
+
 
 const col = (column: string, nullable = false, ciColumn?: string): Storage =>
   ciColumn ? { kind: 'column', column, ciColumn, nullable } : { kind: 'column', column, nullable };
