@@ -25,7 +25,6 @@ export interface ExportRunnerOptions {
 
 class LeaseLost extends Error {}
 
-
 /**
  * Runs export jobs outside the request. Jobs live in the `exports` table, so they survive a
  * restart and any number of instances share them: a claim takes one pending row
@@ -38,6 +37,8 @@ export class ExportRunner {
   private running = false;
   private loopDone: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
+  /** A wake() that arrived while the loop was busy: look again before sleeping. */
+  private woken = false;
   private current: AbortController | null = null;
   private lastReap = 0;
   private readonly pollMs: number;
@@ -60,6 +61,7 @@ export class ExportRunner {
 
   /** Looks for work now (a job was just queued on this instance). */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -75,6 +77,7 @@ export class ExportRunner {
   private async loop(): Promise<void> {
     while (this.running) {
       let job: ExportRecord | null = null;
+      this.woken = false;
       try {
         await this.reapIfDue();
         job = await claimNextExport(this.db.knex, this.db.dialect, this.worker);
@@ -83,6 +86,10 @@ export class ExportRunner {
       }
       if (job) {
         await this.run(job);
+        continue;
+      }
+      if (this.woken) {
+        this.woken = false;
         continue;
       }
       await new Promise<void>((resolveWait) => {
