@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -162,6 +162,61 @@ for (const dialect of dialects()) {
       expect(r.json.pagination).to.include({ page: 1, page_size: 1 });
       expect(r.json.pagination.count).to.be.greaterThan(1);
       expect(Object.keys(r.json.results[0])).to.include.members(['id', 'status', 'search', 'ordering', 'row_count', 'created', 'completed']);
+    });
+  });
+}
+
+for (const dialect of dialects()) {
+  describe(`export jobs that cannot finish on ${dialect}`, function () {
+    let server: BootedServer;
+    let blocker: string;
+
+    before(async () => {
+      // exports.dir names a regular file: every job fails when it creates its folder.
+      blocker = join(mkdtempSync(join(tmpdir(), 'dirgate-exports-')), 'not-a-folder');
+      writeFileSync(blocker, 'x');
+      server = await bootServer(dialect, { 'exports.dir': blocker, 'exports.stale_after': 1 });
+    });
+    after(async () => {
+      await server.stop();
+      rmSync(join(blocker, '..'), { recursive: true, force: true });
+    });
+
+    it('a job that fails is marked failed with the reason, the requester is told, and download is a 409', async () => {
+      const r = await api(server, 'POST', '/users/export', server.token, { search: '' });
+      expect(r.status).to.equal(202);
+      const done = await finished(server, server.token, r.json.id);
+      expect(done.status).to.equal('failed');
+      expect(String(done.error)).to.match(/EEXIST|ENOTDIR|exists|not a directory/);
+      const download = await api(server, 'GET', `/exports/${r.json.id}/download`, server.token);
+      expect(download.status).to.equal(409);
+      const notes = await api(server, 'GET', '/notifications', server.token);
+      expect((notes.json.results as Array<{ title: string }>).map((n) => n.title)).to.include('Your user export failed');
+      expect((await eventsOf(server, 'export_failed')).map((e) => e.target_id)).to.include(r.json.id);
+    });
+
+    it('a running job whose worker stopped heartbeating is retried, and failed once out of attempts — never left running', async () => {
+      const knex = server.database.db.knex;
+      const admin = (await server.running.services.users.findByUsername('admin'))!;
+      const old = new Date(Date.now() - 60_000).toISOString();
+      const row = (id: string, attempts: number) => ({
+        id, requester_id: admin.id, status: 'running', search: '', ordering: '', attempts, locked_by: 'crashed-host:1:dead',
+        heartbeat_at: old, created_at: old, started_at: old,
+      });
+      const exhausted = '00000000-0000-4000-8000-00000000000e';
+      const retried = '00000000-0000-4000-8000-00000000000f';
+      await knex('exports').insert([row(exhausted, 3), row(retried, 1)]);
+      const out = await waitFor('the stale jobs to be taken back', async () => {
+        const rows = await knex('exports').whereIn('id', [exhausted, retried]).orderBy('id');
+        return rows.every((x: { status: string; locked_by: string | null }) => x.status !== 'running' || x.locked_by !== 'crashed-host:1:dead') ? rows : undefined;
+      }, 15_000);
+      const byId = new Map(out.map((x: { id: string }) => [x.id, x]));
+      expect(byId.get(exhausted)).to.include({ status: 'failed' });
+      expect(String((byId.get(exhausted) as { error: string }).error)).to.match(/interrupted 3 times/);
+      // The retried job runs again here (and fails for the folder, a real failure this time).
+      const again = await finished(server, server.token, retried);
+      expect(again.status).to.equal('failed');
+      expect(Number((await knex('exports').where({ id: retried }).first()).attempts)).to.equal(2);
     });
   });
 }
