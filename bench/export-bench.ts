@@ -4,7 +4,7 @@
  * Targets: ≤ 60 s and ≤ 200 MB.
  *
  * PostgreSQL: DIRGATE_BENCH_PG_URL, else DIRGATE_TEST_PG_URL, else postgres://postgres@127.0.0.1:5432/test.
- * The users live in schema `bench_export_<N>` and are kept between runs (seeding is the slow
+ * The users (bench/seed.ts's realistic directory) live in schema `bench_export_seeded_<N>` and are kept between runs (seeding is the slow
  * part); DIRGATE_BENCH_RESEED=1 starts over. DIRGATE_BENCH_USERS sets N.
  */
 import { spawn } from 'node:child_process';
@@ -19,10 +19,11 @@ import { ExportRunner } from '../src/services/export-runner.js';
 import { createServices } from '../src/services/index.js';
 import { openDatabase, type Database } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
+import { seedDirectory } from './seed.js';
 
 const PG_URL = process.env.DIRGATE_BENCH_PG_URL || process.env.DIRGATE_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const USERS = Number(process.env.DIRGATE_BENCH_USERS ?? 1_000_000);
-const SCHEMA = `bench_export_${USERS}`;
+const SCHEMA = `bench_export_seeded_${USERS}`;
 const TARGET_SECONDS = 60;
 const TARGET_RSS_MB = 200;
 
@@ -30,23 +31,15 @@ function open(): Database {
   return openDatabase(PG_URL, { searchPath: [SCHEMA, 'public'], poolMax: 4 });
 }
 
-/** Seeds with the query engineer's seeder when present, else with one generate_series per chunk. */
+/** Seeds with the shared benchmark seeder (bench/seed.ts) unless the schema already holds the users. */
 async function seed(db: Database, n: number): Promise<void> {
   const have = Number((await db.knex('users').count<{ c: number }[]>({ c: '*' }))[0]?.c ?? 0);
-  if (have >= n) return;
+  if (have === n) return;
+  if (have !== 0) throw new Error(`schema ${SCHEMA} holds ${have} users, not ${n}; rerun with DIRGATE_BENCH_RESEED=1`);
   const started = Date.now();
-  const chunk = 100_000;
-  for (let from = have + 1; from <= n; from += chunk) {
-    const to = Math.min(n, from + chunk - 1);
-    await db.knex.raw(`insert into users (id, username, username_ci, name, name_ci, email, email_ci, path, type, is_active, attributes, created_at, updated_at, version)
-      select md5(g::text)::uuid::text, 'user' || g, 'user' || g, 'User Number ' || g, 'user number ' || g,
-        'user' || g || '@example.test', 'user' || g || '@example.test', case when g % 10 = 0 then 'users/contractors' else 'users' end,
-        case when g % 50 = 0 then 'service_account' else 'internal' end, g % 17 <> 0,
-        jsonb_build_object('department', 'dept-' || (g % 40), 'employee_no', g), now() - (g || ' seconds')::interval, now(), 1
-      from generate_series(?::int, ?::int) g`, [from, to]);
-    process.stdout.write(`  seeded ${to.toLocaleString('en')} / ${n.toLocaleString('en')} users (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
-  }
-  await db.knex.raw('analyze users');
+  process.stdout.write(`  seeding ${n.toLocaleString('en')} users with bench/seed.ts (kept for later runs)…\n`);
+  await seedDirectory(db, { users: n, groups: Math.max(10, Math.round(n / 1000)) });
+  process.stdout.write(`  seeded in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
 /** The measured part, in its own process so its peak RSS is the export's alone. */
