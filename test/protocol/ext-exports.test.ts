@@ -210,9 +210,9 @@ for (const dialect of dialects()) {
         const rows = await knex('exports').whereIn('id', [exhausted, retried]).orderBy('id');
         return rows.every((x: { status: string; locked_by: string | null }) => x.status !== 'running' || x.locked_by !== 'crashed-host:1:dead') ? rows : undefined;
       }, 15_000);
-      const byId = new Map(out.map((x: { id: string }) => [x.id, x]));
+      const byId = new Map((out as Array<{ id: string; status: string; error: string | null }>).map((x) => [x.id, x]));
       expect(byId.get(exhausted)).to.include({ status: 'failed' });
-      expect(String((byId.get(exhausted) as { error: string }).error)).to.match(/interrupted 3 times/);
+      expect(String(byId.get(exhausted)!.error)).to.match(/interrupted 3 times/);
       // The retried job runs again here (and fails for the folder, a real failure this time).
       const again = await finished(server, server.token, retried);
       expect(again.status).to.equal('failed');
