@@ -93,7 +93,7 @@ export function project(doc: Json, p: Projection): Json {
         copySelected(doc, out, n);
       }
     }
-    return out;
+    return withSchemas(doc, out);
   }
   if (!p.excluded) return doc;
   const out: Json = { ...doc };
@@ -108,5 +108,11 @@ export function project(doc: Json, p: Projection): Json {
       removeSelected(out, n);
     }
   }
+  return withSchemas(doc, out);
+}
+
+/** `schemas` lists the core schema and only the extensions the response still carries. */
+function withSchemas(doc: Json, out: Json): Json {
+  if (Array.isArray(doc.schemas)) out.schemas = (doc.schemas as string[]).filter((s) => !(s in doc) || s in out);
   return out;
 }
