@@ -119,6 +119,30 @@ for (const dialect of dialects()) {
       expect((ready.json.results as Array<{ link: string }>).filter((n) => n.link.endsWith(`/exports/${id}/download`))).to.have.length(1);
     });
 
+    it('a graceful stop (SIGTERM) gives a running export back at once; the next start finishes it', async () => {
+      const a = await startInstance(envFor(db, dir));
+      running.push(a);
+      const total = await seedBulkUsers(db.db, dialect === 'pg' ? 30_000 : 40_000);
+      const r = await api(a, 'POST', '/users/export', ADMIN_TOKEN, { search: '' });
+      const id = r.json.id as string;
+      await waitFor('the export to start', async () => ((await exportRow(db, id)).status === 'running' ? true : undefined), 20_000, 10);
+      await a.stop();
+      expect(a.child.exitCode).to.equal(0);
+      const released = await exportRow(db, id);
+      expect(released.status, 'the export finished before the stop; seed more users').to.equal('pending');
+      expect(Number(released.attempts)).to.equal(0);
+      expect(readdirSync(dir).filter((f) => f.startsWith(id))).to.have.length(0);
+      const b = await startInstance(envFor(db, dir));
+      running.push(b);
+      const done = await waitFor('the export to finish', async () => {
+        const row = await exportRow(db, id);
+        return row.status === 'done' || row.status === 'failed' ? row : undefined;
+      }, 60_000, 100);
+      expect(done.status).to.equal('done');
+      expect(Number(done.row_count)).to.equal(total);
+      expect(Number(done.attempts)).to.equal(1);
+    });
+
     if (dialect === 'pg') {
       it('two instances on one PostgreSQL run each export exactly once', async () => {
         const a = await startInstance(envFor(db, dir));
