@@ -146,7 +146,8 @@ async function seedDirgate(dir: string): Promise<string> {
 
 async function startDirgate(url: string): Promise<{ target: Target; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [resolve('dist/src/main.js')], {
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_PROFILE)] : [];
+  const child = spawn(process.execPath, [...profile, resolve('dist/src/main.js')], {
     env: {
       PATH: process.env.PATH ?? '', DIRGATE_DATABASE_URL: url, DIRGATE_HOST: '127.0.0.1', DIRGATE_LDAP_PORT: String(port),
       DIRGATE_HTTP_PORT: String(await freePort()), DIRGATE_LOG_LEVEL: 'warn', DIRGATE_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD,
@@ -228,7 +229,7 @@ async function main(): Promise<void> {
     ours.child.kill('SIGTERM');
     await once(ours.child, 'exit');
     stop.pop();
-    const slapd = await startSlapd(dir);
+    const slapd = process.env.BENCH_SLAPD === '0' ? null : await startSlapd(dir);
     let theirs: Record<string, Result> | null = null;
     if (slapd) {
       stop.push(slapd.child);

@@ -3,6 +3,8 @@
  * Every refusal is invalidCredentials (49) with one message, so usernames cannot be probed;
  * the reason goes to the event log.
  */
+import { PERMISSIONS } from '../../src/domain/permissions.js';
+import type { LdapPrincipal } from '../../src/store/ldap-read-store.js';
 import type { Identity, Session } from './session.js';
 import type { BindRequest } from './messages.js';
 import { LdapError } from './errors.js';
@@ -39,20 +41,26 @@ export async function handleBind(s: Session, req: BindRequest): Promise<Identity
     await ctx.verifier.recordRefusal(user, client, 'ldap_bind_failed', { reason: 'not_admitted', application: slug });
     throw new LdapError(RESULT.invalidCredentials, REFUSED);
   }
-  const permissions = await ctx.services.access.permissionsOf(user.id);
-  // The audit record is written in the background: it must not slow a repeat bind down.
-  ctx.verifier.recordSuccess(user, client, 'ldap_bind', { cached: result.cached === true })
-    .catch((err: unknown) => ctx.log.warn({ err }, 'ldap: could not record a bind event'));
-  return {
-    user, dn: ctx.dit.userDn(user.username), permissions, fullAccess: permissions.has('ldap.search_full_directory'), checkedAt: Date.now(),
-  };
+  const principal = result.principal ?? (await ctx.verifier.principal({ id: user.id }));
+  if (!principal || !principal.user.isActive) throw new LdapError(RESULT.invalidCredentials, REFUSED);
+  // The audit record is batched (see BindVerifier.recordSuccess): it must not slow a repeat bind down.
+  ctx.verifier.recordSuccess(user, client, 'ldap_bind', { cached: result.cached === true });
+  return identityOf(s, principal);
 }
 
-/** Re-reads a bound user's state (active, permissions); null when it can no longer act. */
+/** What a principal may see over LDAP. */
+export function identityOf(s: Session, p: LdapPrincipal): Identity {
+  const permissions: ReadonlySet<string> = p.superuser ? new Set<string>(PERMISSIONS) : new Set(p.permissions);
+  return { user: p.user, dn: s.ctx.dit.userDn(p.user.username), permissions, fullAccess: permissions.has('ldap.search_full_directory') };
+}
+
+/**
+ * Re-reads a bound user (one statement) before every operation that depends on who it is:
+ * a deactivation, rename or permission change made through any door or instance applies to the
+ * very next operation. Null when the user can no longer act.
+ */
 export async function refreshIdentity(s: Session, current: Identity): Promise<Identity | null> {
-  const { services, dit } = s.ctx;
-  const user = await services.users.findByUsername(current.user.username);
-  if (!user || user.id !== current.user.id || !user.isActive) return null;
-  const permissions = await services.access.permissionsOf(user.id);
-  return { user, dn: dit.userDn(user.username), permissions, fullAccess: permissions.has('ldap.search_full_directory'), checkedAt: Date.now() };
+  const p = await s.ctx.verifier.principal({ id: current.user.id });
+  if (!p || !p.user.isActive || p.user.username !== current.user.username) return null;
+  return identityOf(s, p);
 }

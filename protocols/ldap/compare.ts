@@ -43,7 +43,7 @@ async function entryOf(s: Session, dn: string): Promise<readonly EntryAttribute[
       const u = await services.users.findByUsername(t.name);
       if (!u || (!me.fullAccess && u.id !== me.user.id)) throw new LdapError(RESULT.noSuchObject, `no such entry: ${dn}`, dit.usersDn);
       const groups = (await services.users.groupsOf([u.id])).get(u.id) ?? [];
-      return userEntry(dit, u, groups, await services.access.isSuperuser(u.id), ALL);
+      return userEntry(dit, u, groups.map((g) => g.name), await services.access.isSuperuser(u.id), ALL);
     }
     case 'group': {
       const g = await services.groups.findByName(t.name);

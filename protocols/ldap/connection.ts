@@ -18,7 +18,6 @@ import { RESULT } from './result-codes.js';
 import { encodeExtended, encodeNoticeOfDisconnection, encodeResult } from './responses.js';
 import { CONTROL, EXTENSION } from './root-dse.js';
 import { handleSearch } from './search.js';
-import { IDENTITY_TTL_MS } from './session.js';
 import type { Identity, LdapContext, Session } from './session.js';
 
 /** Operations queued beyond this stop reading from the socket until the queue drains. */
@@ -82,9 +81,7 @@ export class LdapConnection implements Session {
   // ---- Session ---------------------------------------------------------------------------
 
   async identity(): Promise<Identity | null> {
-    if (this.bound && Date.now() - this.bound.checkedAt > IDENTITY_TTL_MS) {
-      this.bound = await refreshIdentity(this, this.bound);
-    }
+    if (this.bound) this.bound = await refreshIdentity(this, this.bound);
     return this.bound;
   }
 
@@ -106,6 +103,8 @@ export class LdapConnection implements Session {
       this.socket.uncork();
     }
     if (this.socket.writableLength > HIGH_WATER) {
+      // Send what the operation has corked so far: 'drain' comes only once it is flushed.
+      while (this.socket.writableCorked > 0) this.socket.uncork();
       // A client that does not read: wait, but never longer than the idle timeout.
       const ok = await new Promise<boolean>((resolve) => this.drainWaiters.push(resolve));
       if (!ok) throw new ConnectionClosed();
@@ -175,14 +174,19 @@ export class LdapConnection implements Session {
         const msg = this.queue.shift()!;
         if (this.queue.length < MAX_QUEUED / 2 && this.socket.isPaused()) this.socket.resume();
         this.current = msg.id;
+        // An operation's responses (entries and result) leave in one write where they fit.
+        const socket = this.socket;
+        socket.cork();
         const reply = await this.perform(msg);
         this.current = -1;
         this.abandoned.delete(msg.id);
         if (reply === 'starttls') {
+          socket.uncork();
           this.upgrade();
           continue;
         }
-        if (reply && !this.closed) this.socket.write(reply);
+        if (reply && !this.closed) socket.write(reply);
+        socket.uncork();
       }
     } finally {
       this.running = false;

@@ -103,8 +103,8 @@ export function groupGidNumber(group: Group): number {
   return POSIX_ID_BASE + GROUP_GID_OFFSET + group.seq;
 }
 
-/** A user entry; `groups` are the direct groups (memberOf), `superuser` the dirgateSuperuser flag. */
-export function userEntry(dit: Dit, user: User, groups: readonly Group[], superuser: boolean, sel: Selection): EntryAttribute[] {
+/** A user entry; `groupNames` are the direct groups' names (memberOf), `superuser` the dirgateSuperuser flag. */
+export function userEntry(dit: Dit, user: User, groupNames: readonly string[], superuser: boolean, sel: Selection): EntryAttribute[] {
   const b = new Builder(sel);
   const n = names(user);
   const dn = dit.userDn(user.username);
@@ -118,7 +118,7 @@ export function userEntry(dit: Dit, user: User, groups: readonly Group[], superu
   b.add('uidNumber', String(uidNumber(user)));
   b.add('gidNumber', String(uidNumber(user)));
   b.add('homeDirectory', `/home/${user.username}`);
-  b.add('memberOf', groups.map((g) => dit.groupDn(g.name)));
+  b.add('memberOf', groupNames.map((g) => dit.groupDn(g)));
   b.add('dirgateActive', user.isActive ? 'TRUE' : 'FALSE');
   b.add('dirgateSuperuser', superuser ? 'TRUE' : 'FALSE');
   b.custom(user.attributes);

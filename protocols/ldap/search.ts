@@ -3,17 +3,18 @@
  * by the query engine into SQL, entries streamed in keyset batches (never the whole directory
  * in memory), size and time limits, paged results (RFC 2696) and server-side sort (RFC 2891).
  */
-import { and, compare, hasMember, inList } from '../../src/query/ast.js';
+import { compare, hasMember } from '../../src/query/ast.js';
 import type { QueryNode } from '../../src/query/ast.js';
 import { ldapFilterToQuery } from '../../src/query/ldap-filter.js';
 import type { LdapFilter } from '../../src/query/ldap-filter.js';
 import { parseOrdering } from '../../src/query/ordering.js';
 import type { Ordering } from '../../src/query/ordering.js';
-import { matchAll, restrict } from '../../src/query/validate.js';
+import { restrict } from '../../src/query/validate.js';
 import type { Validated } from '../../src/query/validate.js';
-import { selectGroupRows, selectUserRows } from '../../src/store/query-sql.js';
+import { selectLdapUsers } from '../../src/store/ldap-read-store.js';
+import { selectGroupRows } from '../../src/store/query-sql.js';
 import type { Row } from '../../src/store/query-sql.js';
-import { rowToGroup, rowToUser } from '../../src/store/rows.js';
+import { rowToGroup } from '../../src/store/rows.js';
 import type { Group, User } from '../../src/domain/types.js';
 import { fixedEntry, groupEntry, parseSelection, selectAttributes, userEntry, wants } from './entries.js';
 import type { Selection } from './entries.js';
@@ -32,6 +33,14 @@ import type { SortKey } from './sort-control.js';
 import { subschemaEntry } from './subschema.js';
 
 type Entity = 'users' | 'groups';
+/** One database round trip's worth of encoded entries. */
+interface Batch {
+  readonly entries: Buffer[];
+  /** Rows fetched (one more than `entries` when the budget ran out). */
+  readonly fetched: number;
+  /** Keyset position after the last entry sent. */
+  readonly last: Row | null;
+}
 type Phase =
   | { readonly kind: 'fixed'; readonly dn: string; readonly attrs: readonly EntryAttribute[] }
   | { readonly kind: 'rows'; readonly entity: Entity; readonly extra?: QueryNode };
@@ -206,20 +215,18 @@ class SearchRun {
       for (;;) {
         const remaining = budget - sent;
         const limit = Math.min(remaining + 1, BATCH);
-        const opts = { ordering: o, limit, ...(after ? { after } : {}) };
-        const rows = phase.entity === 'users'
-          ? await selectUserRows(this.s.ctx.services.db, v, opts)
-          : await selectGroupRows(this.s.ctx.services.db, v, opts);
+        const batch = phase.entity === 'users'
+          ? await this.userBatch(v, o, limit, remaining, after)
+          : await this.groupBatch(v, o, limit, remaining, after);
         if (this.s.isAbandoned(this.msg.id)) return null;
-        const take = rows.length > remaining ? rows.slice(0, remaining) : rows;
-        if (take.length > 0) {
-          await this.s.write(phase.entity === 'users' ? await this.userEntries(take) : await this.groupEntries(take));
-          sent += take.length;
-          after = keyColumns(o, take[take.length - 1]!);
+        if (batch.entries.length > 0) {
+          await this.s.write(batch.entries);
+          sent += batch.entries.length;
+          after = batch.last;
         }
         if (this.s.isAbandoned(this.msg.id)) return null;
-        if (take.length < rows.length) return stop(pi, after);
-        if (rows.length < limit) break;
+        if (batch.entries.length < batch.fetched) return stop(pi, after);
+        if (batch.fetched < limit) break;
         if (Date.now() > deadline) {
           if (this.paged) this.controls.push(pagedResponse(Buffer.alloc(0)));
           return this.done(RESULT.timeLimitExceeded, `time limit of ${timeLimit} s exceeded`);
@@ -230,21 +237,28 @@ class SearchRun {
     return this.done(RESULT.success);
   }
 
-  private async userEntries(rows: readonly Row[]): Promise<Buffer[]> {
+  /**
+   * Up to `limit` users after `after`, the first `remaining` of them encoded: entry rows, their
+   * memberOf names and the superuser flag come from one prepared statement, and only when the
+   * requested attributes need them.
+   */
+  private async userBatch(v: Validated, o: Ordering, limit: number, remaining: number, after: Row | null): Promise<Batch> {
     const { services, dit } = this.s.ctx;
-    const users: User[] = rows.map(rowToUser);
-    const ids = users.map((u) => u.id);
-    const groups = wants(this.sel, 'memberof') ? await services.users.groupsOf(ids) : new Map<string, Group[]>();
-    const superusers = wants(this.sel, 'dirgatesuperuser') ? await this.superuserIds(ids) : new Set<string>();
-    return users.map((u) => encodeEntry(this.msg.id, dit.userDn(u.username), userEntry(dit, u, groups.get(u.id) ?? [], superusers.has(u.id), this.sel), this.req.typesOnly));
+    const records = await selectLdapUsers(services.db, v, {
+      ordering: o, limit, ...(after ? { after } : {}),
+      memberOf: wants(this.sel, 'memberof'), superuser: wants(this.sel, 'dirgatesuperuser'),
+    });
+    const take = records.length > remaining ? records.slice(0, remaining) : records;
+    const entries = take.map((r) => encodeEntry(this.msg.id, dit.userDn(r.user.username),
+      userEntry(dit, r.user, r.memberOf ?? [], r.superuser === true, this.sel), this.req.typesOnly));
+    return { entries, fetched: records.length, last: take.length ? take[take.length - 1]!.key : after };
   }
 
-  /** Which of these users are superusers (member of a superuser group at any depth), in one query. */
-  private async superuserIds(ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const v = restrict(matchAll('users'), and(inList('id', ids), compare('is_superuser', 'eq', true)));
-    const rows = await selectUserRows(this.s.ctx.services.db, v);
-    return new Set(rows.map((r) => String(r.id)));
+  private async groupBatch(v: Validated, o: Ordering, limit: number, remaining: number, after: Row | null): Promise<Batch> {
+    const rows = await selectGroupRows(this.s.ctx.services.db, v, { ordering: o, limit, ...(after ? { after } : {}) });
+    const take = rows.length > remaining ? rows.slice(0, remaining) : rows;
+    const entries = take.length ? await this.groupEntries(take) : [];
+    return { entries, fetched: rows.length, last: take.length ? keyColumns(o, take[take.length - 1]!) : after };
   }
 
   private async groupEntries(rows: readonly Row[]): Promise<Buffer[]> {

@@ -11,6 +11,7 @@ import { createSecureContext, createServer as createTlsServer, type SecureContex
 import type { Logger } from 'pino';
 import { BindVerifier } from '../../src/services/bind-cache.js';
 import type { Services } from '../../src/services/index.js';
+import { closePreparedReader } from '../../src/store/prepared.js';
 import { LdapConnection } from './connection.js';
 import { Dit } from './dit.js';
 import type { LdapContext } from './session.js';
@@ -33,7 +34,8 @@ export async function startLdapServer(services: Services, log: Logger): Promise<
   }
   const ctx: LdapContext = {
     services, config, log, dit: new Dit(config.ldap.baseDn),
-    verifier: new BindVerifier(services.db, services.auth, config.ldap.bindCacheTtl),
+    verifier: new BindVerifier(services.db, services.auth, config.ldap.bindCacheTtl,
+      (err, dropped) => log.warn({ err, dropped }, 'ldap: could not record bind events yet')),
     tls: secureContext !== null,
   };
   const connections = new Set<LdapConnection>();
@@ -68,6 +70,8 @@ export async function startLdapServer(services: Services, log: Logger): Promise<
       const closing = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
       for (const c of [...connections]) c.close();
       await Promise.all(closing);
+      await ctx.verifier.close();
+      closePreparedReader(services.db);
     },
   };
 }

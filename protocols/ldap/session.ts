@@ -17,29 +17,21 @@ export interface LdapContext {
   readonly tls: boolean;
 }
 
-/** The bound user and what it may see, re-read every IDENTITY_TTL_MS. */
+/** The bound user and what it may see, as read at the start of the current operation. */
 export interface Identity {
   readonly user: User;
   readonly dn: string;
   /** Superuser or holder of ldap.search_full_directory. */
   readonly fullAccess: boolean;
   readonly permissions: ReadonlySet<string>;
-  readonly checkedAt: number;
 }
-
-/**
- * How long a connection trusts its bound user's permissions before reading them again. Binds
- * always read the current row; searches on an open connection see a permission or
- * deactivation change within this window.
- */
-export const IDENTITY_TTL_MS = 2000;
 
 export interface Session {
   readonly ctx: LdapContext;
   readonly secure: boolean;
   readonly clientIp: string | null;
   readonly pages: PageStates;
-  /** The bound user, refreshed if stale; null when anonymous. */
+  /** The bound user as the database has it now (re-read on every call); null when anonymous or no longer able to act. */
   identity(): Promise<Identity | null>;
   setIdentity(identity: Identity | null): void;
   isAbandoned(messageId: number): boolean;

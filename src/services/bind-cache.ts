@@ -12,10 +12,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Actor, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
-import { findCredentials, touchLastLogin } from '../store/users-store.js';
+import { insertEventBatch, touchLastLogins } from '../store/batch-writes.js';
+import { findLdapPrincipal, type LdapPrincipal } from '../store/ldap-read-store.js';
+import { nowIso } from '../store/rows.js';
 import type { AuthService, ClientInfo, CredentialResult } from './auth.js';
 import { MAX_PASSWORD_BYTES } from './credentials.js';
-import { recordEvent } from './events.js';
+import { recordEvent, scrub } from './events.js';
 
 interface Entry {
   readonly mac: Buffer;
@@ -64,16 +66,40 @@ export class BindCache {
   }
 }
 
-export type BindResult = CredentialResult & { readonly cached?: boolean };
+export type BindResult = CredentialResult & {
+  readonly cached?: boolean;
+  /** Set on a cache hit: the principal read by the same statement that checked the hash. */
+  readonly principal?: LdapPrincipal;
+};
+
+/** How long successful-bind events may wait before they are written (one transaction per flush). */
+const EVENT_FLUSH_MS = 50;
+/** Events kept while the database cannot take them; beyond this the oldest are dropped (and logged). */
+const MAX_PENDING_EVENTS = 20_000;
+
+interface PendingEvent {
+  readonly user: User;
+  readonly clientIp: string | null;
+  readonly action: string;
+  readonly context: Record<string, unknown>;
+  readonly at: string;
+}
 
 /**
  * Password checks for a door that binds often (LDAP): the cache in front of
- * `AuthService.checkPassword` (which keeps throttling and failure events).
+ * `AuthService.checkPassword` (which keeps throttling and failure events), one-statement
+ * principal lookups, and successful-bind events written in batches.
  */
 export class BindVerifier {
   readonly cache: BindCache;
+  private pending: PendingEvent[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly db: Database, private readonly auth: AuthService, ttlSeconds: number) {
+  constructor(
+    private readonly db: Database, private readonly auth: AuthService, ttlSeconds: number,
+    private readonly onWriteError: (err: unknown, dropped: number) => void = () => undefined,
+  ) {
     this.cache = new BindCache(ttlSeconds);
   }
 
@@ -84,19 +110,25 @@ export class BindVerifier {
    */
   async verify(username: string, password: string, client: ClientInfo, door: string): Promise<BindResult> {
     if (Buffer.byteLength(password) <= MAX_PASSWORD_BYTES) {
-      const creds = await findCredentials(this.db.knex, { username });
-      if (creds && creds.passwordHash && creds.user.isActive && this.cache.matches(creds.user.id, creds.passwordHash, password)) {
-        return { ok: true, user: creds.user, cached: true };
+      // One indexed lookup: the current row (hash, active flag), superuser flag and permissions.
+      const p = await findLdapPrincipal(this.db, { username });
+      if (p && p.passwordHash && p.user.isActive && this.cache.matches(p.user.id, p.passwordHash, password)) {
+        return { ok: true, user: p.user, cached: true, principal: p };
       }
       const result = await this.auth.checkPassword(username, password, client, door);
-      // `creds` may predate a concurrent password change; then the entry names a hash the row
+      // `p` may predate a concurrent password change; then the entry names a hash the row
       // no longer has (salts are random, hashes never recur) and is simply never matched.
-      if (result.ok && creds?.passwordHash && creds.user.id === result.user.id) this.cache.remember(result.user.id, creds.passwordHash, password);
+      if (result.ok && p?.passwordHash && p.user.id === result.user.id) this.cache.remember(result.user.id, p.passwordHash, password);
       if (!result.ok && result.user) this.cache.forget(result.user.id);
       return result;
     }
     // Oversized: refused by checkPassword before any KDF work, but still counted and recorded.
     return this.auth.checkPassword(username, password, client, door);
+  }
+
+  /** The user's current principal (row, superuser flag, permissions), in one statement. */
+  principal(by: { username: string } | { id: string }): Promise<LdapPrincipal | null> {
+    return findLdapPrincipal(this.db, by);
   }
 
   /** Records a bind refused after a good password (e.g. the application's bindings do not admit the user). */
@@ -115,12 +147,58 @@ export class BindVerifier {
     });
   }
 
-  /** Records a successful bind (event + last login). */
-  async recordSuccess(user: User, client: ClientInfo, action: string, context: Record<string, unknown> = {}): Promise<void> {
-    const actor: Actor = { userId: user.id, username: user.username, clientIp: client.clientIp ?? null };
-    await this.db.transaction(async (trx) => {
-      await touchLastLogin(trx, user.id);
-      await recordEvent(trx, actor, action, { type: 'user', id: user.id }, context);
-    });
+  /**
+   * Records a successful bind (event + last login). Written within EVENT_FLUSH_MS, together
+   * with the other binds of that interval, in one transaction: a per-bind transaction would
+   * cost more than the bind itself (and on SQLite hold the only connection). `flush()` (called
+   * on shutdown) writes what is pending; a crash may lose at most that interval's events.
+   */
+  recordSuccess(user: User, client: ClientInfo, action: string, context: Record<string, unknown> = {}): void {
+    this.pending.push({ user, clientIp: client.clientIp ?? null, action, context, at: nowIso() });
+    if (this.pending.length > MAX_PENDING_EVENTS) {
+      const dropped = this.pending.splice(0, this.pending.length - MAX_PENDING_EVENTS).length;
+      this.onWriteError(new Error('bind events are not being written'), dropped);
+    }
+    this.timer ??= setTimeout(() => void this.flush(), EVENT_FLUSH_MS);
+  }
+
+  /** Writes pending successful-bind events now; resolves once they (and earlier flushes) are written. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length > 0) this.flushing = this.flushing.then(() => this.write(batch));
+    return this.flushing;
+  }
+
+  private async write(batch: readonly PendingEvent[]): Promise<void> {
+    const logins = new Map<string, string>();
+    for (const e of batch) logins.set(e.user.id, e.at);
+    try {
+      await this.db.transaction(async (trx) => {
+        await touchLastLogins(trx, this.db.dialect, logins);
+        await insertEventBatch(trx, batch.map((e) => ({
+          action: e.action, actorId: e.user.id, actorUsername: e.user.username, clientIp: e.clientIp,
+          targetType: 'user', targetId: e.user.id, context: scrub(e.context), at: e.at,
+        })));
+      });
+    } catch (err) {
+      // Kept for the next flush (the database may be back by then), within MAX_PENDING_EVENTS.
+      this.pending = [...batch, ...this.pending];
+      this.onWriteError(err, 0);
+      this.timer ??= setTimeout(() => void this.flush(), 1000);
+    }
+  }
+
+  /** Stops the timer and writes what is pending (shutdown). */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
   }
 }

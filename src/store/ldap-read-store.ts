@@ -1,0 +1,142 @@
+/**
+ * The reads behind LDAP search and bind, each ONE prepared statement (see prepared.ts): user
+ * entries with their direct group names (memberOf) and the superuser flag computed in the same
+ * statement as correlated subqueries, and a bind principal (row, password hash, superuser flag,
+ * permissions) by one indexed lookup. Nothing is cached but compiled statements, so every
+ * search and bind sees the current state of the database, whichever door or instance wrote it.
+ */
+import type { User } from '../domain/types.js';
+import { compileOrderBy, compileWhere, keysetAfter, parseOrdering } from '../query/sql.js';
+import type { Ordering } from '../query/sql.js';
+import type { Validated } from '../query/validate.js';
+import type { Database, Dialect } from './database.js';
+import { preparedReader, type Row } from './prepared.js';
+import { fold, isUuid, rowToUser, toBool } from './rows.js';
+
+/** The `users` columns read (explicit, so a prepared plan never depends on `*`). */
+const USER_COLUMNS = [
+  'seq', 'id', 'username', 'username_ci', 'name', 'name_ci', 'email', 'email_ci', 'path', 'type', 'is_active', 'attributes',
+  'external_id', 'last_login', 'password_changed_at', 'created_at', 'updated_at', 'version',
+] as const;
+
+function userColumns(alias: string): string {
+  return USER_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
+}
+
+function trueLiteral(dialect: Dialect): string {
+  return dialect === 'pg' ? 'TRUE' : '1';
+}
+
+/** Names of the groups `<alias>.id` belongs to directly, ordered by name (ignoring case). */
+function memberOfSql(dialect: Dialect, alias: string): string {
+  const from = `FROM group_members lm JOIN groups lg ON lg.id = lm.group_id WHERE lm.user_id = ${alias}.id`;
+  return dialect === 'pg'
+    ? `ARRAY(SELECT lg.name ${from} ORDER BY lg.name_ci)`
+    : `(SELECT json_group_array(lg.name ORDER BY lg.name_ci) ${from})`;
+}
+
+/** Whether `<alias>.id` is in a superuser group, directly or through parent groups. */
+function superuserSql(dialect: Dialect, alias: string): string {
+  return `EXISTS (WITH RECURSIVE ls(id) AS (SELECT lsm.group_id FROM group_members lsm WHERE lsm.user_id = ${alias}.id`
+    + ' UNION SELECT lsp.parent_id FROM group_parents lsp JOIN ls ON lsp.group_id = ls.id)'
+    + ` SELECT 1 FROM ls JOIN groups lsg ON lsg.id = ls.id WHERE lsg.is_superuser = ${trueLiteral(dialect)})`;
+}
+
+function textList(v: unknown): string[] {
+  if (v === null || v === undefined) return [];
+  if (Array.isArray(v)) return v.map(String);
+  const parsed: unknown = JSON.parse(String(v));
+  return Array.isArray(parsed) ? parsed.map(String) : [];
+}
+
+/** A user as an LDAP entry needs it. */
+export interface LdapUserRecord {
+  readonly user: User;
+  /** Names of the direct groups, or null when not asked for. */
+  readonly memberOf: readonly string[] | null;
+  /** Member of a superuser group at any depth, or null when not asked for. */
+  readonly superuser: boolean | null;
+  /** The ordering key columns, for a keyset continuation. */
+  readonly key: Row;
+}
+
+export interface LdapUserSelect {
+  readonly ordering?: Ordering;
+  readonly limit: number;
+  readonly after?: Row;
+  readonly memberOf: boolean;
+  readonly superuser: boolean;
+}
+
+/** Users matching `v` in `ordering` (keyset after `after`), in one prepared statement. */
+export async function selectLdapUsers(db: Database, v: Validated, opts: LdapUserSelect): Promise<LdapUserRecord[]> {
+  const ordering = opts.ordering ?? parseOrdering('', 'users');
+  const where = compileWhere(v, db.dialect, 'users');
+  const bindings = [...where.bindings];
+  let sql = `SELECT ${userColumns('users')}, (users.password_hash IS NOT NULL AND users.password_hash <> '') AS dg_has_password`;
+  if (opts.memberOf) sql += `, ${memberOfSql(db.dialect, 'users')} AS dg_member_of`;
+  if (opts.superuser) sql += `, ${superuserSql(db.dialect, 'users')} AS dg_superuser`;
+  sql += ` FROM users WHERE ${where.sql}`;
+  if (opts.after) {
+    const k = keysetAfter(ordering, opts.after, 'users');
+    sql += ` AND ${k.sql}`;
+    bindings.push(...k.bindings);
+  }
+  sql += ` ORDER BY ${compileOrderBy(ordering, 'users')} LIMIT ?`;
+  bindings.push(opts.limit);
+  const rows = await preparedReader(db).all(sql, bindings);
+  return rows.map((r) => {
+    const key: Row = {};
+    for (const k of ordering.keys) key[k.column] = r[k.column];
+    return {
+      user: rowToUser({ ...r, password_hash: toBool(r.dg_has_password) ? '*' : null }),
+      memberOf: opts.memberOf ? textList(r.dg_member_of) : null,
+      superuser: opts.superuser ? toBool(r.dg_superuser) : null,
+      key,
+    };
+  });
+}
+
+/** A user about to bind or act over LDAP, with what decides what it may see. */
+export interface LdapPrincipal {
+  readonly user: User;
+  readonly passwordHash: string | null;
+  readonly superuser: boolean;
+  /** Permissions held through roles (direct, or via groups and their parents); superusers hold all regardless. */
+  readonly permissions: readonly string[];
+}
+
+function principalSql(dialect: Dialect, by: 'username' | 'id'): string {
+  const t = trueLiteral(dialect);
+  const perms = 'SELECT rp.permission AS perm FROM role_permissions rp JOIN user_roles ur ON ur.role_id = rp.role_id WHERE ur.user_id = pu.id'
+    + ' UNION SELECT rp.permission FROM role_permissions rp JOIN group_roles gr ON gr.role_id = rp.role_id WHERE gr.group_id IN (SELECT id FROM pc)';
+  const permList = dialect === 'pg' ? `ARRAY(${perms})` : `(SELECT json_group_array(perm) FROM (${perms}))`;
+  return `WITH RECURSIVE pu AS (SELECT ${userColumns('u')}, u.password_hash FROM users u WHERE u.${by === 'id' ? 'id' : 'username_ci'} = ?),`
+    + ' pc(id) AS (SELECT m.group_id FROM group_members m JOIN pu ON m.user_id = pu.id'
+    + ' UNION SELECT p.parent_id FROM group_parents p JOIN pc ON p.group_id = pc.id)'
+    + ` SELECT pu.*, EXISTS (SELECT 1 FROM pc JOIN groups g ON g.id = pc.id WHERE g.is_superuser = ${t}) AS dg_superuser,`
+    + ` ${permList} AS dg_permissions FROM pu`;
+}
+
+/** The user named (case-insensitively) or identified, with password hash, superuser flag and permissions; one statement. */
+export async function findLdapPrincipal(db: Database, by: { username: string } | { id: string }): Promise<LdapPrincipal | null> {
+  let key: string;
+  let sql: string;
+  if ('id' in by) {
+    if (!isUuid(by.id)) return null;
+    key = by.id;
+    sql = principalSql(db.dialect, 'id');
+  } else {
+    key = fold(by.username);
+    sql = principalSql(db.dialect, 'username');
+  }
+  const rows = await preparedReader(db).all(sql, [key]);
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    user: rowToUser(r),
+    passwordHash: (r.password_hash as string | null) ?? null,
+    superuser: toBool(r.dg_superuser),
+    permissions: textList(r.dg_permissions),
+  };
+}

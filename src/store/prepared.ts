@@ -1,0 +1,203 @@
+/**
+ * A prepared-statement fast path for hot read paths (LDAP search and bind), bypassing knex's
+ * query builder: the caller brings SQL text with `?` placeholders (from the query engine's
+ * `compileWhere`, whose text is stable for a filter shape) and bindings.
+ *
+ * - SQLite: statements are prepared once per SQL text and kept (LRU). File databases are read
+ *   through a dedicated read-only better-sqlite3 connection to the same WAL file, so a reader
+ *   never queues behind a writer's open transaction on knex's single connection, and every
+ *   statement reads the latest committed state (WAL snapshot per statement: nothing is cached
+ *   but the compiled statement). `:memory:` databases fall back to knex's connection.
+ * - PostgreSQL: named prepared statements through the pg driver on knex's pool (parsed and
+ *   planned once per connection, per SQL text); past MAX_NAMED texts queries run unnamed.
+ *
+ * Reads only: the statements here never write.
+ */
+import Sqlite from 'better-sqlite3';
+import type { Knex } from 'knex';
+import { translateDriverError } from './database.js';
+import type { Database } from './database.js';
+
+export type Row = Record<string, unknown>;
+
+/** Statements kept per SQLite connection. */
+const MAX_STATEMENTS = 256;
+/** Distinct SQL texts given a server-side name on PostgreSQL (each is prepared per connection). */
+const MAX_NAMED = 256;
+
+interface SqliteHandle {
+  prepare(sql: string): Sqlite.Statement;
+}
+
+interface PgConnection {
+  query(q: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
+}
+
+interface KnexClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(c: unknown): Promise<unknown> | unknown;
+  positionBindings(sql: string): string;
+  connectionSettings: { filename?: string };
+}
+
+/** Runs read statements for one database. */
+export interface PreparedReader {
+  /** All rows of a read statement. @throws Unavailable when the database cannot be reached */
+  all(sql: string, bindings: readonly unknown[]): Promise<Row[]>;
+  close(): void;
+}
+
+const readers = new WeakMap<Database, PreparedReader>();
+
+/** The reader for `db`, made on first use. */
+export function preparedReader(db: Database): PreparedReader {
+  let r = readers.get(db);
+  if (!r) {
+    r = db.dialect === 'sqlite' ? new SqliteReader(db.knex) : new PgReader(db.knex);
+    readers.set(db, r);
+  }
+  return r;
+}
+
+/** Closes `db`'s reader (its SQLite connection); later reads go through knex's connection. */
+export function closePreparedReader(db: Database): void {
+  readers.get(db)?.close();
+}
+
+class StatementCache {
+  private readonly map = new Map<string, Sqlite.Statement>();
+
+  get(handle: SqliteHandle, sql: string): Sqlite.Statement {
+    let s = this.map.get(sql);
+    if (s) {
+      // Refresh its LRU position.
+      this.map.delete(sql);
+      this.map.set(sql, s);
+      return s;
+    }
+    s = handle.prepare(sql);
+    if (this.map.size >= MAX_STATEMENTS) this.map.delete(this.map.keys().next().value!);
+    this.map.set(sql, s);
+    return s;
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+function sqliteValue(v: unknown): unknown {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof Date) return v.valueOf();
+  return v;
+}
+
+class SqliteReader implements PreparedReader {
+  private own: Sqlite.Database | null = null;
+  private ownTried = false;
+  private closed = false;
+  private readonly ownStatements = new StatementCache();
+  /** Statements on knex's connection, keyed by the connection (it may be replaced). */
+  private readonly shared = new WeakMap<object, StatementCache>();
+
+  constructor(private readonly knex: Knex) {}
+
+  private client(): KnexClient {
+    return this.knex.client as unknown as KnexClient;
+  }
+
+  private dedicated(): Sqlite.Database | null {
+    if (this.closed) return null;
+    if (!this.ownTried) {
+      this.ownTried = true;
+      const file = this.client().connectionSettings.filename;
+      if (file && file !== ':memory:' && !file.startsWith('file:')) {
+        try {
+          const conn = new Sqlite(file, { readonly: true, fileMustExist: true });
+          conn.pragma('busy_timeout = 5000');
+          this.own = conn;
+        } catch {
+          this.own = null; // e.g. the file is not there yet: use knex's connection
+        }
+      }
+    }
+    return this.own;
+  }
+
+  async all(sql: string, bindings: readonly unknown[]): Promise<Row[]> {
+    const values = bindings.map(sqliteValue);
+    const own = this.dedicated();
+    if (own) {
+      try {
+        return this.ownStatements.get(own, sql).all(...values) as Row[];
+      } catch (e) {
+        throw translateDriverError(e);
+      }
+    }
+    const client = this.client();
+    let conn: unknown;
+    try {
+      conn = await client.acquireConnection();
+    } catch (e) {
+      throw translateDriverError(e);
+    }
+    try {
+      let cache = this.shared.get(conn as object);
+      if (!cache) {
+        cache = new StatementCache();
+        this.shared.set(conn as object, cache);
+      }
+      return cache.get(conn as SqliteHandle, sql).all(...values) as Row[];
+    } catch (e) {
+      throw translateDriverError(e);
+    } finally {
+      await client.releaseConnection(conn);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.ownStatements.clear();
+    this.own?.close();
+    this.own = null;
+  }
+}
+
+class PgReader implements PreparedReader {
+  private readonly names = new Map<string, string>();
+  private readonly texts = new Map<string, string>();
+
+  constructor(private readonly knex: Knex) {}
+
+  async all(sql: string, bindings: readonly unknown[]): Promise<Row[]> {
+    const client = this.knex.client as unknown as KnexClient;
+    let text = this.texts.get(sql);
+    if (text === undefined) {
+      text = client.positionBindings(sql);
+      if (this.texts.size < MAX_NAMED * 4) this.texts.set(sql, text);
+    }
+    let name = this.names.get(sql);
+    if (name === undefined && this.names.size < MAX_NAMED) {
+      name = `dg_read_${this.names.size + 1}`;
+      this.names.set(sql, name);
+    }
+    let conn: unknown;
+    try {
+      conn = await client.acquireConnection();
+    } catch (e) {
+      throw translateDriverError(e);
+    }
+    try {
+      const res = await (conn as PgConnection).query({ ...(name ? { name } : {}), text, values: [...bindings] });
+      return res.rows;
+    } catch (e) {
+      throw translateDriverError(e);
+    } finally {
+      await client.releaseConnection(conn);
+    }
+  }
+
+  close(): void {
+    // Named statements live and die with their pooled connections.
+  }
+}
