@@ -5,6 +5,7 @@
  * request — a group created with a member created just before it. Stops after `failOnErrors`
  * errors. `maxOperations` and `maxPayloadSize` are those ServiceProviderConfig advertises.
  */
+import { inSavepoint } from '../../src/services/savepoints.js';
 import { isObject, type Json } from './canonical.js';
 import type { ScimContext, ScimResult, Trx } from './context.js';
 import { write, type Endpoint, type WriteMethod } from './dispatch.js';
@@ -77,7 +78,7 @@ export async function bulk(ctx: ScimContext, body: unknown, trx: Trx): Promise<S
   for (const op of ops) {
     const entry: Json = { method: op.method, ...(op.bulkId !== undefined ? { bulkId: op.bulkId } : {}) };
     try {
-      const result = await trx.transaction(async (savepoint) => {
+      const result = await inSavepoint(trx, async (savepoint) => {
         const { endpoint, id } = target(op.path, created);
         const data = op.data === undefined ? undefined : resolve(op.data, created) as Json;
         return write(ctx, op.method, endpoint, id, data, op.version ? { ifMatch: op.version } : {}, savepoint);

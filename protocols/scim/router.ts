@@ -45,6 +45,7 @@ function body(req: Request): Json {
 
 /** Body-parser failures as SCIM Errors: over the limit → 413, malformed JSON → 400 invalidSyntax. */
 function bodyError(err: unknown): ScimError | undefined {
+  if (err instanceof ScimError) return undefined;
   const e = err as { type?: string; limit?: number; status?: number };
   switch (e?.type) {
     case 'entity.too.large': return new ScimError(413, `the request body is larger than ${e.limit} bytes`);
@@ -54,7 +55,10 @@ function bodyError(err: unknown): ScimError | undefined {
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set': return new ScimError(400, 'the request body could not be read', 'invalidSyntax');
-    default: return undefined;
+    default:
+      // Anything else express or body-parser refuses with a 4xx (a malformed %-escape in the path…).
+      if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new ScimError(e.status, 'the request is malformed', 'invalidSyntax');
+      return undefined;
   }
 }
 
