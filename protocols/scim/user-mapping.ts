@@ -109,6 +109,8 @@ export function userInputFromScim(doc: Json, current: User | null): UserInput & 
   for (const k of NAME_PARTS) { const v = str(name[k], `name.${k}`); if (v) attributes[k] = v; }
   for (const k of CORE_STRINGS) { const v = str(doc[k], k); if (v) attributes[k] = v; }
   for (const k of CORE_LISTS) if (Array.isArray(doc[k]) && (doc[k] as unknown[]).length > 0) attributes[k] = doc[k];
+  // One primary work address is exactly what the email column gives back: keep no copy of it.
+  if (Array.isArray(doc.emails) && doc.emails.length === 1 && isPlainWorkEmail(doc.emails[0])) delete attributes.emails;
   const enterprise = isObject(doc[ENTERPRISE_SCHEMA]) ? doc[ENTERPRISE_SCHEMA] as Json : {};
   for (const k of ENTERPRISE_STRINGS) { const v = str(enterprise[k], k); if (v) attributes[k] = v; }
   const manager = isObject(enterprise.manager) ? str(enterprise.manager.value, 'manager.value') : undefined;
@@ -131,6 +133,11 @@ export function userInputFromScim(doc: Json, current: User | null): UserInput & 
   if (path !== undefined) input.path = path;
   if (doc.password !== undefined && doc.password !== null) input.password = str(doc.password, 'password');
   return input;
+}
+
+function isPlainWorkEmail(e: unknown): boolean {
+  return isObject(e) && e.type === 'work' && e.primary === true && typeof e.value === 'string'
+    && Object.keys(e).every((k) => k === 'value' || k === 'type' || k === 'primary');
 }
 
 /** Only the fields of `input` that differ from `user` (so an unchanged PUT writes nothing). */

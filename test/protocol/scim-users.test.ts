@@ -292,6 +292,33 @@ for (const dialect of dialects()) {
       });
     });
 
+    describe('one directory behind every door', () => {
+      it('a user made elsewhere reads as SCIM, and a PATCH leaves what it did not name alone', async () => {
+        const { services } = server.running;
+        const made = await services.users.create({ username: 'admin-made', name: 'Made Elsewhere', email: 'made@example.com', attributes: { department: 'Ops', badge: 7 } }, { userId: null, username: null });
+        const r = await scim.get(`/Users/${made.id}`);
+        expect(r.json.emails).to.deep.equal([{ value: 'made@example.com', type: 'work', primary: true }]);
+        expect(r.json[ENTERPRISE]).to.deep.equal({ department: 'Ops' });
+        expect(r.json[DIRGATE].attributes).to.deep.equal({ badge: 7 });
+        await scim.patch(`/Users/${made.id}`, [{ op: 'replace', path: 'active', value: false }]);
+        const after = await services.users.get(made.id);
+        expect(after.attributes).to.deep.equal({ department: 'Ops', badge: 7 });
+        expect(after.isActive).to.equal(false);
+        // The email changed through another door: SCIM shows the new one as primary.
+        const withList = await create('two-mails', { emails: [{ value: 'one@example.com', type: 'work', primary: true }, { value: 'two@example.com', type: 'home' }] });
+        await services.users.update(withList.id, { email: 'three@example.com' }, { userId: null, username: null });
+        const shown = (await scim.get(`/Users/${withList.id}`)).json.emails;
+        expect(shown[0]).to.deep.equal({ value: 'three@example.com', type: 'work', primary: true });
+        expect(shown.map((e: Json) => e.value)).to.include('two@example.com');
+      });
+
+      it('a malformed path escape is a SCIM Error', async () => {
+        const r = await scim.get('/Users/%E0%A4%A');
+        expect(r.status).to.equal(400);
+        expect(r.json.schemas).to.deep.equal([ERROR]);
+      });
+    });
+
     describe('ETags', () => {
       it('If-Match on PUT/PATCH/DELETE: 412 on mismatch; If-None-Match on GET: 304', async () => {
         const u = await create('etag-user');
