@@ -4,6 +4,10 @@ import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Client, InvalidCredentialsError } from 'ldapts';
+import { loadConfig } from '../../src/config.js';
+import { SYSTEM_ACTOR } from '../../src/domain/types.js';
+import { createServices } from '../../src/services/index.js';
 import { dialects, freshDatabase, type TestDatabase } from '../support/databases.js';
 import { ADMIN_PASSWORD, ADMIN_TOKEN } from '../support/server.js';
 import { api, seedBulkUsers, waitFor } from './ext-support.js';
@@ -13,6 +17,7 @@ const MAIN = resolve('dist/src/main.js');
 interface Instance {
   readonly child: ChildProcess;
   readonly http: string;
+  readonly ldap: string;
   output(): string;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
@@ -31,14 +36,15 @@ async function startInstance(env: Record<string, string>): Promise<Instance> {
   });
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
-  const port = await waitFor('the instance to listen', async () => {
+  const [port, ldapPort] = await waitFor('the instance to listen', async () => {
     if (child.exitCode !== null) throw new Error(`instance exited with ${child.exitCode}: ${out}`);
-    const m = /"http":(\d+),.*"msg":"dirgate is up"/.exec(out);
-    return m ? Number(m[1]) : undefined;
+    const m = /"http":(\d+),"ldap":(\d+),.*"msg":"dirgate is up"/.exec(out);
+    return m ? [Number(m[1]), Number(m[2])] : undefined;
   }, 30_000, 50);
   return {
     child,
     http: `http://127.0.0.1:${port}`,
+    ldap: `ldap://127.0.0.1:${ldapPort}`,
     output: () => out,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -68,7 +74,7 @@ const envFor = (db: TestDatabase, dir: string, extra: Record<string, string> = {
 });
 
 for (const dialect of dialects()) {
-  describe(`export jobs across processes on ${dialect}`, function () {
+  describe(`admin extensions across processes on ${dialect}`, function () {
     this.timeout(120_000);
     let db: TestDatabase;
     let dir: string;
@@ -144,6 +150,35 @@ for (const dialect of dialects()) {
     });
 
     if (dialect === 'pg') {
+      it('set_password on one instance: the very next LDAP bind on another uses the new password', async () => {
+        const a = await startInstance(envFor(db, dir));
+        running.push(a);
+        const b = await startInstance(envFor(db, dir));
+        running.push(b);
+        const services = createServices(db.db, loadConfig({ DIRGATE_SCRYPT_N: '1024' }));
+        const user = await services.users.create({ username: 'ivan', password: 'ivan-old-password' }, SYSTEM_ACTOR);
+        const bind = async (url: string, password: string) => {
+          const client = new Client({ url });
+          try {
+            await client.bind('cn=ivan,ou=users,dc=example,dc=com', password);
+            return true;
+          } catch (e) {
+            if (e instanceof InvalidCredentialsError) return false;
+            throw e;
+          } finally {
+            await client.unbind().catch(() => undefined);
+          }
+        };
+        // Both instances have seen (and may remember) the old password.
+        expect(await bind(a.ldap, 'ivan-old-password')).to.equal(true);
+        expect(await bind(b.ldap, 'ivan-old-password')).to.equal(true);
+        const r = await api(a, 'POST', `/users/${user.id}/set_password`, ADMIN_TOKEN, { password: 'ivan-new-password' });
+        expect(r.status, r.text).to.equal(204);
+        expect(await bind(b.ldap, 'ivan-old-password')).to.equal(false);
+        expect(await bind(b.ldap, 'ivan-new-password')).to.equal(true);
+        expect(await bind(a.ldap, 'ivan-new-password')).to.equal(true);
+      });
+
       it('two instances on one PostgreSQL run each export exactly once', async () => {
         const a = await startInstance(envFor(db, dir));
         running.push(a);
