@@ -3,7 +3,6 @@
  * Every refusal is invalidCredentials (49) with one message, so usernames cannot be probed;
  * the reason goes to the event log.
  */
-import { PERMISSIONS } from '../../src/domain/permissions.js';
 import type { LdapPrincipal } from '../../src/store/ldap-read-store.js';
 import type { Identity, Session } from './session.js';
 import type { BindRequest } from './messages.js';
@@ -50,8 +49,7 @@ export async function handleBind(s: Session, req: BindRequest): Promise<Identity
 
 /** What a principal may see over LDAP. */
 export function identityOf(s: Session, p: LdapPrincipal): Identity {
-  const permissions: ReadonlySet<string> = p.superuser ? new Set<string>(PERMISSIONS) : new Set(p.permissions);
-  return { user: p.user, dn: s.ctx.dit.userDn(p.user.username), permissions, fullAccess: permissions.has('ldap.search_full_directory') };
+  return { user: p.user, dn: s.ctx.dit.userDn(p.user.username), fullAccess: p.fullAccess };
 }
 
 /**

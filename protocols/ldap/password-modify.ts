@@ -43,7 +43,7 @@ export async function handlePasswordModify(s: Session, value: Buffer | null): Pr
   if (ctx.config.ldap.requireTls && !s.secure) throw new LdapError(RESULT.confidentialityRequired, 'password changes require TLS');
   const target = await resolveUser(s, req.userIdentity, me.user);
   const self = target.id === me.user.id;
-  const admin = me.permissions.has('user.set_password');
+  const admin = await ctx.services.access.hasPermission(me.user.id, 'user.set_password');
   if (!self && !admin) throw new LdapError(RESULT.insufficientAccessRights, 'changing another user\'s password requires the permission user.set_password');
   if (self && !admin && req.oldPassword === null) throw new LdapError(RESULT.unwillingToPerform, 'give the current password (oldPasswd) to change your own');
   if (req.oldPassword !== null && self) {

@@ -23,7 +23,6 @@ export interface Identity {
   readonly dn: string;
   /** Superuser or holder of ldap.search_full_directory. */
   readonly fullAccess: boolean;
-  readonly permissions: ReadonlySet<string>;
 }
 
 export interface Session {
