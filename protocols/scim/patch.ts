@@ -6,7 +6,7 @@
  * concurrent member changes never overwrite each other.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { canonicalElement, canonicalValue, extensionUrn, isObject, type Json } from './canonical.js';
+import { canonicalElement, canonicalValue, isObject, type Json } from './canonical.js';
 import { badRequest } from './errors.js';
 import { equalities, matchesElement, parsePath, type ScimPath } from './paths.js';
 import { PATCH_SCHEMA, type ResourceTypeDef } from './schemas.js';
@@ -62,15 +62,10 @@ export function applyPatch(doc: Json, ops: readonly PatchOp[], type: ResourceTyp
       if (op.op === 'remove') throw badRequest('noTarget', 'remove needs a path');
       if (!isObject(op.value)) throw badRequest('invalidValue', `${op.op} without a path needs an object value`);
       // Okta sends `{"op":"replace","value":{"active":false}}` and Microsoft Entra ID sends
-      // pathless replaces with dotted keys (`"name.givenName"`): each key is treated as a path.
+      // pathless replaces with dotted keys (`"name.givenName"`): each key is treated as a path
+      // (an extension URN key names the extension object, whose members apply one by one).
       for (const [key, value] of Object.entries(op.value)) {
-        if (key.toLowerCase() === 'schemas') continue;
-        const urn = extensionUrn(type, key);
-        if (urn && isObject(value)) {
-          for (const [sub, v] of Object.entries(value)) applyAt(doc, op.op, parsePath(`${urn}:${sub}`, type), v, type, intercept);
-        } else {
-          applyAt(doc, op.op, parsePath(key, type), value, type, intercept);
-        }
+        if (key.toLowerCase() !== 'schemas') applyAt(doc, op.op, parsePath(key, type), value, type, intercept);
       }
     } else {
       applyAt(doc, op.op, parsePath(op.path, type), op.value, type, intercept);

@@ -6,7 +6,7 @@
 import { parse, type Filter } from 'scim2-parse-filter';
 import { isObject, type Json } from './canonical.js';
 import { badRequest } from './errors.js';
-import { findAttr, schemaById, topLevelAttributes, type AttrDef, type ResourceTypeDef } from './schemas.js';
+import { findAttr, schemaById, splitSchema, topLevelAttributes, type AttrDef, type ResourceTypeDef } from './schemas.js';
 
 /** A resolved PATCH path. `attr` undefined means the whole extension object `extension`. */
 export interface ScimPath {
@@ -21,19 +21,12 @@ export interface ScimPath {
 
 /** @throws ScimError 400 invalidPath / invalidFilter */
 export function parsePath(text: string, type: ResourceTypeDef): ScimPath {
-  let rest = text.trim();
-  let extension: string | undefined;
-  if (/^urn:/i.test(rest)) {
-    const lower = rest.toLowerCase();
-    const urns = [type.schema, ...type.extensions];
-    const urn = urns.find((u) => lower === u.toLowerCase() || lower.startsWith(`${u.toLowerCase()}:`));
-    if (!urn) throw badRequest('invalidPath', `unknown schema in path "${text}"`);
-    rest = rest.slice(urn.length + 1);
-    if (urn !== type.schema) extension = urn;
-    if (rest === '') {
-      if (!extension) throw badRequest('invalidPath', `path "${text}" names no attribute`);
-      return { text, extension };
-    }
+  const split = splitSchema(text.trim(), type);
+  if (!split) throw badRequest('invalidPath', `unknown schema in path "${text}"`);
+  const { extension, rest } = split;
+  if (rest === '') {
+    if (!extension) throw badRequest('invalidPath', `path "${text}" names no attribute`);
+    return { text, extension };
   }
   let filter: Filter | undefined;
   let subName: string | undefined;

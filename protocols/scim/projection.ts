@@ -3,8 +3,8 @@
  * carries. `id` and `schemas` are always returned. Names ignore case and may carry their
  * schema URN; names that match no attribute select nothing.
  */
-import { extensionUrn, isObject, type Json } from './canonical.js';
-import { findAttr, schemaById, topLevelAttributes, type ResourceTypeDef } from './schemas.js';
+import { isObject, type Json } from './canonical.js';
+import { findAttr, schemaById, splitSchema, topLevelAttributes, type ResourceTypeDef } from './schemas.js';
 
 interface AttrName {
   readonly extension?: string;
@@ -24,18 +24,10 @@ function listOf(v: unknown): string[] {
 }
 
 function resolveName(text: string, type: ResourceTypeDef): AttrName | undefined {
-  let rest = text;
-  let extension: string | undefined;
-  if (/^urn:/i.test(text)) {
-    const lower = text.toLowerCase();
-    const urn = [type.schema, ...type.extensions].find((u) => lower === u.toLowerCase() || lower.startsWith(`${u.toLowerCase()}:`));
-    if (!urn) return undefined;
-    rest = text.slice(urn.length + 1);
-    if (urn !== type.schema) extension = urn;
-    if (rest === '') return extension ? { extension } : undefined;
-  } else if (extensionUrn(type, text)) {
-    return { extension: extensionUrn(type, text)! };
-  }
+  const split = splitSchema(text, type);
+  if (!split) return undefined;
+  const { extension, rest } = split;
+  if (rest === '') return extension ? { extension } : undefined;
   const [name, subName] = rest.split('.', 2) as [string, string | undefined];
   const defs = extension ? schemaById(extension)!.attributes : topLevelAttributes(type);
   const def = findAttr(defs, name);

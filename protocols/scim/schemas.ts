@@ -203,3 +203,17 @@ export function findAttr(defs: readonly AttrDef[] | undefined, name: string): At
 export function topLevelAttributes(type: ResourceTypeDef): readonly AttrDef[] {
   return [...COMMON_ATTRIBUTES, ...schemaById(type.schema)!.attributes];
 }
+
+/**
+ * Splits an attribute name that may carry its schema URN (RFC 7644 §3.10): the extension it
+ * lives in (undefined for the core schema) and the rest (empty when the name is the URN
+ * itself). Undefined when the URN is not one of the resource type's schemas.
+ */
+export function splitSchema(text: string, type: ResourceTypeDef): { extension?: string; rest: string } | undefined {
+  if (!/^urn:/i.test(text)) return { rest: text };
+  const lower = text.toLowerCase();
+  const urn = [type.schema, ...type.extensions].find((u) => lower === u.toLowerCase() || lower.startsWith(`${u.toLowerCase()}:`));
+  if (!urn) return undefined;
+  const rest = text.slice(urn.length + 1);
+  return urn === type.schema ? { rest } : { extension: urn, rest };
+}
