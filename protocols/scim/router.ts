@@ -77,7 +77,7 @@ export function scimRouter(services: Services, log: Logger): Router {
       try { send(res, await services.db.transaction((trx) => fn(scimContext(res), req, trx))); } catch (e) { next(e); }
     };
 
-  // Discovery needs no credentials (RFC 7644 §4): it describes the server, not the directory.
+  // Discovery (RFC 7644 §4) is served without credentials: it describes the server, not the directory.
   const open = (fn: (base: string, req: Request) => Json): RequestHandler => (req, res, next) => {
     try { send(res, { status: 200, body: fn(baseUrl(req), req) }); } catch (e) { next(e); }
   };
