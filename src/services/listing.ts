@@ -6,7 +6,7 @@ import type { Group, User } from '../domain/types.js';
 import type { Ordering } from '../query/ordering.js';
 import type { Validated } from '../query/validate.js';
 import type { Database } from '../store/database.js';
-import { countGroups, countUsers, selectGroupRows, selectUserRows } from '../store/query-sql.js';
+import { countGroups, countUsers, selectGroupRows, selectUserRows, type QueryTarget, type Row, type SelectOptions } from '../store/query-sql.js';
 import { rowToGroup, rowToUser } from '../store/rows.js';
 import type { TxOptions } from './transactions.js';
 
@@ -14,33 +14,31 @@ export interface PageOptions extends TxOptions {
   readonly ordering?: Ordering;
   readonly limit: number;
   readonly offset: number;
-  /** Skip the count (e.g. a page of size 0 needs only the count, a probe only the rows). */
-  readonly count?: boolean;
+}
+
+async function page<T>(
+  db: Database, v: Validated, opts: PageOptions,
+  select: (t: QueryTarget, v: Validated, o: SelectOptions) => Promise<Row[]>,
+  count: (t: QueryTarget, v: Validated) => Promise<number>,
+  map: (r: Row) => T,
+): Promise<{ items: T[]; total: number }> {
+  const target = { knex: opts.trx ?? db.knex, dialect: db.dialect };
+  const rows = opts.limit > 0
+    ? await select(target, v, { ...(opts.ordering ? { ordering: opts.ordering } : {}), limit: opts.limit, offset: opts.offset })
+    : [];
+  // A first page shorter than asked already tells the total (an existence probe): no count.
+  const total = opts.offset === 0 && rows.length < opts.limit ? rows.length : await count(target, v);
+  return { items: rows.map(map), total };
 }
 
 /** One page of users matching `v`, and how many match in all. */
 export async function listUsers(db: Database, v: Validated, opts: PageOptions): Promise<{ users: User[]; total: number }> {
-  const target = { knex: opts.trx ?? db.knex, dialect: db.dialect };
-  const rows = opts.limit > 0
-    ? await selectUserRows(target, v, { ...(opts.ordering ? { ordering: opts.ordering } : {}), limit: opts.limit, offset: opts.offset })
-    : [];
-  const users = rows.map(rowToUser);
-  // A first page shorter than asked already tells the total; only count when it cannot.
-  const total = opts.count === false ? users.length
-    : opts.offset === 0 && users.length < opts.limit ? users.length
-      : await countUsers(target, v);
-  return { users, total };
+  const { items, total } = await page(db, v, opts, selectUserRows, countUsers, rowToUser);
+  return { users: items, total };
 }
 
 /** One page of groups matching `v`, and how many match in all. */
 export async function listGroups(db: Database, v: Validated, opts: PageOptions): Promise<{ groups: Group[]; total: number }> {
-  const target = { knex: opts.trx ?? db.knex, dialect: db.dialect };
-  const rows = opts.limit > 0
-    ? await selectGroupRows(target, v, { ...(opts.ordering ? { ordering: opts.ordering } : {}), limit: opts.limit, offset: opts.offset })
-    : [];
-  const groups = rows.map(rowToGroup);
-  const total = opts.count === false ? groups.length
-    : opts.offset === 0 && groups.length < opts.limit ? groups.length
-      : await countGroups(target, v);
-  return { groups, total };
+  const { items, total } = await page(db, v, opts, selectGroupRows, countGroups, rowToGroup);
+  return { groups: items, total };
 }
