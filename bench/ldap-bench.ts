@@ -26,6 +26,8 @@ const USERS = Number(process.env.BENCH_USERS ?? 10000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const BIND_USERS = Math.min(USERS, Number(process.env.BENCH_BIND_USERS ?? 200));
+/** BENCH_OPS: which measurements to run (search, bind), e.g. to profile one of them. */
+const OPS = new Set((process.env.BENCH_OPS ?? 'search,bind').split(',').map((x) => x.trim()));
 const BASE = 'dc=example,dc=com';
 const ADMIN_PASSWORD = 'bench-admin-password';
 const password = (i: number) => `password-of-user${i}`;
@@ -100,15 +102,18 @@ async function connectAll(t: Target, n: number, bindAsAdmin: boolean): Promise<C
 
 async function measure(t: Target): Promise<Record<string, Result>> {
   const out: Record<string, Result> = {};
-  const searchers = await connectAll(t, CONNECTIONS, true);
-  // Warm-up, then the measured run.
-  await load(searchers, 1, (c) => c.search(BASE, { scope: 'sub', filter: `(uid=${username(1 + Math.floor(Math.random() * USERS))})` }).then(() => undefined));
-  out['search (uid=userK)'] = await load(searchers, SECONDS, async (c) => {
-    const k = 1 + Math.floor(Math.random() * USERS);
-    const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${username(k)})` });
-    if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${username(k)}) returned ${r.searchEntries.length} entries`);
-  });
-  await Promise.all(searchers.map((c) => c.unbind()));
+  if (OPS.has('search')) {
+    const searchers = await connectAll(t, CONNECTIONS, true);
+    // Warm-up, then the measured run.
+    await load(searchers, 1, (c) => c.search(BASE, { scope: 'sub', filter: `(uid=${username(1 + Math.floor(Math.random() * USERS))})` }).then(() => undefined));
+    out['search (uid=userK)'] = await load(searchers, SECONDS, async (c) => {
+      const k = 1 + Math.floor(Math.random() * USERS);
+      const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${username(k)})` });
+      if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${username(k)}) returned ${r.searchEntries.length} entries`);
+    });
+    await Promise.all(searchers.map((c) => c.unbind()));
+  }
+  if (!OPS.has('bind')) return out;
   const binders = await connectAll(t, CONNECTIONS, false);
   // First bind of each user: the KDF runs (dirgate) / SSHA check (slapd).
   out['bind, first'] = await load(binders, 120, (c, n) => c.bind(t.userDn(1 + n), password(1 + n)), BIND_USERS);

@@ -73,7 +73,7 @@ export type BindResult = CredentialResult & {
 };
 
 /** How long successful-bind events may wait before they are written (one transaction per flush). */
-const EVENT_FLUSH_MS = 50;
+const EVENT_FLUSH_MS = 100;
 /** Events kept while the database cannot take them; beyond this the oldest are dropped (and logged). */
 const MAX_PENDING_EVENTS = 20_000;
 

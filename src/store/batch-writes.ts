@@ -6,18 +6,21 @@ import { randomUUID } from 'node:crypto';
 import type { EventWrite } from './events-store.js';
 import { jsonColumn, type Dialect, type Queryable } from './rows.js';
 
-/** Rows per INSERT: knex's SQLite insert is a UNION ALL of SELECTs, which SQLite caps at 500 terms. */
+/** Rows per statement (well within SQLite's and PostgreSQL's bound-parameter limits). */
 const PER_INSERT = 400;
 
-/** Appends events, each with its own time. */
+const EVENT_COLUMNS = 'id, action, actor_id, actor_username, impersonator_id, impersonator_username, target_type, target_id, client_ip, context, created_at';
+const EVENT_TUPLE = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+/** Appends events, each with its own time, in multi-row INSERTs (raw: knex's builder costs more than the insert). */
 export async function insertEventBatch(q: Queryable, events: readonly (EventWrite & { at: string })[]): Promise<void> {
   for (let i = 0; i < events.length; i += PER_INSERT) {
-    await q('events').insert(events.slice(i, i + PER_INSERT).map((e) => ({
-      id: randomUUID(), action: e.action, actor_id: e.actorId, actor_username: e.actorUsername,
-      impersonator_id: e.impersonatorId ?? null, impersonator_username: e.impersonatorUsername ?? null,
-      target_type: e.targetType ?? null, target_id: e.targetId ?? null, client_ip: e.clientIp ?? null,
-      context: jsonColumn(e.context ?? {}), created_at: e.at,
-    })));
+    const chunk = events.slice(i, i + PER_INSERT);
+    const bindings = chunk.flatMap((e) => [
+      randomUUID(), e.action, e.actorId, e.actorUsername, e.impersonatorId ?? null, e.impersonatorUsername ?? null,
+      e.targetType ?? null, e.targetId ?? null, e.clientIp ?? null, jsonColumn(e.context ?? {}), e.at,
+    ]);
+    await q.raw(`INSERT INTO events (${EVENT_COLUMNS}) VALUES ${chunk.map(() => EVENT_TUPLE).join(', ')}`, bindings);
   }
 }
 
