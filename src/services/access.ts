@@ -9,6 +9,7 @@ import {
   updateApplication, updateBinding, deleteApplication, type Application, type PolicyBinding,
 } from '../store/applications-store.js';
 import { findUserById } from '../store/users-store.js';
+import { holdsPermission } from '../store/auth-read-store.js';
 import { recordEvent } from './events.js';
 import { InvalidValue } from '../domain/errors.js';
 
@@ -45,9 +46,10 @@ export class AccessService {
     return permissionsOf(this.db.knex, userId, [...closure]);
   }
 
+  /** One prepared statement: superuser, or the permission through any role held. */
   async hasPermission(userId: string | null, permission: Permission): Promise<boolean> {
     if (!userId) return false;
-    return (await this.permissionsOf(userId)).has(permission);
+    return holdsPermission(this.db, userId, permission);
   }
 
   /** @throws PermissionDenied naming the permission. */

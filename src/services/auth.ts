@@ -4,9 +4,10 @@ import type { Actor, ApiToken, Session, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
 import { fold } from '../store/rows.js';
 import {
-  deleteSessions, deleteToken, findSession, findSessionByHash, findToken, findTokenByHash, insertSession, insertToken,
+  deleteSessions, deleteToken, findSession, findToken, insertSession, insertToken,
   listSessions, listTokens, touchSession, touchToken,
 } from '../store/sessions-store.js';
+import { findBearer } from '../store/auth-read-store.js';
 import { clearFailures, failuresInWindow, recordFailure } from '../store/throttle-store.js';
 import { findCredentials, findUserById, touchLastLogin } from '../store/users-store.js';
 import { hashToken, newSecret, safeEqual, verifyPassword } from './credentials.js';
@@ -34,6 +35,13 @@ export type CredentialResult =
   | { ok: false; reason: 'throttled' | 'unknown_user' | 'wrong_password' | 'inactive' | 'no_password'; user: User | null };
 
 export const SESSION_PREFIX = 'dgs_';
+
+/** last_used_at is refreshed at most once a minute, so a busy client does not write on every request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+function stale(lastUsed: Date | null): boolean {
+  return !lastUsed || Date.now() - lastUsed.getTime() > TOUCH_INTERVAL_MS;
+}
 export const TOKEN_PREFIX = 'dgt_';
 
 export class AuthService {
@@ -121,31 +129,28 @@ export class AuthService {
   async authenticateBearer(bearer: string): Promise<AuthContext> {
     if (!bearer || bearer.length > 512) throw new Unauthenticated('missing or malformed token');
     const hash = hashToken(bearer);
-    const s = await findSessionByHash(this.db.knex, hash);
-    if (s && safeEqual(s.tokenHash, hash)) {
-      if (s.session.expiresAt.getTime() <= Date.now()) throw new Unauthenticated('the session has expired');
-      const user = await findUserById(this.db.knex, s.session.userId);
-      if (!user || !user.isActive) throw new Unauthenticated('the user is deactivated');
+    const match = await findBearer(this.db, hash);
+    if (!match || !safeEqual(match.tokenHash, hash)) throw new Unauthenticated('invalid token');
+    const { user } = match;
+    if (!user.isActive) throw new Unauthenticated('the user is deactivated');
+    if (match.kind === 'session') {
+      const { session } = match;
+      if (session.expiresAt.getTime() <= Date.now()) throw new Unauthenticated('the session has expired');
       let impersonator: User | null = null;
-      if (s.session.impersonatorId) {
-        impersonator = await findUserById(this.db.knex, s.session.impersonatorId);
+      if (session.impersonatorId) {
+        impersonator = await findUserById(this.db.knex, session.impersonatorId);
         if (!impersonator || !impersonator.isActive) throw new Unauthenticated('the impersonating user is deactivated');
       }
-      void touchSession(this.db.knex, s.session.id).catch(() => undefined);
+      if (stale(session.lastUsedAt)) void touchSession(this.db.knex, session.id).catch(() => undefined);
       return {
-        user, session: s.session, token: null, impersonator,
-        actor: { userId: user.id, username: user.username, impersonatorId: impersonator?.id ?? null, impersonatorUsername: impersonator?.username ?? null, sessionId: s.session.id },
+        user, session, token: null, impersonator,
+        actor: { userId: user.id, username: user.username, impersonatorId: impersonator?.id ?? null, impersonatorUsername: impersonator?.username ?? null, sessionId: session.id },
       };
     }
-    const t = await findTokenByHash(this.db.knex, hash);
-    if (t && safeEqual(t.tokenHash, hash)) {
-      if (t.token.expiresAt && t.token.expiresAt.getTime() <= Date.now()) throw new Unauthenticated('the token has expired');
-      const user = await findUserById(this.db.knex, t.token.userId);
-      if (!user || !user.isActive) throw new Unauthenticated('the user is deactivated');
-      void touchToken(this.db.knex, t.token.id).catch(() => undefined);
-      return { user, session: null, token: t.token, impersonator: null, actor: { userId: user.id, username: user.username } };
-    }
-    throw new Unauthenticated('invalid token');
+    const { token } = match;
+    if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) throw new Unauthenticated('the token has expired');
+    if (stale(token.lastUsedAt)) void touchToken(this.db.knex, token.id).catch(() => undefined);
+    return { user, session: null, token, impersonator: null, actor: { userId: user.id, username: user.username } };
   }
 
   async logout(sessionId: string, actor: Actor): Promise<void> {

@@ -1,0 +1,72 @@
+/**
+ * The hot reads of every authenticated request, one prepared statement each: who a bearer token
+ * speaks for, and whether a user holds a permission. Nothing is cached but the compiled
+ * statement, so a deactivation, a revoked token or a removed role applies to the next request.
+ */
+import type { ApiToken, Session, User } from '../domain/types.js';
+import type { Database } from './database.js';
+import { preparedReader, type Row } from './prepared.js';
+import { rowToUser, toDate } from './rows.js';
+
+export type BearerMatch =
+  | { kind: 'session'; session: Session; tokenHash: string; user: User }
+  | { kind: 'token'; token: ApiToken; tokenHash: string; user: User };
+
+// One statement for both kinds of bearer: a session or an API token, with its user row.
+const BEARER_SQL = `
+select 'session' as c_kind, s.id as c_id, s.token_hash as c_token_hash, s.expires_at as c_expires_at,
+       s.last_used_at as c_last_used_at, s.created_at as c_created_at, s.impersonator_id as c_impersonator_id,
+       s.impersonation_reason as c_reason, s.client_ip as c_client_ip, s.user_agent as c_user_agent,
+       null as c_description, null as c_key_prefix, u.*
+  from sessions s join users u on u.id = s.user_id where s.token_hash = ?
+union all
+select 'token', t.id, t.token_hash, t.expires_at, t.last_used_at, t.created_at, null, null, null, null,
+       t.description, t.key_prefix, u.*
+  from api_tokens t join users u on u.id = t.user_id where t.token_hash = ?`;
+
+/** The session or API token whose hash is `tokenHash`, with its user; null when none. */
+export async function findBearer(db: Database, tokenHash: string): Promise<BearerMatch | null> {
+  const rows = await preparedReader(db).all(BEARER_SQL, [tokenHash, tokenHash]);
+  const r = rows[0];
+  if (!r) return null;
+  const user = rowToUser(r);
+  if (r.c_kind === 'session') {
+    return {
+      kind: 'session', tokenHash: String(r.c_token_hash), user,
+      session: {
+        id: String(r.c_id), userId: user.id, impersonatorId: (r.c_impersonator_id as string) ?? null,
+        impersonationReason: (r.c_reason as string) ?? null, clientIp: (r.c_client_ip as string) ?? null,
+        userAgent: (r.c_user_agent as string) ?? null, createdAt: toDate(r.c_created_at)!,
+        expiresAt: toDate(r.c_expires_at)!, lastUsedAt: toDate(r.c_last_used_at),
+      },
+    };
+  }
+  return {
+    kind: 'token', tokenHash: String(r.c_token_hash), user,
+    token: {
+      id: String(r.c_id), userId: user.id, description: String(r.c_description ?? ''), keyPrefix: String(r.c_key_prefix ?? ''),
+      createdAt: toDate(r.c_created_at)!, expiresAt: toDate(r.c_expires_at), lastUsedAt: toDate(r.c_last_used_at),
+    },
+  };
+}
+
+// The user's groups and all their ancestors, then: a superuser group, or the permission through
+// a role held directly or by any of those groups.
+const PERMISSION_SQL = `
+with recursive closure(id) as (
+  select group_id from group_members where user_id = ?
+  union select p.parent_id from group_parents p join closure c on p.group_id = c.id
+)
+select case
+  when exists (select 1 from groups g where g.is_superuser = ? and g.id in (select id from closure)) then 1
+  when exists (select 1 from user_roles ur join role_permissions rp on rp.role_id = ur.role_id
+               where ur.user_id = ? and rp.permission = ?) then 1
+  when exists (select 1 from group_roles gr join role_permissions rp on rp.role_id = gr.role_id
+               where rp.permission = ? and gr.group_id in (select id from closure)) then 1
+  else 0 end as ok`;
+
+/** True when the user is a superuser or holds `permission` through a role. */
+export async function holdsPermission(db: Database, userId: string, permission: string): Promise<boolean> {
+  const rows: Row[] = await preparedReader(db).all(PERMISSION_SQL, [userId, true, userId, permission, permission]);
+  return Number(rows[0]?.ok ?? 0) === 1;
+}
