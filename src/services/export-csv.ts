@@ -13,7 +13,7 @@ export const EXPORT_COLUMNS = [
 ] as const;
 
 /** Rows per keyset page; memory stays at about two pages whatever the export's size. */
-export const EXPORT_BATCH_ROWS = 1000;
+export const EXPORT_BATCH_ROWS = 500;
 
 /** One CSV record (EXPORT_COLUMNS order) from a raw `users` row as the store returns it. */
 export function userCsvRecord(row: Readonly<Row>): string[] {
@@ -49,13 +49,14 @@ export async function* userPages(db: QueryTarget, v: Validated, ordering: Orderi
  */
 export async function writeUsersCsv(
   db: QueryTarget, v: Validated, ordering: Ordering, out: string | Writable,
-  opts: { signal?: AbortSignal; onRows?: (total: number) => void } = {},
+  opts: { signal?: AbortSignal; onRows?: (total: number) => void; pageSize?: number } = {},
 ): Promise<number> {
   let count = 0;
-  const pages = userPages(db, v, ordering);
+  const pageSize = opts.pageSize ?? EXPORT_BATCH_ROWS;
+  const pages = userPages(db, v, ordering, pageSize);
   const records = new Readable({
     objectMode: true,
-    highWaterMark: EXPORT_BATCH_ROWS,
+    highWaterMark: pageSize,
     read() {
       pages.next().then((r) => {
         if (r.done) {
