@@ -125,10 +125,11 @@ for (const dialect of dialects()) {
       expect((ready.json.results as Array<{ link: string }>).filter((n) => n.link.endsWith(`/exports/${id}/download`))).to.have.length(1);
     });
 
-    it('a graceful stop (SIGTERM) gives a running export back at once; the next start finishes it', async () => {
+    // The release on SIGTERM is one conditional UPDATE, the same on both dialects; run it on one to keep the suite short.
+    if (dialect === 'sqlite') it('a graceful stop (SIGTERM) gives a running export back at once; the next start finishes it', async () => {
       const a = await startInstance(envFor(db, dir));
       running.push(a);
-      const total = await seedBulkUsers(db.db, dialect === 'pg' ? 30_000 : 40_000);
+      const total = await seedBulkUsers(db.db, 40_000);
       const r = await api(a, 'POST', '/users/export', ADMIN_TOKEN, { search: '' });
       const id = r.json.id as string;
       await waitFor('the export to start', async () => ((await exportRow(db, id)).status === 'running' ? true : undefined), 20_000, 10);
