@@ -22,7 +22,7 @@ async function page<T>(
   count: (t: QueryTarget, v: Validated) => Promise<number>,
   map: (r: Row) => T,
 ): Promise<{ items: T[]; total: number }> {
-  const target = { knex: opts.trx ?? db.knex, dialect: db.dialect };
+  const target = { knex: opts.trx ?? db.knex, dialect: db.dialect, ...(opts.trx ? {} : { database: db }) };
   const rows = opts.limit > 0
     ? await select(target, v, { ...(opts.ordering ? { ordering: opts.ordering } : {}), limit: opts.limit, offset: opts.offset })
     : [];

@@ -11,12 +11,18 @@ import { compileOrderBy, compileWhere, keysetAfter, parseOrdering } from '../que
 import type { Ordering } from '../query/sql.js';
 import type { Validated } from '../query/validate.js';
 import { translateDriverError } from './database.js';
-import type { Dialect } from './database.js';
+import type { Database, Dialect } from './database.js';
+import { preparedReader } from './prepared.js';
 
 /** A database or a transaction of one. */
 export interface QueryTarget {
   readonly knex: Knex | Knex.Transaction;
   readonly dialect: Dialect;
+  /**
+   * The database itself, when the read is not part of a transaction: rows then come through
+   * cached prepared statements (src/store/prepared.ts) instead of knex's builder.
+   */
+  readonly database?: Database;
 }
 
 export type Row = Record<string, unknown>;
@@ -62,7 +68,37 @@ async function run<T>(p: Promise<T>): Promise<T> {
 
 /** Raw rows of `entity` matching `v`. */
 export async function selectRows(db: QueryTarget, v: Validated, entity: Entity, opts: SelectOptions = {}): Promise<Row[]> {
+  if (db.database) {
+    const { sql, bindings } = selectText(db.dialect, v, entity, opts);
+    return preparedReader(db.database).all(sql, bindings);
+  }
   return run(query(db, v, entity, opts) as unknown as Promise<Row[]>);
+}
+
+/** The same SELECT as `query`, as SQL text with `?` placeholders: stable per query shape, so it prepares once. */
+function selectText(dialect: Dialect, v: Validated, entity: Entity, opts: SelectOptions): { sql: string; bindings: unknown[] } {
+  if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot select ${entity}`);
+  const table = ENTITY_TABLE[entity];
+  const ordering = opts.ordering ?? parseOrdering('', entity);
+  if (ordering.entity !== entity) throw new InvalidQuery(`an ordering for ${ordering.entity} cannot order ${entity}`);
+  const where = compileWhere(v, dialect, table);
+  let sql = `select ${table}.* from ${table} where (${where.sql})`;
+  const bindings: unknown[] = [...where.bindings];
+  if (opts.after) {
+    const k = keysetAfter(ordering, opts.after, table);
+    sql += ` and (${k.sql})`;
+    bindings.push(...k.bindings);
+  }
+  sql += ` order by ${compileOrderBy(ordering, table)}`;
+  if (opts.limit !== undefined || opts.offset) {
+    sql += ' limit ?';
+    bindings.push(opts.limit ?? (dialect === 'sqlite' ? -1 : null));
+  }
+  if (opts.offset) {
+    sql += ' offset ?';
+    bindings.push(opts.offset);
+  }
+  return { sql, bindings };
 }
 
 /** The COUNT behind `countRows`, unexecuted. */
@@ -75,6 +111,13 @@ export function buildCount(db: QueryTarget, v: Validated, entity: Entity): Knex.
 
 /** How many records of `entity` match `v`. */
 export async function countRows(db: QueryTarget, v: Validated, entity: Entity): Promise<number> {
+  if (db.database) {
+    if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot count ${entity}`);
+    const table = ENTITY_TABLE[entity];
+    const where = compileWhere(v, db.dialect, table);
+    const r = await preparedReader(db.database).all(`select count(*) as n from ${table} where (${where.sql})`, where.bindings);
+    return Number(r[0]?.n ?? 0);
+  }
   const rows = await run(buildCount(db, v, entity) as unknown as Promise<{ n: number | string }[]>);
   return Number(rows[0]?.n ?? 0);
 }
