@@ -31,8 +31,8 @@ for (const dialect of dialects()) {
     for (const entity of ['users', 'groups'] as Entity[]) {
       const seen = { some: 0, none: 0, all: 0 };
       after(() => {
-        // Guards the generators: most queries must select some but not all records.
-        expect(seen.some, JSON.stringify(seen)).to.be.greaterThan((seen.none + seen.all + seen.some) / 5);
+        // Guards the generators: a fair share of queries must select some but not all records.
+        expect(seen.some, JSON.stringify(seen)).to.be.greaterThan((seen.none + seen.all + seen.some) / 8);
         if (process.env.QUERY_PROPERTY_STATS) console.log(`      ${entity}: ${JSON.stringify(seen)}`);
       });
       it(`${entity}: random queries over random directories`, async () => {
