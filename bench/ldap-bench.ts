@@ -1,10 +1,16 @@
 /**
  * `npm run bench:ldap`: dirgate's LDAP listener against OpenLDAP's slapd, same users, same
- * client (ldapts), same run. N concurrent connections doing `(uid=userK)` searches, then binds
- * (first bind = KDF, repeat bind = the bind cache). Prints ops/s and p50/p99 side by side.
+ * client (ldapts), same run. N concurrent connections doing `(uid=<user>)` searches, then binds
+ * (first bind = KDF, repeat bind = the bind cache). Prints ops/s and p50/p99 side by side, per
+ * directory size, for dirgate on SQLite and on PostgreSQL and for slapd.
  *
- * Environment: BENCH_USERS (default 10000), BENCH_CONNECTIONS (16), BENCH_SECONDS (5),
- * BENCH_BIND_USERS (users with passwords, 200), BENCH_DB (sqlite | a postgres:// URL).
+ * The directory is bench/seed.ts's (realistic names, attributes, nested groups and memberships;
+ * the same seed gives the same users in every store); slapd gets the same users from LDIF.
+ *
+ * Environment: BENCH_SIZES (default 10000,100000), BENCH_DBS (sqlite,pg), BENCH_CONNECTIONS (16),
+ * BENCH_SECONDS (5), BENCH_BIND_USERS (users with passwords, 200), BENCH_OPS (search,bind),
+ * BENCH_SLAPD=0 (dirgate only), BENCH_PROFILE=<dir> (--cpu-prof the dirgate server),
+ * DIRGATE_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test; a fresh schema per run).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,31 +20,39 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'ldapts';
+import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { SYSTEM_ACTOR } from '../src/domain/types.js';
 import { createServices } from '../src/services/index.js';
-import { bootstrap } from '../src/services/bootstrap.js';
-import { openDatabase } from '../src/store/database.js';
+import { openDatabase, type Dialect } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
-import pino from 'pino';
+import { seedDirectory } from './seed.js';
 
-const USERS = Number(process.env.BENCH_USERS ?? 10000);
+const SIZES = (process.env.BENCH_SIZES ?? process.env.BENCH_USERS ?? '10000,100000').split(',').map((x) => Number(x.trim()));
+const DBS = (process.env.BENCH_DBS ?? 'sqlite,pg').split(',').map((x) => x.trim()) as Dialect[];
+const PG_URL = process.env.DIRGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const BIND_USERS = Math.min(USERS, Number(process.env.BENCH_BIND_USERS ?? 200));
+const BIND_USERS = Number(process.env.BENCH_BIND_USERS ?? 200);
 /** BENCH_OPS: which measurements to run (search, bind), e.g. to profile one of them. */
 const OPS = new Set((process.env.BENCH_OPS ?? 'search,bind').split(',').map((x) => x.trim()));
 const BASE = 'dc=example,dc=com';
 const ADMIN_PASSWORD = 'bench-admin-password';
-const password = (i: number) => `password-of-user${i}`;
-const username = (i: number) => `user${i}`;
+const password = (name: string) => `password-of-${name}`;
+
+/** The seeded users, as both servers serve them. */
+interface Directory {
+  readonly users: readonly { username: string; name: string; email: string | null; seq: number; sn: string; givenName: string }[];
+  /** Active users given a password (the first BENCH_BIND_USERS of them). */
+  readonly binders: readonly string[];
+}
 
 interface Target {
   readonly name: string;
   readonly url: string;
   readonly adminDn: string;
   readonly adminPassword: string;
-  userDn(i: number): string;
+  userDn(username: string): string;
 }
 
 interface Result { readonly ops: number; readonly p50: number; readonly p99: number }
@@ -100,26 +114,28 @@ async function connectAll(t: Target, n: number, bindAsAdmin: boolean): Promise<C
   return out;
 }
 
-async function measure(t: Target): Promise<Record<string, Result>> {
+async function measure(t: Target, d: Directory): Promise<Record<string, Result>> {
+  const pick = () => d.users[Math.floor(Math.random() * d.users.length)]!.username;
   const out: Record<string, Result> = {};
   if (OPS.has('search')) {
     const searchers = await connectAll(t, CONNECTIONS, true);
     // Warm-up, then the measured run.
-    await load(searchers, 1, (c) => c.search(BASE, { scope: 'sub', filter: `(uid=${username(1 + Math.floor(Math.random() * USERS))})` }).then(() => undefined));
-    out['search (uid=userK)'] = await load(searchers, SECONDS, async (c) => {
-      const k = 1 + Math.floor(Math.random() * USERS);
-      const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${username(k)})` });
-      if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${username(k)}) returned ${r.searchEntries.length} entries`);
+    await load(searchers, 1, (c) => c.search(BASE, { scope: 'sub', filter: `(uid=${pick()})` }).then(() => undefined));
+    out['search (uid=<user>)'] = await load(searchers, SECONDS, async (c) => {
+      const name = pick();
+      const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${name})` });
+      if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${name}) returned ${r.searchEntries.length} entries`);
     });
     await Promise.all(searchers.map((c) => c.unbind()));
   }
   if (!OPS.has('bind')) return out;
   const binders = await connectAll(t, CONNECTIONS, false);
   // First bind of each user: the KDF runs (dirgate) / SSHA check (slapd).
-  out['bind, first'] = await load(binders, 120, (c, n) => c.bind(t.userDn(1 + n), password(1 + n)), BIND_USERS);
+  const b = d.binders;
+  out['bind, first'] = await load(binders, 300, (c, n) => c.bind(t.userDn(b[n]!), password(b[n]!)), b.length);
   out['bind, repeat'] = await load(binders, SECONDS, (c, n) => {
-    const k = 1 + (n % BIND_USERS);
-    return c.bind(t.userDn(k), password(k));
+    const name = b[n % b.length]!;
+    return c.bind(t.userDn(name), password(name));
   });
   await Promise.all(binders.map((c) => c.unbind()));
   return out;
@@ -127,29 +143,72 @@ async function measure(t: Target): Promise<Record<string, Result>> {
 
 // ---- dirgate ------------------------------------------------------------------------------
 
-async function seedDirgate(dir: string): Promise<string> {
-  const url = process.env.BENCH_DB && process.env.BENCH_DB !== 'sqlite' ? process.env.BENCH_DB : `sqlite:${join(dir, 'dirgate.sqlite')}`;
-  const config = loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, { 'database.url': url, 'bootstrap.password': ADMIN_PASSWORD, 'bootstrap.token': 'dgt_bench_token_0123456789abcdef0123', 'log.level': 'silent' });
-  const db = openDatabase(url);
-  await migrate(db);
-  const services = createServices(db, config);
-  await bootstrap(services, config, pino({ level: 'silent' }));
-  const batch = 1000;
-  for (let from = 1; from <= USERS; from += batch) {
-    await db.transaction(async (trx) => {
-      for (let i = from; i < from + batch && i <= USERS; i++) {
-        await services.users.create({
-          username: username(i), name: `User ${i}`, email: `${username(i)}@example.com`,
-          ...(i <= BIND_USERS ? { password: password(i) } : {}),
-        }, SYSTEM_ACTOR, { trx });
-      }
-    });
-  }
-  await db.close();
-  return url;
+interface Seeded {
+  readonly url: string;
+  readonly directory: Directory;
+  drop(): Promise<void>;
 }
 
-async function startDirgate(url: string): Promise<{ target: Target; child: ChildProcess }> {
+/** A migrated, seeded dirgate store: a SQLite file in `dir`, or a fresh PostgreSQL schema. */
+async function seedDirgate(dialect: Dialect, users: number, dir: string): Promise<Seeded> {
+  let url: string;
+  let searchPath: string[] | undefined;
+  let dropStore = async () => undefined as void;
+  if (dialect === 'sqlite') {
+    url = `sqlite:${join(dir, `dirgate-${users}.sqlite`)}`;
+  } else {
+    const schema = `ldap_bench_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.end();
+    searchPath = [schema, 'public'];
+    url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema},public`)}`;
+    dropStore = async () => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`drop schema ${schema} cascade`);
+      await c.end();
+    };
+  }
+  const config = loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, {
+    'database.url': url, 'bootstrap.password': ADMIN_PASSWORD, 'bootstrap.token': 'dgt_bench_token_0123456789abcdef0123', 'log.level': 'silent',
+  });
+  const db = openDatabase(dialect === 'sqlite' ? url : PG_URL, searchPath ? { searchPath } : {});
+  try {
+    await migrate(db);
+    await seedDirectory(db, { users, groups: Math.max(10, Math.round(users / 1000)) });
+    // The admin the searches bind as: a superuser through the seeded `admins` group (bootstrap
+    // would see a non-empty store and do nothing).
+    const services = createServices(db, config);
+    const admin = await services.users.create({ username: 'admin', name: 'Administrator', password: ADMIN_PASSWORD }, SYSTEM_ACTOR);
+    const admins = await services.groups.findByName('admins');
+    if (!admins?.isSuperuser) throw new Error('the seeder no longer makes a superuser group "admins"');
+    await services.groups.changeMembers(admins.id, { addUsers: [admin.id] }, SYSTEM_ACTOR);
+    const rows = (await db.knex('users').whereNot('username', 'admin').orderBy('seq')
+      .select('id', 'seq', 'username', 'name', 'email', 'is_active', 'attributes')) as Array<Record<string, unknown>>;
+    const attr = (r: Record<string, unknown>, k: string) => {
+      const a = (typeof r.attributes === 'string' ? JSON.parse(r.attributes) : r.attributes) as Record<string, unknown>;
+      return typeof a[k] === 'string' ? (a[k] as string) : String(r.username);
+    };
+    const binders = rows.filter((r) => r.is_active === true || r.is_active === 1).slice(0, BIND_USERS);
+    for (let i = 0; i < binders.length; i += 8) {
+      await Promise.all(binders.slice(i, i + 8).map((r) => services.users.setPassword(String(r.id), password(String(r.username)), SYSTEM_ACTOR)));
+    }
+    const directory: Directory = {
+      users: rows.map((r) => ({
+        username: String(r.username), name: String(r.name), email: (r.email as string | null) ?? null, seq: Number(r.seq),
+        sn: attr(r, 'sn'), givenName: attr(r, 'givenName'),
+      })),
+      binders: binders.map((r) => String(r.username)),
+    };
+    return { url, directory, drop: dropStore };
+  } finally {
+    await db.close();
+  }
+}
+
+async function startDirgate(url: string, label: string): Promise<{ target: Target; child: ChildProcess }> {
   const port = await freePort();
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_PROFILE)] : [];
   const child = spawn(process.execPath, [...profile, resolve('dist/src/main.js')], {
@@ -161,8 +220,8 @@ async function startDirgate(url: string): Promise<{ target: Target; child: Child
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const target: Target = {
-    name: 'dirgate', url: `ldap://127.0.0.1:${port}`, adminDn: `cn=admin,ou=users,${BASE}`, adminPassword: ADMIN_PASSWORD,
-    userDn: (i) => `cn=${username(i)},ou=users,${BASE}`,
+    name: label, url: `ldap://127.0.0.1:${port}`, adminDn: `cn=admin,ou=users,${BASE}`, adminPassword: ADMIN_PASSWORD,
+    userDn: (name) => `cn=${name},ou=users,${BASE}`,
   };
   await waitForLdap(target.url);
   return { target, child };
@@ -175,8 +234,11 @@ function ssha(pw: string): string {
   return `{SSHA}${Buffer.concat([createHash('sha1').update(pw).update(salt).digest(), salt]).toString('base64')}`;
 }
 
-async function startSlapd(dir: string): Promise<{ target: Target; child: ChildProcess } | null> {
-  if (spawnSync('sh', ['-c', 'command -v slapd && command -v slapadd']).status !== 0) return null;
+function haveSlapd(): boolean {
+  return spawnSync('sh', ['-c', 'command -v slapd && command -v slapadd']).status === 0;
+}
+
+async function startSlapd(dir: string, d: Directory): Promise<{ target: Target; child: ChildProcess }> {
   const db = join(dir, 'slapd-db');
   mkdirSync(db);
   const conf = join(dir, 'slapd.conf');
@@ -192,12 +254,15 @@ async function startSlapd(dir: string): Promise<{ target: Target; child: ChildPr
     `dn: ou=users,${BASE}\nobjectClass: organizationalUnit\nou: users\n`,
     `dn: ou=groups,${BASE}\nobjectClass: organizationalUnit\nou: groups\n`,
   ];
-  for (let i = 1; i <= USERS; i++) {
+  const bindable = new Set(d.binders);
+  for (const u of d.users) {
     ldif.push([
-      `dn: cn=${username(i)},ou=users,${BASE}`, 'objectClass: top', 'objectClass: person', 'objectClass: organizationalPerson',
-      'objectClass: inetOrgPerson', 'objectClass: posixAccount', `cn: ${username(i)}`, `uid: ${username(i)}`, `displayName: User ${i}`,
-      `sn: ${i}`, 'givenName: User', `mail: ${username(i)}@example.com`, `uidNumber: ${10001 + i}`, `gidNumber: ${10001 + i}`,
-      `homeDirectory: /home/${username(i)}`, ...(i <= BIND_USERS ? [`userPassword: ${ssha(password(i))}`] : []), '',
+      `dn: cn=${u.username},ou=users,${BASE}`, 'objectClass: top', 'objectClass: person', 'objectClass: organizationalPerson',
+      'objectClass: inetOrgPerson', 'objectClass: posixAccount', `cn: ${u.username}`, `uid: ${u.username}`,
+      `displayName:: ${Buffer.from(u.name).toString('base64')}`, `sn:: ${Buffer.from(u.sn).toString('base64')}`,
+      `givenName:: ${Buffer.from(u.givenName).toString('base64')}`, ...(u.email ? [`mail: ${u.email}`] : []),
+      `uidNumber: ${10000 + u.seq}`, `gidNumber: ${10000 + u.seq}`, `homeDirectory: /home/${u.username}`,
+      ...(bindable.has(u.username) ? [`userPassword: ${ssha(password(u.username))}`] : []), '',
     ].join('\n'));
   }
   const file = join(dir, 'data.ldif');
@@ -208,7 +273,7 @@ async function startSlapd(dir: string): Promise<{ target: Target; child: ChildPr
   const child = spawn('slapd', ['-d', '0', '-f', conf, '-h', `ldap://127.0.0.1:${port}/`], { stdio: ['ignore', 'ignore', 'inherit'] });
   const target: Target = {
     name: 'slapd', url: `ldap://127.0.0.1:${port}`, adminDn: `cn=root,${BASE}`, adminPassword: 'secret',
-    userDn: (i) => `cn=${username(i)},ou=users,${BASE}`,
+    userDn: (name) => `cn=${name},ou=users,${BASE}`,
   };
   await waitForLdap(target.url);
   return { target, child };
@@ -220,38 +285,74 @@ function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
+const LABEL: Readonly<Record<Dialect, string>> = { sqlite: 'SQLite', pg: 'PostgreSQL' };
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+/** Measures every store and slapd for one directory size; prints its table. */
+async function runSize(users: number, dir: string, stop: ChildProcess[]): Promise<void> {
+  const results: Array<{ name: string; result: Record<string, Result> }> = [];
+  let directory: Directory | null = null;
+  for (const dialect of DBS) {
+    const t0 = Date.now();
+    const seeded = await seedDirgate(dialect, users, dir);
+    directory ??= seeded.directory;
+    process.stdout.write(`seeded dirgate on ${LABEL[dialect]} with ${users} users in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    try {
+      const ours = await startDirgate(seeded.url, `dirgate ${LABEL[dialect]}`);
+      stop.push(ours.child);
+      results.push({ name: ours.target.name, result: await measure(ours.target, seeded.directory) });
+      await stopChild(ours.child);
+    } finally {
+      await seeded.drop();
+    }
+  }
+  let slapd: Record<string, Result> | null = null;
+  if (process.env.BENCH_SLAPD !== '0' && directory) {
+    if (haveSlapd()) {
+      const sd = join(dir, `slapd-${users}`);
+      mkdirSync(sd);
+      const s = await startSlapd(sd, directory);
+      stop.push(s.child);
+      slapd = await measure(s.target, directory);
+      await stopChild(s.child);
+    } else {
+      process.stdout.write('slapd not installed (apt-get install slapd): printing dirgate only\n');
+    }
+  }
+  const header = ['operation'];
+  for (const r of results) header.push(`${r.name} ops/s`, 'p50 ms', 'p99 ms');
+  if (slapd) header.push('slapd ops/s', 'p50 ms', 'p99 ms', ...results.map((r) => `${r.name.replace('dirgate ', '')}/slapd`));
+  const rows = [header];
+  for (const op of Object.keys(results[0]?.result ?? {})) {
+    const row = [op];
+    for (const r of results) {
+      const x = r.result[op]!;
+      row.push(fmt(x.ops), fmt(x.p50, 2), fmt(x.p99, 2));
+    }
+    const sl = slapd?.[op];
+    if (sl) row.push(fmt(sl.ops), fmt(sl.p50, 2), fmt(sl.p99, 2), ...results.map((r) => `${(r.result[op]!.ops / sl.ops).toFixed(2)}x`));
+    rows.push(row);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0)));
+  process.stdout.write(`\n${users} users, ${CONNECTIONS} connections, ${SECONDS} s per run\n`);
+  for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
+  process.stdout.write('\n');
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dirgate-ldap-bench-'));
   const stop: ChildProcess[] = [];
   try {
-    process.stdout.write(`ldap-bench: ${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per run, ${BIND_USERS} users with passwords\n`);
-    const t0 = Date.now();
-    const url = await seedDirgate(dir);
-    process.stdout.write(`seeded dirgate (${url.startsWith('sqlite') ? 'SQLite' : 'PostgreSQL'}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    const ours = await startDirgate(url);
-    stop.push(ours.child);
-    const oursResult = await measure(ours.target);
-    ours.child.kill('SIGTERM');
-    await once(ours.child, 'exit');
-    stop.pop();
-    const slapd = process.env.BENCH_SLAPD === '0' ? null : await startSlapd(dir);
-    let theirs: Record<string, Result> | null = null;
-    if (slapd) {
-      stop.push(slapd.child);
-      theirs = await measure(slapd.target);
-    } else {
-      process.stdout.write('slapd not installed (apt-get install slapd): printing dirgate only\n');
-    }
-    const rows = [['operation', 'dirgate ops/s', 'p50 ms', 'p99 ms', 'slapd ops/s', 'p50 ms', 'p99 ms', 'ratio']];
-    for (const [op, r] of Object.entries(oursResult)) {
-      const s = theirs?.[op];
-      rows.push([op, fmt(r.ops), fmt(r.p50, 2), fmt(r.p99, 2), s ? fmt(s.ops) : '-', s ? fmt(s.p50, 2) : '-', s ? fmt(s.p99, 2) : '-', s ? `${(r.ops / s.ops).toFixed(2)}x` : '-']);
-    }
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
+    process.stdout.write(`ldap-bench: sizes ${SIZES.join(', ')}; stores ${DBS.join(', ')}; ${CONNECTIONS} connections, ${SECONDS} s per run, ${BIND_USERS} users with passwords\n`);
+    for (const users of SIZES) await runSize(users, dir, stop);
     process.stdout.write('(first bind: dirgate runs scrypt at the configured cost, slapd checks a salted SHA-1)\n');
   } finally {
-    for (const c of stop) c.kill('SIGTERM');
+    for (const c of stop) if (c.exitCode === null) c.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
 }

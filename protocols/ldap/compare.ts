@@ -52,7 +52,8 @@ async function entryOf(s: Session, dn: string): Promise<readonly EntryAttribute[
       const [members, children, parents] = await Promise.all([
         services.groups.membersOf([g.id]), services.groups.childrenOf([g.id]), services.groups.parentsOf([g.id]),
       ]);
-      return groupEntry(dit, g, members.get(g.id) ?? [], children.get(g.id) ?? [], parents.get(g.id) ?? [], ALL);
+      const names = <T>(m: Map<string, T[]>, f: (x: T) => string) => (m.get(g.id) ?? []).map(f);
+      return groupEntry(dit, g, names(members, (u) => u.username), names(children, (c) => c.name), names(parents, (p) => p.name), ALL);
     }
   }
 }

@@ -132,19 +132,19 @@ export function userEntry(dit: Dit, user: User, groupNames: readonly string[], s
   return b.out;
 }
 
-/** A group entry: user and child-group members, parents as memberOf. */
+/** A group entry: member users' usernames, child groups' and parent groups' names (memberOf). */
 export function groupEntry(
-  dit: Dit, group: Group, members: readonly User[], children: readonly Group[], parents: readonly Group[], sel: Selection,
+  dit: Dit, group: Group, memberUsers: readonly string[], memberGroups: readonly string[], parents: readonly string[], sel: Selection,
 ): EntryAttribute[] {
   const b = new Builder(sel);
-  const memberDns = [...members.map((u) => dit.userDn(u.username)), ...children.map((g) => dit.groupDn(g.name))];
+  const memberDns = [...memberUsers.map((u) => dit.userDn(u)), ...memberGroups.map((g) => dit.groupDn(g))];
   b.add('objectClass', GROUP_OBJECT_CLASSES);
   b.add('cn', group.name);
   b.add('member', memberDns);
   b.add('uniqueMember', memberDns);
-  b.add('memberUid', members.map((u) => u.username));
+  b.add('memberUid', memberUsers);
   b.add('gidNumber', String(groupGidNumber(group)));
-  b.add('memberOf', parents.map((g) => dit.groupDn(g.name)));
+  b.add('memberOf', parents.map((g) => dit.groupDn(g)));
   b.add('dirgateSuperuser', group.isSuperuser ? 'TRUE' : 'FALSE');
   b.custom(group.attributes);
   b.add('entryUUID', group.id);

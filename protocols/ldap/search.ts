@@ -11,11 +11,8 @@ import { parseOrdering } from '../../src/query/ordering.js';
 import type { Ordering } from '../../src/query/ordering.js';
 import { restrict } from '../../src/query/validate.js';
 import type { Validated } from '../../src/query/validate.js';
-import { selectLdapUsers } from '../../src/store/ldap-read-store.js';
-import { selectGroupRows } from '../../src/store/query-sql.js';
+import { selectLdapGroups, selectLdapUsers } from '../../src/store/ldap-read-store.js';
 import type { Row } from '../../src/store/query-sql.js';
-import { rowToGroup } from '../../src/store/rows.js';
-import type { Group, User } from '../../src/domain/types.js';
 import { fixedEntry, groupEntry, parseSelection, selectAttributes, userEntry, wants } from './entries.js';
 import type { Selection } from './entries.js';
 import { decodeFilter, matchEntry } from './filters.js';
@@ -255,30 +252,18 @@ class SearchRun {
     return { entries, fetched: records.length, last: take.length ? take[take.length - 1]!.key : after };
   }
 
+  /** Like userBatch, for groups: members, child groups and parents as names, in the same statement. */
   private async groupBatch(v: Validated, o: Ordering, limit: number, remaining: number, after: Row | null): Promise<Batch> {
-    const rows = await selectGroupRows(this.s.ctx.services.db, v, { ordering: o, limit, ...(after ? { after } : {}) });
-    const take = rows.length > remaining ? rows.slice(0, remaining) : rows;
-    const entries = take.length ? await this.groupEntries(take) : [];
-    return { entries, fetched: rows.length, last: take.length ? keyColumns(o, take[take.length - 1]!) : after };
-  }
-
-  private async groupEntries(rows: readonly Row[]): Promise<Buffer[]> {
     const { services, dit } = this.s.ctx;
-    const groups: Group[] = rows.map(rowToGroup);
-    const ids = groups.map((g) => g.id);
-    const needMemberDns = wants(this.sel, 'member') || wants(this.sel, 'uniquemember');
-    const needMembers = needMemberDns || wants(this.sel, 'memberuid');
-    const members = needMembers ? await services.groups.membersOf(ids) : new Map<string, User[]>();
-    const children = needMemberDns ? await services.groups.childrenOf(ids) : new Map<string, Group[]>();
-    const parents = wants(this.sel, 'memberof') ? await services.groups.parentsOf(ids) : new Map<string, Group[]>();
-    return groups.map((g) => encodeEntry(this.msg.id, dit.groupDn(g.name),
-      groupEntry(dit, g, members.get(g.id) ?? [], children.get(g.id) ?? [], parents.get(g.id) ?? [], this.sel), this.req.typesOnly));
+    const memberDns = wants(this.sel, 'member') || wants(this.sel, 'uniquemember');
+    const records = await selectLdapGroups(services.db, v, {
+      ordering: o, limit, ...(after ? { after } : {}),
+      memberUsers: memberDns || wants(this.sel, 'memberuid'), memberGroups: memberDns, parents: wants(this.sel, 'memberof'),
+    });
+    const take = records.length > remaining ? records.slice(0, remaining) : records;
+    const entries = take.map((r) => encodeEntry(this.msg.id, dit.groupDn(r.group.name),
+      groupEntry(dit, r.group, r.memberUsers ?? [], r.memberGroups ?? [], r.parents ?? [], this.sel), this.req.typesOnly));
+    return { entries, fetched: records.length, last: take.length ? take[take.length - 1]!.key : after };
   }
 }
 
-/** The ordering key columns of a row: all a keyset continuation needs (no other data is kept). */
-function keyColumns(o: Ordering, row: Row): Row {
-  const out: Row = {};
-  for (const k of o.keys) out[k.column] = row[k.column];
-  return out;
-}

@@ -6,7 +6,7 @@
  * search and bind sees the current state of the database, whichever door or instance wrote it.
  */
 import type { Permission } from '../domain/permissions.js';
-import type { User } from '../domain/types.js';
+import type { Group, User } from '../domain/types.js';
 
 const FULL_DIRECTORY: Permission = 'ldap.search_full_directory';
 import { compileOrderBy, compileWhere, keysetAfter, parseOrdering } from '../query/sql.js';
@@ -14,7 +14,7 @@ import type { Ordering } from '../query/sql.js';
 import type { Validated } from '../query/validate.js';
 import type { Database, Dialect } from './database.js';
 import { preparedReader, type Row } from './prepared.js';
-import { fold, isUuid, rowToUser, toBool } from './rows.js';
+import { fold, isUuid, rowToGroup, rowToUser, toBool } from './rows.js';
 
 /** The `users` columns read (explicit, so a prepared plan never depends on `*`). */
 const USER_COLUMNS = [
@@ -32,10 +32,7 @@ function trueLiteral(dialect: Dialect): string {
 
 /** Names of the groups `<alias>.id` belongs to directly, ordered by name (ignoring case). */
 function memberOfSql(dialect: Dialect, alias: string): string {
-  const from = `FROM group_members lm JOIN groups lg ON lg.id = lm.group_id WHERE lm.user_id = ${alias}.id`;
-  return dialect === 'pg'
-    ? `ARRAY(SELECT lg.name ${from} ORDER BY lg.name_ci)`
-    : `(SELECT json_group_array(lg.name ORDER BY lg.name_ci) ${from})`;
+  return nameList(dialect, 'lg.name', `FROM group_members lm JOIN groups lg ON lg.id = lm.group_id WHERE lm.user_id = ${alias}.id`, 'lg.name_ci');
 }
 
 /** Whether `<alias>.id` is in a superuser group, directly or through parent groups. */
@@ -109,6 +106,77 @@ export async function selectLdapUsers(db: Database, v: Validated, opts: LdapUser
       user: rowToUser({ ...r, password_hash: toBool(r.dg_has_password) ? '*' : null }),
       memberOf: opts.memberOf ? textList(r.dg_member_of) : null,
       superuser: opts.superuser ? toBool(r.dg_superuser) : null,
+      key,
+    };
+  });
+}
+
+const GROUP_COLUMNS = ['seq', 'id', 'name', 'name_ci', 'is_superuser', 'attributes', 'external_id', 'created_at', 'updated_at', 'version'] as const;
+
+/** `json_group_array` (SQLite) or `ARRAY` (PostgreSQL) of `expr` over `from`, ordered. */
+function nameList(dialect: Dialect, expr: string, from: string, order: string): string {
+  return dialect === 'pg' ? `ARRAY(SELECT ${expr} ${from} ORDER BY ${order})` : `(SELECT json_group_array(${expr} ORDER BY ${order}) ${from})`;
+}
+
+/** A group as an LDAP entry needs it. */
+export interface LdapGroupRecord {
+  readonly group: Group;
+  /** Usernames of the member users (seq order), or null when not asked for. */
+  readonly memberUsers: readonly string[] | null;
+  /** Names of the child groups, or null when not asked for. */
+  readonly memberGroups: readonly string[] | null;
+  /** Names of the parent groups, or null when not asked for. */
+  readonly parents: readonly string[] | null;
+  readonly key: Row;
+}
+
+export interface LdapGroupSelect {
+  readonly ordering?: Ordering;
+  readonly limit: number;
+  readonly after?: Row;
+  readonly memberUsers: boolean;
+  readonly memberGroups: boolean;
+  readonly parents: boolean;
+}
+
+const groupHeads = new Map<string, string>();
+
+function groupHead(dialect: Dialect, o: LdapGroupSelect): string {
+  const k = `${dialect}:${o.memberUsers}:${o.memberGroups}:${o.parents}`;
+  let head = groupHeads.get(k);
+  if (head === undefined) {
+    head = `SELECT ${GROUP_COLUMNS.map((c) => `groups.${c}`).join(', ')}`;
+    if (o.memberUsers) head += `, ${nameList(dialect, 'lu.username', 'FROM group_members lm JOIN users lu ON lu.id = lm.user_id WHERE lm.group_id = groups.id', 'lu.seq')} AS dg_member_users`;
+    if (o.memberGroups) head += `, ${nameList(dialect, 'lc.name', 'FROM group_parents lp JOIN groups lc ON lc.id = lp.group_id WHERE lp.parent_id = groups.id', 'lc.name_ci')} AS dg_member_groups`;
+    if (o.parents) head += `, ${nameList(dialect, 'la.name', 'FROM group_parents lq JOIN groups la ON la.id = lq.parent_id WHERE lq.group_id = groups.id', 'la.name_ci')} AS dg_parents`;
+    head += ' FROM groups';
+    groupHeads.set(k, head);
+  }
+  return head;
+}
+
+/** Groups matching `v` in `ordering` (keyset after `after`) with the member and parent names asked for, in one prepared statement. */
+export async function selectLdapGroups(db: Database, v: Validated, opts: LdapGroupSelect): Promise<LdapGroupRecord[]> {
+  const ordering = opts.ordering ?? parseOrdering('', 'groups');
+  const where = compileWhere(v, db.dialect, 'groups');
+  const bindings = [...where.bindings];
+  let sql = `${groupHead(db.dialect, opts)} WHERE ${where.sql}`;
+  if (opts.after) {
+    const k = keysetAfter(ordering, opts.after, 'groups');
+    sql += ` AND ${k.sql}`;
+    bindings.push(...k.bindings);
+  }
+  if (!Number.isSafeInteger(opts.limit) || opts.limit < 0) throw new Error(`bad limit ${opts.limit}`);
+  sql += ` ORDER BY ${compileOrderBy(ordering, 'groups')} LIMIT ${opts.limit}`;
+  const rows = await preparedReader(db).all(sql, bindings);
+  return rows.map((r) => {
+    const key: Row = {};
+    for (const k of ordering.keys) key[k.column] = r[k.column];
+    return {
+      group: rowToGroup(r),
+      memberUsers: opts.memberUsers ? textList(r.dg_member_users) : null,
+      memberGroups: opts.memberGroups ? textList(r.dg_member_groups) : null,
+      parents: opts.parents ? textList(r.dg_parents) : null,
       key,
     };
   });
