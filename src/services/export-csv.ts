@@ -12,8 +12,11 @@ export const EXPORT_COLUMNS = [
   'id', 'username', 'name', 'email', 'path', 'type', 'is_active', 'attributes', 'last_login', 'date_joined',
 ] as const;
 
-/** Rows per keyset page; memory stays at about two pages whatever the export's size. */
-export const EXPORT_BATCH_ROWS = 500;
+/**
+ * Rows per keyset page; memory stays at about two pages whatever the export's size. Small pages
+ * die young (measured on 1M users: 1000 rows → 156-185 MB peak RSS, 250 → 125 MB, same speed).
+ */
+export const EXPORT_BATCH_ROWS = 250;
 
 /** One CSV record (EXPORT_COLUMNS order) from a raw `users` row as the store returns it. */
 export function userCsvRecord(row: Readonly<Row>): string[] {
