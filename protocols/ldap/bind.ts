@@ -53,12 +53,12 @@ export function identityOf(s: Session, p: LdapPrincipal): Identity {
 }
 
 /**
- * Re-reads a bound user (one statement) before every operation that depends on who it is:
+ * Re-checks a bound user (one indexed lookup) before every operation that depends on who it is:
  * a deactivation, rename or permission change made through any door or instance applies to the
  * very next operation. Null when the user can no longer act.
  */
 export async function refreshIdentity(s: Session, current: Identity): Promise<Identity | null> {
-  const p = await s.ctx.verifier.principal({ id: current.user.id });
-  if (!p || !p.user.isActive || p.user.username !== current.user.username) return null;
-  return identityOf(s, p);
+  const now = await s.ctx.verifier.recheck(current.user.id, current.user.username);
+  if (!now) return null;
+  return now.fullAccess === current.fullAccess ? current : { ...current, fullAccess: now.fullAccess };
 }

@@ -17,8 +17,9 @@ export interface LdapContext {
   readonly tls: boolean;
 }
 
-/** The bound user and what it may see, as read at the start of the current operation. */
+/** The bound user and what it may see, re-checked at the start of every operation. */
 export interface Identity {
+  /** As read at bind time; its id, username and active flag are re-checked on every operation. */
   readonly user: User;
   readonly dn: string;
   /** Superuser or holder of ldap.search_full_directory. */

@@ -13,7 +13,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Actor, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
 import { insertEventBatch, touchLastLogins } from '../store/batch-writes.js';
-import { findLdapPrincipal, type LdapPrincipal } from '../store/ldap-read-store.js';
+import { checkLdapPrincipal, findLdapPrincipal, type LdapPrincipal } from '../store/ldap-read-store.js';
 import { nowIso } from '../store/rows.js';
 import type { AuthService, ClientInfo, CredentialResult } from './auth.js';
 import { MAX_PASSWORD_BYTES } from './credentials.js';
@@ -126,9 +126,14 @@ export class BindVerifier {
     return this.auth.checkPassword(username, password, client, door);
   }
 
-  /** The user's current principal (row, superuser flag, permissions), in one statement. */
+  /** The user's current principal (row, password hash, full LDAP visibility), in one statement. */
   principal(by: { username: string } | { id: string }): Promise<LdapPrincipal | null> {
     return findLdapPrincipal(this.db, by);
+  }
+
+  /** Whether a bound user still exists under that name and is active, and its visibility now; null when it can no longer act. */
+  recheck(id: string, username: string): Promise<{ fullAccess: boolean } | null> {
+    return checkLdapPrincipal(this.db, id, username);
   }
 
   /** Records a bind refused after a good password (e.g. the application's bindings do not admit the user). */
