@@ -85,6 +85,10 @@ export class LdapConnection implements Session {
     return this.bound;
   }
 
+  boundIdentity(): Identity | null {
+    return this.bound;
+  }
+
   setIdentity(identity: Identity | null): void {
     this.bound = identity;
     this.pages.clear();

@@ -11,7 +11,7 @@ import { parseOrdering } from '../../src/query/ordering.js';
 import type { Ordering } from '../../src/query/ordering.js';
 import { restrict } from '../../src/query/validate.js';
 import type { Validated } from '../../src/query/validate.js';
-import { selectLdapGroups, selectLdapUsers } from '../../src/store/ldap-read-store.js';
+import { selectLdapGroups, selectLdapUsers, type IdentityGuard } from '../../src/store/ldap-read-store.js';
 import type { Row } from '../../src/store/query-sql.js';
 import { fixedEntry, groupEntry, parseSelection, selectAttributes, userEntry, wants } from './entries.js';
 import type { Selection } from './entries.js';
@@ -57,6 +57,13 @@ class SearchRun {
   private sortKeys: SortKey[] | null = null;
   private sortCritical = false;
   private filter!: LdapFilter;
+  private me!: Identity;
+  /**
+   * Whether the bound identity was re-checked during this search. Until it is, every statement
+   * carries it as a guard (its rows come back only while the identity holds) and nothing else
+   * is sent; an empty result or the end of the search re-checks it explicitly.
+   */
+  private verified = false;
 
   constructor(private readonly s: Session, private readonly msg: Message, private readonly req: SearchRequest) {
     this.sel = parseSelection(req.attributes);
@@ -79,8 +86,9 @@ class SearchRun {
     if (target.kind === 'none') return this.done(RESULT.noSuchObject, `no such entry: ${this.req.base}`, target.matched);
     if (target.kind === 'rootDse' && scope === Scope.Base) return this.single(rootDse(dit, this.s.ctx.tls), '');
     if (target.kind === 'subschema') return scope === Scope.One ? this.done(RESULT.success) : this.single(subschemaEntry(), 'cn=subschema');
-    const me = await this.s.identity();
-    if (!me) return this.done(RESULT.insufficientAccessRights, 'anonymous clients may read only the root DSE and cn=subschema; bind first');
+    const bound = target.kind === 'user' || target.kind === 'group' ? await this.verify() : this.s.boundIdentity();
+    if (!bound) return this.anonymous();
+    this.me = bound;
     if (target.kind === 'rootDse') {
       // One level below the root DSE is the naming context; a subtree search covers the tree.
       target = { kind: 'base' };
@@ -104,7 +112,7 @@ class SearchRun {
         break;
       case 'user': {
         const u = await this.s.ctx.services.users.findByUsername(target.name);
-        if (!u || (!me.fullAccess && u.id !== me.user.id)) return this.done(RESULT.noSuchObject, `no such entry: ${this.req.base}`, dit.usersDn);
+        if (!u || (!this.me.fullAccess && u.id !== this.me.user.id)) return this.done(RESULT.noSuchObject, `no such entry: ${this.req.base}`, dit.usersDn);
         if (scope !== Scope.One) phases.push({ kind: 'rows', entity: 'users', extra: compare('id', 'eq', u.id) });
         break;
       }
@@ -115,7 +123,19 @@ class SearchRun {
         break;
       }
     }
-    return this.stream(phases, me);
+    return this.stream(phases);
+  }
+
+  private anonymous(): Buffer {
+    return this.done(RESULT.insufficientAccessRights, 'anonymous clients may read only the root DSE and cn=subschema; bind first');
+  }
+
+  /** Re-checks the bound identity now (one indexed lookup); null when it can no longer act. */
+  private async verify(): Promise<Identity | null> {
+    const me = await this.s.identity();
+    this.verified = true;
+    if (me) this.me = me;
+    return me;
   }
 
   /** A base search of an entry outside the tree (root DSE, subschema): all its attributes unless a list narrows them. */
@@ -136,7 +156,8 @@ class SearchRun {
     return { users: parseOrdering(u.ordering, 'users'), groups: parseOrdering(g.ordering, 'groups') };
   }
 
-  private query(entity: Entity, me: Identity, extra: QueryNode | undefined): Validated {
+  private query(entity: Entity, extra: QueryNode | undefined): Validated {
+    const me = this.me;
     const { dit, config } = this.s.ctx;
     let v = ldapFilterToQuery(this.filter, entity, { baseDn: dit.baseDn, limits: config.query });
     if (extra) v = restrict(v, extra);
@@ -147,7 +168,8 @@ class SearchRun {
     return v;
   }
 
-  private async stream(phases: readonly Phase[], me: Identity): Promise<Buffer | null> {
+  private async stream(phases: readonly Phase[]): Promise<Buffer | null> {
+    const me = this.me;
     const { config } = this.s.ctx;
     let ordering = this.orderings();
     if ('unsupported' in ordering) {
@@ -202,21 +224,36 @@ class SearchRun {
       const phase = phases[pi]!;
       if (phase.kind === 'fixed') {
         if (matchEntry(this.filter, phase.attrs) !== true) continue;
+        if (!this.verified && !(await this.verify())) return this.anonymous();
         if (sent >= budget) return stop(pi, null);
         await this.s.write([encodeEntry(this.msg.id, phase.dn, selectAttributes(phase.attrs, this.sel), this.req.typesOnly)]);
         sent++;
         continue;
       }
-      const v = this.query(phase.entity, me, phase.extra);
+      let v = this.query(phase.entity, phase.extra);
       if (v.node.kind === 'false') continue;
       const o = phase.entity === 'users' ? ordering.users : ordering.groups;
       for (;;) {
         const remaining = budget - sent;
         const limit = Math.min(remaining + 1, BATCH);
+        const guard = this.verified ? undefined : { id: this.me.user.id, username: this.me.user.username, fullAccess: this.me.fullAccess };
         const batch = phase.entity === 'users'
-          ? await this.userBatch(v, o, limit, remaining, after)
-          : await this.groupBatch(v, o, limit, remaining, after);
+          ? await this.userBatch(v, o, limit, remaining, after, guard)
+          : await this.groupBatch(v, o, limit, remaining, after, guard);
         if (this.s.isAbandoned(this.msg.id)) return null;
+        if (guard) {
+          if (batch.fetched > 0) {
+            this.verified = true; // the statement itself found the identity unchanged
+          } else {
+            const fullAccess = this.me.fullAccess;
+            if (!(await this.verify())) return this.anonymous();
+            if (this.me.fullAccess !== fullAccess) {
+              v = this.query(phase.entity, phase.extra); // visibility changed: run this batch again
+              if (v.node.kind === 'false') break;
+              continue;
+            }
+          }
+        }
         if (batch.entries.length > 0) {
           await this.s.write(batch.entries);
           sent += batch.entries.length;
@@ -231,6 +268,7 @@ class SearchRun {
         }
       }
     }
+    if (!this.verified && !(await this.verify())) return this.anonymous();
     if (this.paged) this.controls.push(pagedResponse(Buffer.alloc(0)));
     return this.done(RESULT.success);
   }
@@ -240,10 +278,10 @@ class SearchRun {
    * memberOf names and the superuser flag come from one prepared statement, and only when the
    * requested attributes need them.
    */
-  private async userBatch(v: Validated, o: Ordering, limit: number, remaining: number, after: Row | null): Promise<Batch> {
+  private async userBatch(v: Validated, o: Ordering, limit: number, remaining: number, after: Row | null, guard?: IdentityGuard): Promise<Batch> {
     const { services, dit } = this.s.ctx;
     const records = await selectLdapUsers(services.db, v, {
-      ordering: o, limit, ...(after ? { after } : {}),
+      ordering: o, limit, ...(after ? { after } : {}), ...(guard ? { guard } : {}),
       memberOf: wants(this.sel, 'memberof'), superuser: wants(this.sel, 'dirgatesuperuser'),
     });
     const take = records.length > remaining ? records.slice(0, remaining) : records;
@@ -253,11 +291,11 @@ class SearchRun {
   }
 
   /** Like userBatch, for groups: members, child groups and parents as names, in the same statement. */
-  private async groupBatch(v: Validated, o: Ordering, limit: number, remaining: number, after: Row | null): Promise<Batch> {
+  private async groupBatch(v: Validated, o: Ordering, limit: number, remaining: number, after: Row | null, guard?: IdentityGuard): Promise<Batch> {
     const { services, dit } = this.s.ctx;
     const memberDns = wants(this.sel, 'member') || wants(this.sel, 'uniquemember');
     const records = await selectLdapGroups(services.db, v, {
-      ordering: o, limit, ...(after ? { after } : {}),
+      ordering: o, limit, ...(after ? { after } : {}), ...(guard ? { guard } : {}),
       memberUsers: memberDns || wants(this.sel, 'memberuid'), memberGroups: memberDns, parents: wants(this.sel, 'memberof'),
     });
     const take = records.length > remaining ? records.slice(0, remaining) : records;

@@ -33,6 +33,8 @@ export interface Session {
   readonly pages: PageStates;
   /** The bound user as the database has it now (re-read on every call); null when anonymous or no longer able to act. */
   identity(): Promise<Identity | null>;
+  /** The bound user as last checked, without re-checking it (the caller must, before relying on it). */
+  boundIdentity(): Identity | null;
   setIdentity(identity: Identity | null): void;
   isAbandoned(messageId: number): boolean;
   /** Queues response messages; resolves once the socket can take more. @throws when closed */

@@ -6,6 +6,11 @@ import { ADMIN_PASSWORD, bootServer, type BootedServer } from '../support/server
 import { BASE, dnsOf, groupDn, haveTool, run, seedUsers, userDn, valuesOf } from './ldap-support.js';
 
 const ALICE_PW = 'alice-password-1';
+
+async function errorOf(p: Promise<unknown>): Promise<unknown> {
+  try { await p; } catch (e) { return e; }
+  return undefined;
+}
 const BOB_PW = 'bob-password-22';
 
 for (const dialect of dialects()) {
@@ -171,6 +176,33 @@ for (const dialect of dialects()) {
       expect(all.searchEntries).to.have.length(503);
       await bob2.unbind();
       await services.roles.assign({ userId: bobUser.id }, role.id, false, SYSTEM_ACTOR);
+    });
+
+    it('applies permission changes and deactivation to the very next search on an open connection', async () => {
+      // No cached permissions (issue 5): the identity is re-checked by every search, through the
+      // search statement itself when it returns rows, explicitly when it returns none.
+      const { services } = server.running;
+      const bobUser = (await services.users.findByUsername('bob'))!;
+      const role = await services.roles.create({ name: 'ldap-readers-live', permissions: ['ldap.search_full_directory'] }, SYSTEM_ACTOR);
+      const bob = new Client({ url: server.ldap });
+      await bob.bind(userDn('bob'), BOB_PW);
+      const people = async () => (await bob.search(`ou=users,${BASE}`, { scope: 'one', filter: '(objectClass=person)', attributes: ['1.1'], paged: { pageSize: 200 } })).searchEntries.length;
+      const admin = async () => (await bob.search(BASE, { scope: 'sub', filter: '(uid=admin)', attributes: ['1.1'] })).searchEntries.length;
+      try {
+        expect(await people()).to.equal(1);
+        expect(await admin()).to.equal(0);
+        await services.roles.assign({ userId: bobUser.id }, role.id, true, SYSTEM_ACTOR);
+        expect(await admin()).to.equal(1); // an empty guarded result re-checks, then searches again
+        expect(await people()).to.equal(503);
+        await services.roles.assign({ userId: bobUser.id }, role.id, false, SYSTEM_ACTOR);
+        expect(await people()).to.equal(1); // the guarded statement sees the change itself
+        expect(await admin()).to.equal(0);
+        await services.users.update(bobUser.id, { isActive: false }, SYSTEM_ACTOR);
+        expect(await errorOf(people())).to.be.instanceOf(InsufficientAccessError);
+      } finally {
+        await services.users.update(bobUser.id, { isActive: true }, SYSTEM_ACTOR);
+        await bob.unbind().catch(() => undefined);
+      }
     });
 
     describe('with the OpenLDAP tools', function () {
