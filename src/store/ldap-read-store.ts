@@ -254,8 +254,10 @@ function guardSql(dialect: Dialect, fullAccess: boolean): string {
   const k = `${dialect}:${fullAccess}`;
   let sql = guards.get(k);
   if (sql === undefined) {
-    sql = `EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.username = ? AND u.is_active = ${trueLiteral(dialect)}`
-      + ` AND ${fullAccess ? '' : 'NOT '}${fullAccessSql(dialect)})`;
+    // A scalar subquery, not EXISTS: SQLite turns an EXISTS into a join and then evaluated the
+    // visibility walk as a correlated subquery (300 µs against 60 µs); this runs once per statement.
+    sql = `(SELECT 1 FROM users u WHERE u.id = ? AND u.username = ? AND u.is_active = ${trueLiteral(dialect)}`
+      + ` AND ${fullAccess ? '' : 'NOT '}${fullAccessSql(dialect)} LIMIT 1) = 1`;
     guards.set(k, sql);
   }
   return sql;
