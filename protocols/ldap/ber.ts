@@ -210,6 +210,25 @@ export class BerWriter {
   }
 
   writeString(value: string, tag: number = TAG.OCTET_STRING): void {
+    const n = value.length;
+    if (n < 0x80) {
+      // Short ASCII (most names and values): bytes written here, without two native calls.
+      this.ensure(2 + n);
+      const buf = this.buf;
+      let p = this.pos + 2;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+      if (i === n) {
+        buf[this.pos] = tag;
+        buf[this.pos + 1] = n;
+        this.pos = p;
+        return;
+      }
+    }
     const len = Buffer.byteLength(value);
     this.ensure(6 + len);
     this.buf[this.pos++] = tag;

@@ -18,8 +18,11 @@ export type Target =
 
 export const SUBSCHEMA_DN = 'cn=subschema';
 
+const NEEDS_ESCAPE = /[\\,+"<>;=\u0000]|^[ #]| $/;
+
 /** RFC 4514 §2.4 escaping of an attribute value inside a DN. */
 export function escapeDnValue(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value; // the common case, one scan
   let out = value.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`).replace(/\u0000/g, '\\00');
   if (out.startsWith(' ') || out.startsWith('#')) out = `\\${out}`;
   if (out.endsWith(' ') && out.length > 1) out = `${out.slice(0, -1)}\\ `;

@@ -68,7 +68,7 @@ export function encodeNoticeOfDisconnection(code: number, message: string): Buff
 
 /** A SearchResultEntry; with `typesOnly` the value sets are empty. */
 export function encodeEntry(id: number, dn: string, attributes: readonly EntryAttribute[], typesOnly: boolean): Buffer {
-  const w = new BerWriter(256);
+  const w = new BerWriter(1024); // a user entry with memberOf and a few custom attributes is ~700 bytes
   w.startSequence();
   w.writeInt(id);
   w.startSequence(OP.SEARCH_ENTRY);
