@@ -8,7 +8,7 @@
  * the same seed gives the same users in every store); slapd gets the same users from LDIF.
  *
  * Environment: BENCH_SIZES (default 10000,100000), BENCH_DBS (sqlite,pg), BENCH_CONNECTIONS (16),
- * BENCH_SECONDS (5), BENCH_BIND_USERS (users with passwords, 200), BENCH_OPS (search,bind),
+ * BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_BIND_USERS (users with passwords, 200), BENCH_OPS (search,bind),
  * BENCH_SLAPD=0 (dirgate only), BENCH_PROFILE=<dir> (--cpu-prof the dirgate server),
  * DIRGATE_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test; a fresh schema per run).
  */
@@ -33,6 +33,8 @@ const DBS = (process.env.BENCH_DBS ?? 'sqlite,pg').split(',').map((x) => x.trim(
 const PG_URL = process.env.DIRGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** Searches run in this many rounds per target, alternating targets (BENCH_ROUNDS). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const BIND_USERS = Number(process.env.BENCH_BIND_USERS ?? 200);
 /** BENCH_OPS: which measurements to run (search, bind), e.g. to profile one of them. */
 const OPS = new Set((process.env.BENCH_OPS ?? 'search,bind').split(',').map((x) => x.trim()));
@@ -85,8 +87,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+interface Sample { readonly latencies: number[]; readonly elapsed: number }
+
 /** Runs `op` on `conns` connections for `seconds` (or until `maxOps` in total). */
-async function load(conns: Client[], seconds: number, op: (c: Client, n: number) => Promise<void>, maxOps = Infinity): Promise<Result> {
+async function sample(conns: Client[], seconds: number, op: (c: Client, n: number) => Promise<void>, maxOps = Infinity): Promise<Sample> {
   const latencies: number[] = [];
   const until = Date.now() + seconds * 1000;
   let issued = 0;
@@ -99,9 +103,17 @@ async function load(conns: Client[], seconds: number, op: (c: Client, n: number)
       latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
   }));
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort((a, b) => a - b);
+  return { latencies, elapsed: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+function summarize(samples: readonly Sample[]): Result {
+  const latencies = samples.flatMap((x) => x.latencies).sort((a, b) => a - b);
+  const elapsed = samples.reduce((a, x) => a + x.elapsed, 0);
   return { ops: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function load(conns: Client[], seconds: number, op: (c: Client, n: number) => Promise<void>, maxOps = Infinity): Promise<Result> {
+  return summarize([await sample(conns, seconds, op, maxOps)]);
 }
 
 async function connectAll(t: Target, n: number, bindAsAdmin: boolean): Promise<Client[]> {
@@ -114,23 +126,32 @@ async function connectAll(t: Target, n: number, bindAsAdmin: boolean): Promise<C
   return out;
 }
 
-async function measure(t: Target, d: Directory): Promise<Record<string, Result>> {
+/**
+ * `(uid=<random user>)` searches against every target, interleaved in ROUNDS short rounds so a
+ * change in the machine's background load affects all targets alike (this box is shared).
+ */
+async function measureSearches(targets: readonly Target[], d: Directory): Promise<Result[]> {
   const pick = () => d.users[Math.floor(Math.random() * d.users.length)]!.username;
-  const out: Record<string, Result> = {};
-  if (OPS.has('search')) {
-    const searchers = await connectAll(t, CONNECTIONS, true);
-    // Warm-up, then the measured run.
-    await load(searchers, 1, (c) => c.search(BASE, { scope: 'sub', filter: `(uid=${pick()})` }).then(() => undefined));
-    out['search (uid=<user>)'] = await load(searchers, SECONDS, async (c) => {
-      const name = pick();
-      const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${name})` });
-      if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${name}) returned ${r.searchEntries.length} entries`);
-    });
-    await Promise.all(searchers.map((c) => c.unbind()));
+  const op = (t: Target) => async (c: Client) => {
+    const name = pick();
+    const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${name})` });
+    if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${name}) returned ${r.searchEntries.length} entries`);
+  };
+  const conns = [];
+  for (const t of targets) conns.push(await connectAll(t, CONNECTIONS, true));
+  for (const [i, t] of targets.entries()) await sample(conns[i]!, 1, op(t)); // warm-up
+  const samples: Sample[][] = targets.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, t] of targets.entries()) samples[i]!.push(await sample(conns[i]!, SECONDS / ROUNDS, op(t)));
   }
-  if (!OPS.has('bind')) return out;
+  for (const c of conns.flat()) await c.unbind();
+  return samples.map(summarize);
+}
+
+/** First binds (the KDF runs for dirgate, a salted SHA-1 for slapd), then repeat binds. */
+async function measureBinds(t: Target, d: Directory): Promise<Record<string, Result>> {
+  const out: Record<string, Result> = {};
   const binders = await connectAll(t, CONNECTIONS, false);
-  // First bind of each user: the KDF runs (dirgate) / SSHA check (slapd).
   const b = d.binders;
   out['bind, first'] = await load(binders, 300, (c, n) => c.bind(t.userDn(b[n]!), password(b[n]!)), b.length);
   out['bind, repeat'] = await load(binders, SECONDS, (c, n) => {
@@ -295,51 +316,63 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** Measures every store and slapd for one directory size; prints its table. */
 async function runSize(users: number, dir: string, stop: ChildProcess[]): Promise<void> {
-  const results: Array<{ name: string; result: Record<string, Result> }> = [];
+  const targets: Target[] = [];
+  const drops: Array<() => Promise<void>> = [];
   let directory: Directory | null = null;
-  for (const dialect of DBS) {
-    const t0 = Date.now();
-    const seeded = await seedDirgate(dialect, users, dir);
-    directory ??= seeded.directory;
-    process.stdout.write(`seeded dirgate on ${LABEL[dialect]} with ${users} users in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    try {
+  try {
+    for (const dialect of DBS) {
+      const t0 = Date.now();
+      const seeded = await seedDirgate(dialect, users, dir);
+      drops.push(seeded.drop);
+      directory ??= seeded.directory;
+      process.stdout.write(`seeded dirgate on ${LABEL[dialect]} with ${users} users in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
       const ours = await startDirgate(seeded.url, `dirgate ${LABEL[dialect]}`);
       stop.push(ours.child);
-      results.push({ name: ours.target.name, result: await measure(ours.target, seeded.directory) });
-      await stopChild(ours.child);
-    } finally {
-      await seeded.drop();
+      targets.push(ours.target);
     }
-  }
-  let slapd: Record<string, Result> | null = null;
-  if (process.env.BENCH_SLAPD !== '0' && directory) {
-    if (haveSlapd()) {
-      const sd = join(dir, `slapd-${users}`);
-      mkdirSync(sd);
-      const s = await startSlapd(sd, directory);
-      stop.push(s.child);
-      slapd = await measure(s.target, directory);
-      await stopChild(s.child);
-    } else {
-      process.stdout.write('slapd not installed (apt-get install slapd): printing dirgate only\n');
+    if (!directory) return;
+    let slapd: Target | null = null;
+    if (process.env.BENCH_SLAPD !== '0') {
+      if (haveSlapd()) {
+        const sd = join(dir, `slapd-${users}`);
+        mkdirSync(sd);
+        const s = await startSlapd(sd, directory);
+        stop.push(s.child);
+        slapd = s.target;
+        targets.push(slapd);
+      } else {
+        process.stdout.write('slapd not installed (apt-get install slapd): printing dirgate only\n');
+      }
     }
+    const results: Array<Record<string, Result>> = targets.map(() => ({}));
+    if (OPS.has('search')) {
+      const searches = await measureSearches(targets, directory);
+      searches.forEach((r, i) => { results[i]!['search (uid=<user>)'] = r; });
+    }
+    if (OPS.has('bind')) {
+      for (const [i, t] of targets.entries()) Object.assign(results[i]!, await measureBinds(t, directory));
+    }
+    printTable(users, targets, results, slapd !== null);
+  } finally {
+    for (const c of stop.splice(0)) await stopChild(c);
+    for (const d of drops) await d();
   }
+}
+
+function printTable(users: number, targets: readonly Target[], results: ReadonlyArray<Record<string, Result>>, withSlapd: boolean): void {
+  const ours = withSlapd ? targets.length - 1 : targets.length;
   const header = ['operation'];
-  for (const r of results) header.push(`${r.name} ops/s`, 'p50 ms', 'p99 ms');
-  if (slapd) header.push('slapd ops/s', 'p50 ms', 'p99 ms', ...results.map((r) => `${r.name.replace('dirgate ', '')}/slapd`));
+  for (const t of targets) header.push(`${t.name} ops/s`, 'p50 ms', 'p99 ms');
+  if (withSlapd) for (const t of targets.slice(0, ours)) header.push(`${t.name.replace('dirgate ', '')}/slapd`);
   const rows = [header];
-  for (const op of Object.keys(results[0]?.result ?? {})) {
+  for (const op of Object.keys(results[0] ?? {})) {
     const row = [op];
-    for (const r of results) {
-      const x = r.result[op]!;
-      row.push(fmt(x.ops), fmt(x.p50, 2), fmt(x.p99, 2));
-    }
-    const sl = slapd?.[op];
-    if (sl) row.push(fmt(sl.ops), fmt(sl.p50, 2), fmt(sl.p99, 2), ...results.map((r) => `${(r.result[op]!.ops / sl.ops).toFixed(2)}x`));
+    for (const r of results) row.push(fmt(r[op]!.ops), fmt(r[op]!.p50, 2), fmt(r[op]!.p99, 2));
+    if (withSlapd) for (const r of results.slice(0, ours)) row.push(`${(r[op]!.ops / results[ours]![op]!.ops).toFixed(2)}x`);
     rows.push(row);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0)));
-  process.stdout.write(`\n${users} users, ${CONNECTIONS} connections, ${SECONDS} s per run\n`);
+  process.stdout.write(`\n${users} users, ${CONNECTIONS} connections, ${SECONDS} s per measurement (searches: ${ROUNDS} interleaved rounds)\n`);
   for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
   process.stdout.write('\n');
 }
