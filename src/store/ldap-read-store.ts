@@ -108,7 +108,8 @@ export async function selectLdapUsers(db: Database, v: Validated, opts: LdapUser
     const key: Row = {};
     for (const k of ordering.keys) key[k.column] = r[k.column];
     return {
-      user: rowToUser({ ...r, password_hash: toBool(r.dg_has_password) ? '*' : null }),
+      // rowToUser derives hasPassword from password_hash, which is never selected here.
+      user: rowToUser(Object.assign(r, { password_hash: toBool(r.dg_has_password) ? '*' : null })),
       memberOf: opts.memberOf ? textList(r.dg_member_of) : null,
       superuser: opts.superuser ? toBool(r.dg_superuser) : null,
       key,
