@@ -58,7 +58,7 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
       acquireConnectionTimeout: 10000,
     });
   }
-  return {
+  const db: Database = {
     knex,
     dialect,
     async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
@@ -68,8 +68,22 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
         throw translateDriverError(e);
       }
     },
-    close: () => knex.destroy(),
+    close: () => {
+      for (const f of closers.get(db) ?? []) f();
+      closers.delete(db);
+      return knex.destroy();
+    },
   };
+  return db;
+}
+
+const closers = new WeakMap<Database, Array<() => void>>();
+
+/** Registers `f` to run when `db` closes (e.g. prepared.ts's own read connection). */
+export function onDatabaseClose(db: Database, f: () => void): void {
+  const list = closers.get(db) ?? [];
+  list.push(f);
+  closers.set(db, list);
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);

@@ -15,7 +15,7 @@
  */
 import Sqlite from 'better-sqlite3';
 import type { Knex } from 'knex';
-import { translateDriverError } from './database.js';
+import { onDatabaseClose, translateDriverError } from './database.js';
 import type { Database } from './database.js';
 
 export type Row = Record<string, unknown>;
@@ -55,11 +55,13 @@ export function preparedReader(db: Database): PreparedReader {
   if (!r) {
     r = db.dialect === 'sqlite' ? new SqliteReader(db.knex) : new PgReader(db.knex);
     readers.set(db, r);
+    const reader = r;
+    onDatabaseClose(db, () => reader.close());
   }
   return r;
 }
 
-/** Closes `db`'s reader (its SQLite connection); later reads go through knex's connection. */
+/** Closes `db`'s reader (its SQLite connection; also done when `db` closes); later reads go through knex's connection. */
 export function closePreparedReader(db: Database): void {
   readers.get(db)?.close();
 }
