@@ -11,7 +11,6 @@ import { createSecureContext, createServer as createTlsServer, type SecureContex
 import type { Logger } from 'pino';
 import { BindVerifier } from '../../src/services/bind-cache.js';
 import type { Services } from '../../src/services/index.js';
-import { closePreparedReader } from '../../src/store/prepared.js';
 import { LdapConnection } from './connection.js';
 import { Dit } from './dit.js';
 import type { LdapContext } from './session.js';
@@ -70,8 +69,8 @@ export async function startLdapServer(services: Services, log: Logger): Promise<
       const closing = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
       for (const c of [...connections]) c.close();
       await Promise.all(closing);
-      await ctx.verifier.close();
-      closePreparedReader(services.db);
+      await ctx.verifier.close(); // writes the pending bind events
+      // prepared.ts's read connection closes with the database (other doors read through it too).
     },
   };
 }
