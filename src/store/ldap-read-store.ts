@@ -22,6 +22,19 @@ const USER_COLUMNS = [
   'external_id', 'last_login', 'password_changed_at', 'created_at', 'updated_at', 'version',
 ] as const;
 
+/**
+ * A user from a row array in USER_COLUMNS order followed by dg_has_password, through the one
+ * mapping (rowToUser); arrays cost less to fetch than objects with 19 named columns.
+ */
+function userOf(a: readonly unknown[]): User {
+  return rowToUser({
+    seq: a[0], id: a[1], username: a[2], name: a[4], email: a[6], path: a[8], type: a[9], is_active: a[10], attributes: a[11],
+    external_id: a[12], last_login: a[13], password_changed_at: a[14], created_at: a[15], updated_at: a[16], version: a[17],
+    // rowToUser derives hasPassword from password_hash, which is never selected here.
+    password_hash: toBool(a[18]) ? '*' : null,
+  });
+}
+
 function userColumns(alias: string): string {
   return USER_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 }
@@ -103,15 +116,20 @@ export async function selectLdapUsers(db: Database, v: Validated, opts: LdapUser
   // A literal LIMIT: SQLite plans a bound one less well, and the values in use are few.
   if (!Number.isSafeInteger(opts.limit) || opts.limit < 0) throw new Error(`bad limit ${opts.limit}`);
   sql += ` ORDER BY ${compileOrderBy(ordering, 'users')} LIMIT ${opts.limit}`;
-  const rows = await preparedReader(db).all(sql, bindings);
-  return rows.map((r) => {
+  const rows = await preparedReader(db).arrays(sql, bindings);
+  const keyAt = ordering.keys.map((k) => {
+    const i = USER_COLUMNS.indexOf(k.column as (typeof USER_COLUMNS)[number]);
+    if (i < 0) throw new Error(`ordering column ${k.column} is not selected`);
+    return i;
+  });
+  const extra = USER_COLUMNS.length + 1;
+  return rows.map((a) => {
     const key: Row = {};
-    for (const k of ordering.keys) key[k.column] = r[k.column];
+    ordering.keys.forEach((k, i) => { key[k.column] = a[keyAt[i]!]; });
     return {
-      // rowToUser derives hasPassword from password_hash, which is never selected here.
-      user: rowToUser(Object.assign(r, { password_hash: toBool(r.dg_has_password) ? '*' : null })),
-      memberOf: opts.memberOf ? textList(r.dg_member_of) : null,
-      superuser: opts.superuser ? toBool(r.dg_superuser) : null,
+      user: userOf(a),
+      memberOf: opts.memberOf ? textList(a[extra]) : null,
+      superuser: opts.superuser ? toBool(a[opts.memberOf ? extra + 1 : extra]) : null,
       key,
     };
   });

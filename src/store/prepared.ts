@@ -30,7 +30,7 @@ interface SqliteHandle {
 }
 
 interface PgConnection {
-  query(q: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
+  query(q: { name?: string; text: string; values: unknown[]; rowMode?: 'array' }): Promise<{ rows: unknown[] }>;
 }
 
 interface KnexClient {
@@ -44,6 +44,8 @@ interface KnexClient {
 export interface PreparedReader {
   /** All rows of a read statement. @throws Unavailable when the database cannot be reached */
   all(sql: string, bindings: readonly unknown[]): Promise<Row[]>;
+  /** Rows as arrays in select-list order (cheaper than objects on hot paths). @throws Unavailable */
+  arrays(sql: string, bindings: readonly unknown[]): Promise<unknown[][]>;
   close(): void;
 }
 
@@ -69,17 +71,19 @@ export function closePreparedReader(db: Database): void {
 class StatementCache {
   private readonly map = new Map<string, Sqlite.Statement>();
 
-  get(handle: SqliteHandle, sql: string): Sqlite.Statement {
-    let s = this.map.get(sql);
+  get(handle: SqliteHandle, sql: string, raw = false): Sqlite.Statement {
+    const key = raw ? `raw:${sql}` : sql;
+    let s = this.map.get(key);
     if (s) {
       // Refresh its LRU position.
-      this.map.delete(sql);
-      this.map.set(sql, s);
+      this.map.delete(key);
+      this.map.set(key, s);
       return s;
     }
     s = handle.prepare(sql);
+    if (raw) s.raw(true);
     if (this.map.size >= MAX_STATEMENTS) this.map.delete(this.map.keys().next().value!);
-    this.map.set(sql, s);
+    this.map.set(key, s);
     return s;
   }
 
@@ -131,12 +135,20 @@ class SqliteReader implements PreparedReader {
     return this.own;
   }
 
-  async all(sql: string, bindings: readonly unknown[]): Promise<Row[]> {
+  all(sql: string, bindings: readonly unknown[]): Promise<Row[]> {
+    return this.run(sql, bindings, false) as Promise<Row[]>;
+  }
+
+  arrays(sql: string, bindings: readonly unknown[]): Promise<unknown[][]> {
+    return this.run(sql, bindings, true) as Promise<unknown[][]>;
+  }
+
+  private async run(sql: string, bindings: readonly unknown[], raw: boolean): Promise<unknown[]> {
     const values = bindings.map(sqliteValue);
     const own = this.dedicated();
     if (own) {
       try {
-        return this.ownStatements.get(own, sql).all(...values) as Row[];
+        return this.ownStatements.get(own, sql, raw).all(...values);
       } catch (e) {
         throw translateDriverError(e);
       }
@@ -154,7 +166,7 @@ class SqliteReader implements PreparedReader {
         cache = new StatementCache();
         this.shared.set(conn as object, cache);
       }
-      return cache.get(conn as SqliteHandle, sql).all(...values) as Row[];
+      return cache.get(conn as SqliteHandle, sql, raw).all(...values);
     } catch (e) {
       throw translateDriverError(e);
     } finally {
@@ -176,7 +188,15 @@ class PgReader implements PreparedReader {
 
   constructor(private readonly knex: Knex) {}
 
-  async all(sql: string, bindings: readonly unknown[]): Promise<Row[]> {
+  all(sql: string, bindings: readonly unknown[]): Promise<Row[]> {
+    return this.run(sql, bindings, false) as Promise<Row[]>;
+  }
+
+  arrays(sql: string, bindings: readonly unknown[]): Promise<unknown[][]> {
+    return this.run(sql, bindings, true) as Promise<unknown[][]>;
+  }
+
+  private async run(sql: string, bindings: readonly unknown[], arrays: boolean): Promise<unknown[]> {
     const client = this.knex.client as unknown as KnexClient;
     let text = this.texts.get(sql);
     if (text === undefined) {
@@ -195,7 +215,7 @@ class PgReader implements PreparedReader {
       throw translateDriverError(e);
     }
     try {
-      const res = await (conn as PgConnection).query({ ...(name ? { name } : {}), text, values: [...bindings] });
+      const res = await (conn as PgConnection).query({ ...(name ? { name } : {}), text, values: [...bindings], ...(arrays ? { rowMode: 'array' as const } : {}) });
       return res.rows;
     } catch (e) {
       throw translateDriverError(e);
