@@ -68,6 +68,18 @@ function customName(key: string): boolean {
   return ok;
 }
 
+/** Our attribute names, lowercased once (entries are built thousands of times a second). */
+const lowerNames = new Map<string, string>();
+
+function lowerName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size < 1000) lowerNames.set(name, lower);
+  }
+  return lower;
+}
+
 class Builder {
   readonly out: EntryAttribute[] = [];
   constructor(private readonly sel: Selection) {}
@@ -76,7 +88,12 @@ class Builder {
     if (values === null || values === undefined) return;
     const list = typeof values === 'string' ? (values === '' ? [] : [values]) : values;
     if (list.length === 0) return;
-    if (wants(this.sel, name.toLowerCase())) this.out.push([name, list]);
+    if (wants(this.sel, lowerName(name))) this.out.push([name, list]);
+  }
+
+  /** Whether any operational attribute can be wanted (else skip computing them: `*` searches). */
+  get operational(): boolean {
+    return this.sel.allOperational || this.sel.names.size > 0;
   }
 
   custom(attributes: Readonly<Record<string, unknown>>): void {
@@ -119,7 +136,6 @@ export function groupGidNumber(group: Group): number {
 export function userEntry(dit: Dit, user: User, groupNames: readonly string[], superuser: boolean, sel: Selection): EntryAttribute[] {
   const b = new Builder(sel);
   const n = names(user);
-  const dn = dit.userDn(user.username);
   b.add('objectClass', USER_OBJECT_CLASSES);
   b.add('cn', user.username);
   b.add('uid', user.username);
@@ -134,10 +150,11 @@ export function userEntry(dit: Dit, user: User, groupNames: readonly string[], s
   b.add('dirgateActive', user.isActive ? 'TRUE' : 'FALSE');
   b.add('dirgateSuperuser', superuser ? 'TRUE' : 'FALSE');
   b.custom(user.attributes);
+  if (!b.operational) return b.out;
   b.add('entryUUID', user.id);
   b.add('createTimestamp', generalizedTime(user.createdAt));
   b.add('modifyTimestamp', generalizedTime(user.updatedAt));
-  b.add('entryDN', dn);
+  b.add('entryDN', dit.userDn(user.username));
   b.add('structuralObjectClass', 'inetOrgPerson');
   b.add('subschemaSubentry', SUBSCHEMA_DN);
   b.add('hasSubordinates', 'FALSE');
@@ -159,6 +176,7 @@ export function groupEntry(
   b.add('memberOf', parents.map((g) => dit.groupDn(g)));
   b.add('dirgateSuperuser', group.isSuperuser ? 'TRUE' : 'FALSE');
   b.custom(group.attributes);
+  if (!b.operational) return b.out;
   b.add('entryUUID', group.id);
   b.add('createTimestamp', generalizedTime(group.createdAt));
   b.add('modifyTimestamp', generalizedTime(group.updatedAt));

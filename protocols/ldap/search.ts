@@ -42,6 +42,9 @@ type Phase =
   | { readonly kind: 'fixed'; readonly dn: string; readonly attrs: readonly EntryAttribute[] }
   | { readonly kind: 'rows'; readonly entity: Entity; readonly extra?: QueryNode };
 
+/** Without a sort control: `seq` order (parsed once). */
+const DEFAULT_ORDERINGS = { users: parseOrdering('', 'users'), groups: parseOrdering('', 'groups') } as const;
+
 /** Rows fetched per database round trip while streaming. */
 const BATCH = 250;
 
@@ -148,7 +151,8 @@ class SearchRun {
   }
 
   private orderings(): { users: Ordering; groups: Ordering } | { unsupported: string } {
-    const keys = this.sortKeys ?? [];
+    if (!this.sortKeys) return DEFAULT_ORDERINGS;
+    const keys = this.sortKeys;
     const u = orderingFor(keys, 'users');
     if ('unsupported' in u) return u;
     const g = orderingFor(keys, 'groups');
