@@ -5,7 +5,7 @@ import {
   validAttributes, validBoolean, validEmail, validName, validPath, validUsername, validUserType,
 } from '../domain/validation.js';
 import type { Database } from '../store/database.js';
-import { groupsOfUsers } from '../store/groups-store.js';
+import { groupsOfUsers, groupsOfUsersPrepared } from '../store/groups-store.js';
 import { deleteSessions } from '../store/sessions-store.js';
 import {
   deleteUserRow, findUserByEmail, findUserById, findUserByUsername, findUsersByIds, insertUser, updateUser,
@@ -73,7 +73,7 @@ export class UserService {
 
   /** Direct groups of each user. */
   async groupsOf(userIds: readonly string[], opts?: TxOptions): Promise<Map<string, Group[]>> {
-    return groupsOfUsers(opts?.trx ?? this.db.knex, userIds);
+    return opts?.trx ? groupsOfUsers(opts.trx, userIds) : groupsOfUsersPrepared(this.db, userIds);
   }
 
   /**

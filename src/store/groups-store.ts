@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Group, JsonObject } from '../domain/types.js';
 import { AlreadyExists, NotFound, PreconditionFailed } from '../domain/errors.js';
-import { isUniqueViolation } from './database.js';
+import { isUniqueViolation, type Database } from './database.js';
+import { preparedReader } from './prepared.js';
 import { fold, isUuid, jsonColumn, nowIso, rowToGroup, rowToUser, type Queryable } from './rows.js';
 import type { User } from '../domain/types.js';
 
@@ -123,6 +124,21 @@ export async function groupsOfUsers(q: Queryable, userIds: readonly string[]): P
   if (userIds.length === 0) return out;
   const rows = await q('group_members as m').join('groups as g', 'g.id', 'm.group_id')
     .whereIn('m.user_id', userIds).select('m.user_id as member_user_id', 'g.*').orderBy('g.name_ci');
+  for (const r of rows) {
+    const u = String(r.member_user_id);
+    if (!out.has(u)) out.set(u, []);
+    out.get(u)!.push(rowToGroup(r));
+  }
+  return out;
+}
+
+/** As `groupsOfUsers`, outside a transaction: one cached prepared statement per id count. */
+export async function groupsOfUsersPrepared(db: Database, userIds: readonly string[]): Promise<Map<string, Group[]>> {
+  const out = new Map<string, Group[]>();
+  if (userIds.length === 0) return out;
+  const rows = await preparedReader(db).all(
+    `select m.user_id as member_user_id, g.* from group_members m join groups g on g.id = m.group_id
+      where m.user_id in (${userIds.map(() => '?').join(',')}) order by g.name_ci`, userIds);
   for (const r of rows) {
     const u = String(r.member_user_id);
     if (!out.has(u)) out.set(u, []);
