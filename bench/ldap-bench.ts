@@ -20,13 +20,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'ldapts';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { SYSTEM_ACTOR } from '../src/domain/types.js';
 import { createServices } from '../src/services/index.js';
 import { openDatabase, type Dialect } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 import { seedDirectory } from './seed.js';
+import { freshPgSchema } from './pg-schema.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? process.env.BENCH_USERS ?? '10000,100000').split(',').map((x) => Number(x.trim()));
 const DBS = (process.env.BENCH_DBS ?? 'sqlite,pg').split(',').map((x) => x.trim()) as Dialect[];
@@ -178,19 +178,10 @@ async function seedDirgate(dialect: Dialect, users: number, dir: string): Promis
   if (dialect === 'sqlite') {
     url = `sqlite:${join(dir, `dirgate-${users}.sqlite`)}`;
   } else {
-    const schema = `ldap_bench_${randomBytes(5).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    searchPath = [schema, 'public'];
-    url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema},public`)}`;
-    dropStore = async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
-    };
+    const pgSchema = await freshPgSchema(PG_URL, 'ldap_bench');
+    searchPath = pgSchema.searchPath;
+    url = pgSchema.url;
+    dropStore = () => pgSchema.drop();
   }
   const config = loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, {
     'database.url': url, 'bootstrap.password': ADMIN_PASSWORD, 'bootstrap.token': 'dgt_bench_token_0123456789abcdef0123', 'log.level': 'silent',

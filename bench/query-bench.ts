@@ -6,12 +6,10 @@
  * DIRGATE_BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_USERS,
  * BENCH_GROUPS, BENCH_ITERATIONS tune it; BENCH_DIALECTS=sqlite skips PostgreSQL.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { parseAdminQuery } from '../src/query/admin-query.js';
 import { ldapFilterToQuery } from '../src/query/ldap-filter.js';
 import type { LdapFilter } from '../src/query/ldap-filter.js';
@@ -26,6 +24,7 @@ import { migrate } from '../src/store/migrate.js';
 import { buildCount, buildSelect, countUsers } from '../src/store/query-sql.js';
 import { seedDirectory } from './seed.js';
 import type { SeededDirectory } from './seed.js';
+import { freshPgSchema } from './pg-schema.js';
 
 const PG_URL = process.env.DIRGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const USERS = Number(process.env.BENCH_USERS ?? 100000);
@@ -105,18 +104,14 @@ async function withDatabase<T>(dialect: Dialect, fn: (db: Database) => Promise<T
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  const db = openDatabase(PG_URL, { searchPath: [schema, 'public'], poolMax: 4 });
+  const pgSchema = await freshPgSchema(PG_URL, 'query_bench');
+  const db = openDatabase(PG_URL, { searchPath: pgSchema.searchPath, poolMax: 4 });
   try {
     await migrate(db);
     return await fn(db);
   } finally {
     await db.close();
-    await admin.query(`drop schema ${schema} cascade`);
-    await admin.end();
+    await pgSchema.drop();
   }
 }
 

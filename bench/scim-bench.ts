@@ -20,6 +20,7 @@ import { createServices } from '../src/services/index.js';
 import { openDatabase } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 import { seedDirectory } from './seed.js';
+import { freshPgSchema } from './pg-schema.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1000);
@@ -46,7 +47,9 @@ async function measure(name: string, opts: autocannon.Options): Promise<Row> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dirgate-scim-bench-'));
-  const url = process.env.BENCH_DB ?? `sqlite:${join(dir, 'bench.sqlite')}`;
+  // A PostgreSQL URL gets a schema of its own for the run (dropped after), never `public`.
+  const pgSchema = process.env.BENCH_DB?.startsWith('postgres') ? await freshPgSchema(process.env.BENCH_DB, 'scim_bench') : null;
+  const url = pgSchema?.url ?? process.env.BENCH_DB ?? `sqlite:${join(dir, 'bench.sqlite')}`;
   const t0 = Date.now();
   const db = openDatabase(url);
   await migrate(db);
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
     server.kill('SIGTERM');
     await once(server, 'exit');
     rmSync(dir, { recursive: true, force: true });
+    await pgSchema?.drop();
   }
 }
 
