@@ -16,7 +16,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'ldapts';
@@ -27,6 +26,7 @@ import { openDatabase, type Dialect } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 import { seedDirectory } from './seed.js';
 import { freshPgSchema } from './pg-schema.js';
+import { freePort } from '../test/support/ports.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? process.env.BENCH_USERS ?? '10000,100000').split(',').map((x) => Number(x.trim()));
 const DBS = (process.env.BENCH_DBS ?? 'sqlite,pg').split(',').map((x) => x.trim()) as Dialect[];
@@ -59,14 +59,6 @@ interface Target {
 
 interface Result { readonly ops: number; readonly p50: number; readonly p99: number }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
-}
 
 async function waitForLdap(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -10,7 +10,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -21,6 +20,7 @@ import { openDatabase } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 import { seedDirectory } from './seed.js';
 import { freshPgSchema } from './pg-schema.js';
+import { freePort } from '../test/support/ports.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1000);
@@ -28,14 +28,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TOKEN = 'dgt_scim_bench_token_0123456789abcdef';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
-}
 
 interface Row { readonly name: string; readonly rps: number; readonly p50: number; readonly p99: number; readonly errors: number }
 

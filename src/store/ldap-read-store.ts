@@ -103,14 +103,14 @@ export async function selectLdapUsers(db: Database, v: Validated, opts: LdapUser
   const ordering = opts.ordering ?? parseOrdering('', 'users');
   const where = compileWhere(v, db.dialect, 'users');
   const bindings = [...where.bindings];
-  let sql = `${selectHead(db.dialect, opts.memberOf, opts.superuser)} WHERE ${where.sql}`;
+  let sql = `${selectHead(db.dialect, opts.memberOf, opts.superuser)} WHERE (${where.sql})`;
   if (opts.after) {
     const k = keysetAfter(ordering, opts.after, 'users');
-    sql += ` AND ${k.sql}`;
+    sql += ` AND (${k.sql})`;
     bindings.push(...k.bindings);
   }
   if (opts.guard) {
-    sql += ` AND ${guardSql(db.dialect, opts.guard.fullAccess)}`;
+    sql += ` AND (${guardSql(db.dialect, opts.guard.fullAccess)})`;
     bindings.push(opts.guard.id, opts.guard.username);
   }
   // A literal LIMIT: SQLite plans a bound one less well, and the values in use are few.
@@ -185,14 +185,14 @@ export async function selectLdapGroups(db: Database, v: Validated, opts: LdapGro
   const ordering = opts.ordering ?? parseOrdering('', 'groups');
   const where = compileWhere(v, db.dialect, 'groups');
   const bindings = [...where.bindings];
-  let sql = `${groupHead(db.dialect, opts)} WHERE ${where.sql}`;
+  let sql = `${groupHead(db.dialect, opts)} WHERE (${where.sql})`;
   if (opts.after) {
     const k = keysetAfter(ordering, opts.after, 'groups');
-    sql += ` AND ${k.sql}`;
+    sql += ` AND (${k.sql})`;
     bindings.push(...k.bindings);
   }
   if (opts.guard) {
-    sql += ` AND ${guardSql(db.dialect, opts.guard.fullAccess)}`;
+    sql += ` AND (${guardSql(db.dialect, opts.guard.fullAccess)})`;
     bindings.push(opts.guard.id, opts.guard.username);
   }
   if (!Number.isSafeInteger(opts.limit) || opts.limit < 0) throw new Error(`bad limit ${opts.limit}`);

@@ -8,17 +8,10 @@ import { join, resolve } from 'node:path';
 import { Client } from 'ldapts';
 import { dialects, freshDatabase, PG_URL } from '../support/databases.js';
 import { ADMIN_PASSWORD, bootServer, type BootedServer } from '../support/server.js';
+import { freePort } from '../support/ports.js';
 
 const MAIN = resolve('dist/src/main.js');
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
-}
 
 interface Proc { child: ChildProcess; out: () => string; err: () => string }
 

@@ -1,20 +1,11 @@
 import { expect } from 'chai';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Client, ConfidentialityRequiredError } from 'ldapts';
 import { dialects } from '../support/databases.js';
 import { ADMIN_PASSWORD, bootServer, type BootedServer } from '../support/server.js';
 import { BASE, haveTool, makeCertificate, run, userDn, valuesOf } from './ldap-support.js';
+import { freePort } from '../support/ports.js';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
-}
 
 for (const dialect of dialects()) {
   describe(`LDAP StartTLS and LDAPS on ${dialect}`, function () {
