@@ -5,7 +5,7 @@
  * `POST /Users` (no password: the KDF would be the benchmark). Prints req/s, p50 and p99.
  *
  * Environment: BENCH_USERS (100000), BENCH_GROUPS (1000), BENCH_CONNECTIONS (10),
- * BENCH_SECONDS (10), BENCH_DB (sqlite, or a postgres:// URL of an empty database to use).
+ * BENCH_SECONDS (10), BENCH_DB (sqlite, or a postgres:// URL: the run gets a schema of its own, dropped after).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
