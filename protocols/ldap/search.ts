@@ -11,7 +11,9 @@ import { parseOrdering } from '../../src/query/ordering.js';
 import type { Ordering } from '../../src/query/ordering.js';
 import { restrict } from '../../src/query/validate.js';
 import type { Validated } from '../../src/query/validate.js';
-import { selectLdapGroups, selectLdapUsers, type IdentityGuard } from '../../src/store/ldap-read-store.js';
+import { compareCodePoints } from '../../src/query/sql-text.js';
+import { selectLdapGroups, selectLdapUsers, sortTextsLikeDatabase, textCollation, type IdentityGuard } from '../../src/store/ldap-read-store.js';
+import type { LdapGroupRecord, LdapUserRecord } from '../../src/store/ldap-read-store.js';
 import type { Row } from '../../src/store/query-sql.js';
 import { fixedEntry, groupEntry, parseSelection, selectAttributes, userEntry, wants } from './entries.js';
 import type { Selection } from './entries.js';
@@ -25,7 +27,7 @@ import { encodeEntry, encodeResult } from './responses.js';
 import type { EntryAttribute, ResponseControl } from './responses.js';
 import { CONTROL, rootDse } from './root-dse.js';
 import type { Identity, Session } from './session.js';
-import { decodeSortControl, orderingFor, sortResponse } from './sort-control.js';
+import { decodeSortControl, orderingFor, sortColumn, sortResponse } from './sort-control.js';
 import type { SortKey } from './sort-control.js';
 import { subschemaEntry } from './subschema.js';
 
@@ -38,9 +40,39 @@ interface Batch {
   /** Keyset position after the last entry sent. */
   readonly last: Row | null;
 }
-type Phase =
+type Part =
   | { readonly kind: 'fixed'; readonly dn: string; readonly attrs: readonly EntryAttribute[] }
   | { readonly kind: 'rows'; readonly entity: Entity; readonly extra?: QueryNode };
+/** A sorted search over several parts is one phase: their sorted streams merged. */
+type Phase = Part | { readonly kind: 'merged'; readonly parts: readonly Part[] };
+
+/** One entry of a merged (sorted) search, with what orders it. */
+interface MergeItem {
+  /** The sort keys' values (the database's key columns); null where the entry lacks the attribute. */
+  readonly values: readonly (string | null)[];
+  /** Tiebreak inside the part (seq for rows; fixed parts hold one entry). */
+  readonly seq: number;
+  /** Keyset position of a row; null for a fixed entry. */
+  readonly key: Row | null;
+  encode(): Buffer;
+}
+
+/** Where one part of a merged search stands. */
+interface Cursor {
+  readonly part: Part;
+  readonly index: number;
+  items: MergeItem[];
+  at: number;
+  /** No rows beyond `items`. */
+  exhausted: boolean;
+  /** Keyset position of the last row taken (continuation for the next page). */
+  taken: Row | null;
+  /** Keyset position of the last row fetched (continuation for the next batch). */
+  fetched: Row | null;
+}
+
+/** A merged search's continuation: per part, the last row taken, null (from the start) or 'done'. */
+type MergePositions = Array<Row | null | 'done'>;
 
 /** Without a sort control: `seq` order (parsed once). */
 const DEFAULT_ORDERINGS = { users: parseOrdering('', 'users'), groups: parseOrdering('', 'groups') } as const;
@@ -182,6 +214,8 @@ class SearchRun {
       ordering = { users: parseOrdering('', 'users'), groups: parseOrdering('', 'groups') };
     } else if (this.sortKeys) {
       this.controls.push(sortResponse(RESULT.success));
+      // Users, groups and the fixed entries in one ordering (RFC 2891), not one after the other.
+      if (phases.length > 1 && phases.every((p) => p.kind !== 'merged')) phases = [{ kind: 'merged', parts: phases as readonly Part[] }];
     }
     const clientLimit = this.req.sizeLimit > 0 ? this.req.sizeLimit : Infinity;
     const timeLimit = Math.min(this.req.timeLimit > 0 ? this.req.timeLimit : Infinity, config.ldap.timeLimit);
@@ -226,6 +260,18 @@ class SearchRun {
     };
     for (let pi = state?.phase ?? 0, after: Row | null = state?.after ?? null; pi < phases.length; pi++, after = null) {
       const phase = phases[pi]!;
+      if (phase.kind === 'merged') {
+        if (!this.verified && !(await this.verify())) return this.anonymous();
+        const positions = (after as { merged?: MergePositions } | null)?.merged ?? phase.parts.map(() => null);
+        const r = await this.merge(phase.parts, positions, ordering, budget - sent, deadline, (n) => { sent += n; });
+        if (r === null) return null;
+        if (r === 'time') {
+          if (this.paged) this.controls.push(pagedResponse(Buffer.alloc(0)));
+          return this.done(RESULT.timeLimitExceeded, `time limit of ${timeLimit} s exceeded`);
+        }
+        if (r !== 'end') return stop(pi, { merged: r });
+        continue;
+      }
       if (phase.kind === 'fixed') {
         if (matchEntry(this.filter, phase.attrs) !== true) continue;
         if (!this.verified && !(await this.verify())) return this.anonymous();
@@ -278,34 +324,156 @@ class SearchRun {
   }
 
   /**
+   * Streams a sorted search over several parts as one ordering: a k-way merge of each part's
+   * keyset stream (every part sorted by the same keys in SQL), comparing with the database's own
+   * text order (byte order of UTF-8 on SQLite and C-collated PostgreSQL; otherwise the database
+   * ranks the values buffered). Entries lacking a key's attribute sort after those having it
+   * (before them when reversed), as the SQL orderings put NULLs. Sends at most `budget` entries
+   * and then looks ahead: returns 'end' when nothing follows (so the last page carries the empty
+   * cookie), else the positions to continue from; null when abandoned, 'time' past the deadline.
+   */
+  private async merge(parts: readonly Part[], positions: MergePositions, ordering: { users: Ordering; groups: Ordering },
+    budget: number, deadline: number, count: (n: number) => void): Promise<MergePositions | 'end' | 'time' | null> {
+    const keys = this.sortKeys ?? [];
+    const db = this.s.ctx.services.db;
+    const collation = await textCollation(db);
+    let ranks: Map<string, number> | null = null;
+    const cursors: Cursor[] = [];
+    parts.forEach((part, index) => {
+      const pos = positions[index];
+      const c: Cursor = { part, index, items: [], at: 0, exhausted: pos === 'done', taken: pos === 'done' ? null : pos ?? null, fetched: null };
+      c.fetched = c.taken;
+      if (part.kind === 'fixed') {
+        c.exhausted = true;
+        if (pos !== 'done' && matchEntry(this.filter, part.attrs) === true) {
+          c.items = [{ values: keys.map(() => null), seq: 0, key: null,
+            encode: () => encodeEntry(this.msg.id, part.dn, selectAttributes(part.attrs, this.sel), this.req.typesOnly) }];
+        }
+      }
+      cursors.push(c);
+    });
+    const valuesOf = (entity: Entity, key: Row) => keys.map((k) => {
+      const col = sortColumn(k.attribute, entity);
+      const v = col === undefined ? null : key[col];
+      return v === null || v === undefined ? null : String(v);
+    });
+    let sent = 0;
+    const refill = async (c: Cursor): Promise<void> => {
+      const part = c.part;
+      if (part.kind !== 'rows') { c.exhausted = true; return; }
+      const v = this.query(part.entity, part.extra);
+      if (v.node.kind === 'false') { c.exhausted = true; c.items = []; c.at = 0; return; }
+      const limit = Math.max(1, Math.min(budget - sent + 1, BATCH));
+      if (part.entity === 'users') {
+        const records = await this.fetchUsers(v, ordering.users, limit, c.fetched);
+        c.items = records.map((r) => ({ values: valuesOf('users', r.key), seq: r.user.seq, key: r.key, encode: () => this.encodeUser(r) }));
+        c.exhausted = records.length < limit;
+      } else {
+        const records = await this.fetchGroups(v, ordering.groups, limit, c.fetched);
+        c.items = records.map((r) => ({ values: valuesOf('groups', r.key), seq: r.group.seq, key: r.key, encode: () => this.encodeGroup(r) }));
+        c.exhausted = records.length < limit;
+      }
+      c.at = 0;
+      if (c.items.length) c.fetched = c.items[c.items.length - 1]!.key;
+      if (collation === 'database') {
+        // Rank every value buffered now (the heads compared next are among them).
+        const texts = new Set<string>();
+        for (const d of cursors) for (let i = d.at; i < d.items.length; i++) for (const x of d.items[i]!.values) if (x !== null) texts.add(x);
+        const sorted = await sortTextsLikeDatabase(db, [...texts]);
+        ranks = new Map(sorted.map((t, i) => [t, i]));
+      }
+    };
+    const head = async (c: Cursor): Promise<MergeItem | undefined> => {
+      if (c.at >= c.items.length && !c.exhausted) await refill(c);
+      return c.items[c.at];
+    };
+    const text = (a: string, b: string): number => {
+      if (ranks) {
+        const ra = ranks.get(a), rb = ranks.get(b);
+        if (ra !== undefined && rb !== undefined) return ra - rb;
+      }
+      return compareCodePoints(a, b);
+    };
+    const before = (a: MergeItem, ai: number, b: MergeItem, bi: number): boolean => {
+      for (let k = 0; k < keys.length; k++) {
+        const x = a.values[k]!, y = b.values[k]!;
+        if (x === y) continue;
+        // Absent values sort last (NULLS LAST ascending, NULLS FIRST descending, as in SQL).
+        const c = x === null ? 1 : y === null ? -1 : text(x, y);
+        if (c !== 0) return (keys[k]!.reverse ? -c : c) < 0;
+      }
+      return ai !== bi ? ai < bi : a.seq < b.seq;
+    };
+    const saved = (): MergePositions => cursors.map((c) => (c.exhausted && c.at >= c.items.length ? 'done' : c.taken));
+    let pending: Buffer[] = [];
+    const flush = async (): Promise<boolean> => {
+      if (pending.length) { await this.s.write(pending); count(pending.length); pending = []; }
+      return !this.s.isAbandoned(this.msg.id);
+    };
+    for (;;) {
+      // Refill any empty cursor first: with a linguistic collation the ranks must cover every head.
+      for (const c of cursors) await head(c);
+      if (this.s.isAbandoned(this.msg.id)) return null;
+      let best: Cursor | undefined;
+      for (const c of cursors) {
+        const it = c.items[c.at];
+        if (it && (!best || before(it, c.index, best.items[best.at]!, best.index))) best = c;
+      }
+      if (!best) return (await flush()) ? 'end' : null;
+      if (sent >= budget) return (await flush()) ? saved() : null; // something follows: a cookie
+      const item = best.items[best.at++]!;
+      if (item.key) best.taken = item.key;
+      else best.exhausted = true;
+      pending.push(item.encode());
+      sent++;
+      if (pending.length >= BATCH) {
+        if (!(await flush())) return null;
+        if (Date.now() > deadline) return 'time';
+      }
+    }
+  }
+
+  private async fetchUsers(v: Validated, o: Ordering, limit: number, after: Row | null, guard?: IdentityGuard): Promise<LdapUserRecord[]> {
+    return selectLdapUsers(this.s.ctx.services.db, v, {
+      ordering: o, limit, ...(after ? { after } : {}), ...(guard ? { guard } : {}),
+      memberOf: wants(this.sel, 'memberof'), superuser: wants(this.sel, 'dirgatesuperuser'),
+    });
+  }
+
+  private encodeUser(r: LdapUserRecord): Buffer {
+    const { dit } = this.s.ctx;
+    return encodeEntry(this.msg.id, dit.userDn(r.user.username), userEntry(dit, r.user, r.memberOf ?? [], r.superuser === true, this.sel), this.req.typesOnly);
+  }
+
+  private async fetchGroups(v: Validated, o: Ordering, limit: number, after: Row | null, guard?: IdentityGuard): Promise<LdapGroupRecord[]> {
+    const memberDns = wants(this.sel, 'member') || wants(this.sel, 'uniquemember');
+    return selectLdapGroups(this.s.ctx.services.db, v, {
+      ordering: o, limit, ...(after ? { after } : {}), ...(guard ? { guard } : {}),
+      memberUsers: memberDns || wants(this.sel, 'memberuid'), memberGroups: memberDns, parents: wants(this.sel, 'memberof'),
+    });
+  }
+
+  private encodeGroup(r: LdapGroupRecord): Buffer {
+    const { dit } = this.s.ctx;
+    return encodeEntry(this.msg.id, dit.groupDn(r.group.name), groupEntry(dit, r.group, r.memberUsers ?? [], r.memberGroups ?? [], r.parents ?? [], this.sel), this.req.typesOnly);
+  }
+
+  /**
    * Up to `limit` users after `after`, the first `remaining` of them encoded: entry rows, their
    * memberOf names and the superuser flag come from one prepared statement, and only when the
    * requested attributes need them.
    */
   private async userBatch(v: Validated, o: Ordering, limit: number, remaining: number, after: Row | null, guard?: IdentityGuard): Promise<Batch> {
-    const { services, dit } = this.s.ctx;
-    const records = await selectLdapUsers(services.db, v, {
-      ordering: o, limit, ...(after ? { after } : {}), ...(guard ? { guard } : {}),
-      memberOf: wants(this.sel, 'memberof'), superuser: wants(this.sel, 'dirgatesuperuser'),
-    });
+    const records = await this.fetchUsers(v, o, limit, after, guard);
     const take = records.length > remaining ? records.slice(0, remaining) : records;
-    const entries = take.map((r) => encodeEntry(this.msg.id, dit.userDn(r.user.username),
-      userEntry(dit, r.user, r.memberOf ?? [], r.superuser === true, this.sel), this.req.typesOnly));
-    return { entries, fetched: records.length, last: take.length ? take[take.length - 1]!.key : after };
+    return { entries: take.map((r) => this.encodeUser(r)), fetched: records.length, last: take.length ? take[take.length - 1]!.key : after };
   }
 
   /** Like userBatch, for groups: members, child groups and parents as names, in the same statement. */
   private async groupBatch(v: Validated, o: Ordering, limit: number, remaining: number, after: Row | null, guard?: IdentityGuard): Promise<Batch> {
-    const { services, dit } = this.s.ctx;
-    const memberDns = wants(this.sel, 'member') || wants(this.sel, 'uniquemember');
-    const records = await selectLdapGroups(services.db, v, {
-      ordering: o, limit, ...(after ? { after } : {}), ...(guard ? { guard } : {}),
-      memberUsers: memberDns || wants(this.sel, 'memberuid'), memberGroups: memberDns, parents: wants(this.sel, 'memberof'),
-    });
+    const records = await this.fetchGroups(v, o, limit, after, guard);
     const take = records.length > remaining ? records.slice(0, remaining) : records;
-    const entries = take.map((r) => encodeEntry(this.msg.id, dit.groupDn(r.group.name),
-      groupEntry(dit, r.group, r.memberUsers ?? [], r.memberGroups ?? [], r.parents ?? [], this.sel), this.req.typesOnly));
-    return { entries, fetched: records.length, last: take.length ? take[take.length - 1]!.key : after };
+    return { entries: take.map((r) => this.encodeGroup(r)), fetched: records.length, last: take.length ? take[take.length - 1]!.key : after };
   }
 }
 

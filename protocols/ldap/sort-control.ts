@@ -37,18 +37,33 @@ const GROUP_SORT: Readonly<Record<string, string>> = { cn: 'name' };
 
 /**
  * The ordering text (`-username,email`) for an entity, or the first attribute we cannot sort on.
- * Attributes that only the other entity has are skipped (a mixed search sorts each part).
+ * Attributes that only the other entity has are skipped: the entity's entries all lack them, and
+ * a search over both kinds merges the two orderings (search.ts).
  */
 export function orderingFor(keys: readonly SortKey[], entity: 'users' | 'groups'): { ordering: string } | { unsupported: string } {
   const parts: string[] = [];
   for (const k of keys) {
     const a = k.attribute.toLowerCase();
-    if (!(a in USER_SORT) && !(a in GROUP_SORT)) return { unsupported: k.attribute };
-    const field = (entity === 'users' ? USER_SORT : GROUP_SORT)[a];
+    if (!Object.hasOwn(USER_SORT, a) && !Object.hasOwn(GROUP_SORT, a)) return { unsupported: k.attribute };
+    const table = entity === 'users' ? USER_SORT : GROUP_SORT;
+    const field = Object.hasOwn(table, a) ? table[a] : undefined;
     if (field) parts.push(`${k.reverse ? '-' : ''}${field}`);
   }
   return { ordering: parts.join(',') };
 }
+
+/**
+ * The column (the ordering's key column, as the database sorts it) behind a sort attribute for
+ * an entity, or undefined when entries of that entity lack the attribute (they then sort as
+ * entries without a value: after all others, before them when reversed, as NULLs do).
+ */
+export function sortColumn(attribute: string, entity: 'users' | 'groups'): string | undefined {
+  const a = attribute.toLowerCase();
+  const table = entity === 'users' ? USER_SORT_COLUMN : GROUP_SORT_COLUMN;
+  return Object.hasOwn(table, a) ? table[a] : undefined;
+}
+const USER_SORT_COLUMN: Readonly<Record<string, string>> = { uid: 'username_ci', cn: 'username_ci', displayname: 'name_ci', mail: 'email_ci' };
+const GROUP_SORT_COLUMN: Readonly<Record<string, string>> = { cn: 'name_ci' };
 
 export function sortResponse(code: number, attribute?: string): ResponseControl {
   const w = new BerWriter(32);

@@ -310,3 +310,32 @@ export async function findLdapPrincipal(db: Database, by: { username: string } |
   if (!r) return null;
   return { user: rowToUser(r), passwordHash: (r.password_hash as string | null) ?? null, fullAccess: toBool(r.dg_full_access) };
 }
+
+/**
+ * How the database orders the text columns LDAP sorts on (the `*_ci` shadow columns, which
+ * use the database's default collation): `codepoint` when that is byte order of UTF-8 (SQLite's
+ * BINARY; PostgreSQL's C, POSIX and C.UTF-8), else `database` (a linguistic collation, which
+ * only the database itself can apply: see sortTextsLikeDatabase). Asked once per database.
+ */
+export async function textCollation(db: Database): Promise<'codepoint' | 'database'> {
+  if (db.dialect !== 'pg') return 'codepoint';
+  let known = collations.get(db);
+  if (known === undefined) {
+    const rows = await preparedReader(db).all(
+      "SELECT datcollate, to_jsonb(d) ->> 'datlocprovider' AS provider FROM pg_database d WHERE datname = current_database()", []);
+    const collate = String(rows[0]?.datcollate ?? '');
+    const provider = rows[0]?.provider === undefined || rows[0]?.provider === null ? 'c' : String(rows[0].provider);
+    known = (provider === 'c' || provider === 'b') && /^(C|POSIX|C\.UTF-?8)$/i.test(collate) ? 'codepoint' : 'database';
+    collations.set(db, known);
+  }
+  return known;
+}
+const collations = new WeakMap<Database, 'codepoint' | 'database'>();
+
+/** `values` (distinct) in the order the database's default text collation puts them; one statement. */
+export async function sortTextsLikeDatabase(db: Database, values: readonly string[]): Promise<string[]> {
+  if (values.length < 2) return [...values];
+  if (db.dialect !== 'pg') return [...values].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+  const rows = await preparedReader(db).all('SELECT v FROM unnest(CAST(? AS text[])) AS t(v) ORDER BY v', [values]);
+  return rows.map((r) => String(r.v));
+}
