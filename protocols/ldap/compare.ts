@@ -1,4 +1,11 @@
-/** The compare operation (RFC 4511 §4.10) on any entry the bound user may see. */
+/**
+ * The compare operation (RFC 4511 §4.10) on any entry the bound user may see. Visibility and
+ * entries come from the statements search uses (same restriction, same rows), so Compare
+ * answers exactly what a search of the entry would show.
+ */
+import { compare, hasMember } from '../../src/query/ast.js';
+import { matchAll, restrict } from '../../src/query/validate.js';
+import { selectLdapGroups, selectLdapUsers } from '../../src/store/ldap-read-store.js';
 import { fixedEntry, groupEntry, userEntry } from './entries.js';
 import type { Selection } from './entries.js';
 import { LdapError } from './errors.js';
@@ -41,19 +48,21 @@ async function entryOf(s: Session, dn: string): Promise<readonly EntryAttribute[
       return fixedEntry(dit, t.kind).attrs;
     case 'user': {
       const u = await services.users.findByUsername(t.name);
-      if (!u || (!me.fullAccess && u.id !== me.user.id)) throw new LdapError(RESULT.noSuchObject, `no such entry: ${dn}`, dit.usersDn);
-      const groups = (await services.users.groupsOf([u.id])).get(u.id) ?? [];
-      return userEntry(dit, u, groups.map((g) => g.name), await services.access.isSuperuser(u.id), ALL);
+      // Who sees what, as search restricts it: a user without full access sees only itself.
+      let v = u ? restrict(matchAll('users'), compare('id', 'eq', u.id)) : null;
+      if (v && !me.fullAccess) v = restrict(v, compare('id', 'eq', me.user.id));
+      const [r] = v ? await selectLdapUsers(services.db, v, { limit: 1, memberOf: true, superuser: true }) : [];
+      if (!r) throw new LdapError(RESULT.noSuchObject, `no such entry: ${dn}`, dit.usersDn);
+      return userEntry(dit, r.user, r.memberOf ?? [], r.superuser === true, ALL);
     }
     case 'group': {
       const g = await services.groups.findByName(t.name);
-      const visible = g && (me.fullAccess || (await services.groups.membersOf([g.id])).get(g.id)?.some((u) => u.id === me.user.id));
-      if (!g || !visible) throw new LdapError(RESULT.noSuchObject, `no such entry: ${dn}`, dit.groupsDn);
-      const [members, children, parents] = await Promise.all([
-        services.groups.membersOf([g.id]), services.groups.childrenOf([g.id]), services.groups.parentsOf([g.id]),
-      ]);
-      const names = <T>(m: Map<string, T[]>, f: (x: T) => string) => (m.get(g.id) ?? []).map(f);
-      return groupEntry(dit, g, names(members, (u) => u.username), names(children, (c) => c.name), names(parents, (p) => p.name), ALL);
+      // As search: the groups the user belongs to directly or through child groups.
+      let v = g ? restrict(matchAll('groups'), compare('id', 'eq', g.id)) : null;
+      if (v && !me.fullAccess) v = restrict(v, hasMember({ entity: 'users', by: 'id', value: me.user.id }, true));
+      const [r] = v ? await selectLdapGroups(services.db, v, { limit: 1, memberUsers: true, memberGroups: true, parents: true }) : [];
+      if (!r) throw new LdapError(RESULT.noSuchObject, `no such entry: ${dn}`, dit.groupsDn);
+      return groupEntry(dit, r.group, r.memberUsers ?? [], r.memberGroups ?? [], r.parents ?? [], ALL);
     }
   }
 }

@@ -1,9 +1,9 @@
 /**
  * Server-side sort (RFC 2891) across entry kinds, paged results (RFC 2696) at the boundaries
- * between them.
+ * between them, and Compare seeing exactly what search sees.
  */
 import { expect } from 'chai';
-import { Client, ServerSideSortingRequestControl } from 'ldapts';
+import { Client, NoSuchObjectError, ServerSideSortingRequestControl } from 'ldapts';
 import type { Entry } from 'ldapts';
 import { SYSTEM_ACTOR } from '../../src/domain/types.js';
 import { dialects } from '../support/databases.js';
@@ -16,7 +16,7 @@ const PW = 'member-password-1';
 const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 for (const dialect of dialects()) {
-  describe(`LDAP sort and paging on ${dialect}`, function () {
+  describe(`LDAP sort, paging and compare on ${dialect}`, function () {
     this.timeout(60000);
     let server: BootedServer;
     let admin: Client;
@@ -96,6 +96,30 @@ for (const dialect of dialects()) {
           expect(pages.flat(), `${filter}, page size ${size}`).to.deep.equal(whole);
           expect(pages.filter((p) => p.length === 0), `${filter}: empty pages at page size ${size}`).to.deep.equal([]);
         }
+      }
+    });
+
+    it('compare sees the groups search shows a member (nested membership) and answers as search does', async () => {
+      const amy = new Client({ url: server.ldap });
+      await amy.bind(userDn('amy'), PW);
+      try {
+        const seen = (await amy.search(BASE, { scope: 'sub', filter: '(objectClass=posixGroup)', attributes: ['cn'] })).searchEntries.map((e) => e.dn);
+        expect(seen).to.have.members([groupDn('bees'), groupDn('Eels')]);
+        // Eels is visible through bees (its child): compare must see it too.
+        expect(await amy.compare(groupDn('Eels'), 'cn', 'eels')).to.equal(true);
+        expect(await amy.compare(groupDn('Eels'), 'member', groupDn('bees'))).to.equal(true);
+        expect(await amy.compare(groupDn('Eels'), 'uniqueMember', userDn('amy'))).to.equal(false); // direct members only, as search lists them
+        expect(await amy.compare(groupDn('bees'), 'memberUid', 'amy')).to.equal(true);
+        expect(await amy.compare(groupDn('bees'), 'memberOf', groupDn('Eels'))).to.equal(true);
+        let err: unknown;
+        try { await amy.compare(groupDn('owls'), 'cn', 'owls'); } catch (e) { err = e; }
+        expect(err).to.be.instanceOf(NoSuchObjectError);
+        err = undefined;
+        try { await amy.compare(userDn('kim'), 'cn', 'kim'); } catch (e) { err = e; }
+        expect(err).to.be.instanceOf(NoSuchObjectError);
+        expect(await amy.compare(userDn('amy'), 'memberOf', groupDn('bees'))).to.equal(true);
+      } finally {
+        await amy.unbind().catch(() => undefined);
       }
     });
   });
