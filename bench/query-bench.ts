@@ -21,7 +21,7 @@ import type { Validated } from '../src/query/validate.js';
 import { openDatabase } from '../src/store/database.js';
 import type { Database, Dialect } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
-import { buildCount, buildSelect, countUsers } from '../src/store/query-sql.js';
+import { countSql, countUsers, selectSql, selectUserRows } from '../src/store/query-sql.js';
 import { seedDirectory } from './seed.js';
 import type { SeededDirectory } from './seed.js';
 import { freshPgSchema } from './pg-schema.js';
@@ -75,8 +75,10 @@ async function runOne(db: Database, q: BenchQuery): Promise<{ p50: number; p95: 
   for (let i = -20; i < ITERATIONS; i++) {
     const v = q.make(Math.abs(i));
     const start = performance.now();
-    const result = q.limit > 0 ? await buildSelect(db, v, 'users', { limit: q.limit, ...(q.ordering ? { ordering: q.ordering } : {}) }) as unknown[] : [];
-    if (q.count) await countUsers(db, v);
+    // The path the doors use: prepared statements outside a transaction.
+    const target = { knex: db.knex, dialect: db.dialect, database: db };
+    const result = q.limit > 0 ? await selectUserRows(target, v, { limit: q.limit, ...(q.ordering ? { ordering: q.ordering } : {}) }) : [];
+    if (q.count) await countUsers(target, v);
     const ms = performance.now() - start;
     if (i >= 0) { times.push(ms); rows += result.length; }
   }
@@ -86,8 +88,8 @@ async function runOne(db: Database, q: BenchQuery): Promise<{ p50: number; p95: 
 
 async function explain(db: Database, q: BenchQuery): Promise<string> {
   const s = q.limit > 0
-    ? buildSelect(db, q.make(0), 'users', { limit: q.limit, ...(q.ordering ? { ordering: q.ordering } : {}) }).toSQL()
-    : buildCount(db, q.make(0), 'users').toSQL();
+    ? selectSql(db.dialect, q.make(0), 'users', { limit: q.limit, ...(q.ordering ? { ordering: q.ordering } : {}) })
+    : countSql(db.dialect, q.make(0), 'users');
   const res = await db.knex.raw(`EXPLAIN ${s.sql}`, s.bindings as unknown[] as never);
   return (res.rows as { 'QUERY PLAN': string }[]).map((r) => `      ${r['QUERY PLAN']}`).join('\n');
 }

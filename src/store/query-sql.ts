@@ -36,47 +36,11 @@ export interface SelectOptions {
   readonly after?: Row;
 }
 
-/** The SELECT behind `selectRows`, unexecuted (for EXPLAIN, or to add columns or joins). */
-export function buildSelect(db: QueryTarget, v: Validated, entity: Entity, opts: SelectOptions = {}): Knex.QueryBuilder {
-  return query(db, v, entity, opts);
-}
-
-function query(db: QueryTarget, v: Validated, entity: Entity, opts: SelectOptions): Knex.QueryBuilder {
-  if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot select ${entity}`);
-  const table = ENTITY_TABLE[entity];
-  const ordering = opts.ordering ?? parseOrdering('', entity);
-  if (ordering.entity !== entity) throw new InvalidQuery(`an ordering for ${ordering.entity} cannot order ${entity}`);
-  const where = compileWhere(v, db.dialect, table);
-  let q = db.knex(table).select(`${table}.*`).whereRaw(where.sql, where.bindings as Knex.RawBinding[]);
-  if (opts.after) {
-    const k = keysetAfter(ordering, opts.after, table);
-    q = q.andWhereRaw(k.sql, k.bindings as Knex.RawBinding[]);
-  }
-  q = q.orderByRaw(compileOrderBy(ordering, table));
-  if (opts.limit !== undefined) q = q.limit(opts.limit);
-  if (opts.offset) q = q.offset(opts.offset);
-  return q;
-}
-
-async function run<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (e) {
-    throw translateDriverError(e);
-  }
-}
-
-/** Raw rows of `entity` matching `v`. */
-export async function selectRows(db: QueryTarget, v: Validated, entity: Entity, opts: SelectOptions = {}): Promise<Row[]> {
-  if (db.database) {
-    const { sql, bindings } = selectText(db.dialect, v, entity, opts);
-    return preparedReader(db.database).all(sql, bindings);
-  }
-  return run(query(db, v, entity, opts) as unknown as Promise<Row[]>);
-}
-
-/** The same SELECT as `query`, as SQL text with `?` placeholders: stable per query shape, so it prepares once. */
-function selectText(dialect: Dialect, v: Validated, entity: Entity, opts: SelectOptions): { sql: string; bindings: unknown[] } {
+/**
+ * The SELECT behind `selectRows` as SQL text with `?` placeholders (for EXPLAIN too). The text is
+ * stable per query shape, so the prepared-statement path compiles it once.
+ */
+export function selectSql(dialect: Dialect, v: Validated, entity: Entity, opts: SelectOptions = {}): { sql: string; bindings: unknown[] } {
   if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot select ${entity}`);
   const table = ENTITY_TABLE[entity];
   const ordering = opts.ordering ?? parseOrdering('', entity);
@@ -101,24 +65,33 @@ function selectText(dialect: Dialect, v: Validated, entity: Entity, opts: Select
   return { sql, bindings };
 }
 
-/** The COUNT behind `countRows`, unexecuted. */
-export function buildCount(db: QueryTarget, v: Validated, entity: Entity): Knex.QueryBuilder {
+/** The COUNT behind `countRows`, as SQL text with `?` placeholders. */
+export function countSql(dialect: Dialect, v: Validated, entity: Entity): { sql: string; bindings: unknown[] } {
   if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot count ${entity}`);
   const table = ENTITY_TABLE[entity];
-  const where = compileWhere(v, db.dialect, table);
-  return db.knex(table).count({ n: '*' }).whereRaw(where.sql, where.bindings as Knex.RawBinding[]);
+  const where = compileWhere(v, dialect, table);
+  return { sql: `select count(*) as n from ${table} where (${where.sql})`, bindings: [...where.bindings] };
+}
+
+/** Runs read SQL: prepared statements outside a transaction, the transaction's connection inside one. */
+async function read(db: QueryTarget, q: { sql: string; bindings: unknown[] }): Promise<Row[]> {
+  if (db.database) return preparedReader(db.database).all(q.sql, q.bindings);
+  try {
+    const res = await db.knex.raw(q.sql, q.bindings as Knex.RawBinding[]);
+    return (Array.isArray(res) ? res : res.rows) as Row[];
+  } catch (e) {
+    throw translateDriverError(e);
+  }
+}
+
+/** Raw rows of `entity` matching `v`. */
+export async function selectRows(db: QueryTarget, v: Validated, entity: Entity, opts: SelectOptions = {}): Promise<Row[]> {
+  return read(db, selectSql(db.dialect, v, entity, opts));
 }
 
 /** How many records of `entity` match `v`. */
 export async function countRows(db: QueryTarget, v: Validated, entity: Entity): Promise<number> {
-  if (db.database) {
-    if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot count ${entity}`);
-    const table = ENTITY_TABLE[entity];
-    const where = compileWhere(v, db.dialect, table);
-    const r = await preparedReader(db.database).all(`select count(*) as n from ${table} where (${where.sql})`, where.bindings);
-    return Number(r[0]?.n ?? 0);
-  }
-  const rows = await run(buildCount(db, v, entity) as unknown as Promise<{ n: number | string }[]>);
+  const rows = await read(db, countSql(db.dialect, v, entity));
   return Number(rows[0]?.n ?? 0);
 }
 
