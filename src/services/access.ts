@@ -2,7 +2,7 @@ import { NotFound, PermissionDenied } from '../domain/errors.js';
 import { PERMISSIONS, type Permission } from '../domain/permissions.js';
 import type { Actor, Group, Role } from '../domain/types.js';
 import type { Database } from '../store/database.js';
-import { findGroupsByIds, userGroupClosure } from '../store/groups-store.js';
+import { anySuperuser, findGroupsByIds, userGroupClosure } from '../store/groups-store.js';
 import { permissionsOf, rolesOfGroups, rolesOfUser } from '../store/roles-store.js';
 import {
   deleteBinding, findApplicationBySlug, insertApplication, insertBinding, listApplications, listBindings,
@@ -30,19 +30,13 @@ export class AccessService {
 
   /** Superuser = member, directly or through a parent, of a group with is_superuser. */
   async isSuperuser(userId: string): Promise<boolean> {
-    const closure = await userGroupClosure(this.db.knex, userId);
-    if (closure.size === 0) return false;
-    const row = await this.db.knex('groups').whereIn('id', [...closure]).andWhere('is_superuser', true).first('id');
-    return !!row;
+    return anySuperuser(this.db.knex, await userGroupClosure(this.db.knex, userId));
   }
 
   /** Every permission the user holds (all of them for superusers). */
   async permissionsOf(userId: string): Promise<Set<string>> {
     const closure = await userGroupClosure(this.db.knex, userId);
-    if (closure.size > 0) {
-      const su = await this.db.knex('groups').whereIn('id', [...closure]).andWhere('is_superuser', true).first('id');
-      if (su) return new Set(PERMISSIONS);
-    }
+    if (await anySuperuser(this.db.knex, closure)) return new Set(PERMISSIONS);
     return permissionsOf(this.db.knex, userId, [...closure]);
   }
 

@@ -104,47 +104,42 @@ export async function memberUserIds(q: Queryable, groupId: string): Promise<stri
   return (await q('group_members').where({ group_id: groupId }).select('user_id')).map((r) => String(r.user_id));
 }
 
-/** Direct members of several groups at once: group id → users. */
-export async function membersOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Map<string, User[]>> {
-  const out = new Map<string, User[]>();
-  if (groupIds.length === 0) return out;
-  const rows = await q('group_members as m').join('users as u', 'u.id', 'm.user_id')
-    .whereIn('m.group_id', groupIds).select('m.group_id as member_group_id', 'u.*').orderBy('u.seq');
+/** Rows keyed by one column into lists of mapped records, keeping the rows' order. */
+function collect<T>(rows: Array<Record<string, unknown>>, key: string, map: (r: Record<string, unknown>) => T): Map<string, T[]> {
+  const out = new Map<string, T[]>();
   for (const r of rows) {
-    const g = String(r.member_group_id);
-    if (!out.has(g)) out.set(g, []);
-    out.get(g)!.push(rowToUser(r));
+    const k = String(r[key]);
+    const list = out.get(k);
+    if (list) list.push(map(r));
+    else out.set(k, [map(r)]);
   }
   return out;
 }
 
-/** Direct groups of several users at once: user id → groups. */
-export async function groupsOfUsers(q: Queryable, userIds: readonly string[]): Promise<Map<string, import('../domain/types.js').Group[]>> {
-  const out = new Map<string, Group[]>();
-  if (userIds.length === 0) return out;
-  const rows = await q('group_members as m').join('groups as g', 'g.id', 'm.group_id')
-    .whereIn('m.user_id', userIds).select('m.user_id as member_user_id', 'g.*').orderBy('g.name_ci');
-  for (const r of rows) {
-    const u = String(r.member_user_id);
-    if (!out.has(u)) out.set(u, []);
-    out.get(u)!.push(rowToGroup(r));
-  }
-  return out;
+/** Direct members of several groups at once: group id → users. */
+export async function membersOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Map<string, User[]>> {
+  if (groupIds.length === 0) return new Map();
+  const rows = await q('group_members as m').join('users as u', 'u.id', 'm.user_id')
+    .whereIn('m.group_id', groupIds).select('m.group_id as member_group_id', 'u.*').orderBy('u.seq');
+  return collect(rows, 'member_group_id', rowToUser);
+}
+
+function groupsOfUsersSql(count: number): string {
+  return `select m.user_id as member_user_id, g.* from group_members m join groups g on g.id = m.group_id
+    where m.user_id in (${new Array(count).fill('?').join(',')}) order by g.name_ci`;
+}
+
+/** Direct groups of several users at once, inside a transaction: user id → groups. */
+export async function groupsOfUsers(q: Queryable, userIds: readonly string[]): Promise<Map<string, Group[]>> {
+  if (userIds.length === 0) return new Map();
+  const res = await q.raw(groupsOfUsersSql(userIds.length), [...userIds]);
+  return collect((Array.isArray(res) ? res : res.rows) as Array<Record<string, unknown>>, 'member_user_id', rowToGroup);
 }
 
 /** As `groupsOfUsers`, outside a transaction: one cached prepared statement per id count. */
 export async function groupsOfUsersPrepared(db: Database, userIds: readonly string[]): Promise<Map<string, Group[]>> {
-  const out = new Map<string, Group[]>();
-  if (userIds.length === 0) return out;
-  const rows = await preparedReader(db).all(
-    `select m.user_id as member_user_id, g.* from group_members m join groups g on g.id = m.group_id
-      where m.user_id in (${userIds.map(() => '?').join(',')}) order by g.name_ci`, userIds);
-  for (const r of rows) {
-    const u = String(r.member_user_id);
-    if (!out.has(u)) out.set(u, []);
-    out.get(u)!.push(rowToGroup(r));
-  }
-  return out;
+  if (userIds.length === 0) return new Map();
+  return collect(await preparedReader(db).all(groupsOfUsersSql(userIds.length), userIds), 'member_user_id', rowToGroup);
 }
 
 // ---- parents ----------------------------------------------------------------------------
@@ -155,30 +150,18 @@ export async function parentIds(q: Queryable, groupId: string): Promise<string[]
 
 /** Direct parents of several groups: group id → parent groups. */
 export async function parentsOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Map<string, Group[]>> {
-  const out = new Map<string, Group[]>();
-  if (groupIds.length === 0) return out;
+  if (groupIds.length === 0) return new Map();
   const rows = await q('group_parents as p').join('groups as g', 'g.id', 'p.parent_id')
     .whereIn('p.group_id', groupIds).select('p.group_id as child_id', 'g.*').orderBy('g.name_ci');
-  for (const r of rows) {
-    const c = String(r.child_id);
-    if (!out.has(c)) out.set(c, []);
-    out.get(c)!.push(rowToGroup(r));
-  }
-  return out;
+  return collect(rows, 'child_id', rowToGroup);
 }
 
 /** Direct child groups of several groups: group id → child groups. */
 export async function childrenOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Map<string, Group[]>> {
-  const out = new Map<string, Group[]>();
-  if (groupIds.length === 0) return out;
+  if (groupIds.length === 0) return new Map();
   const rows = await q('group_parents as p').join('groups as g', 'g.id', 'p.group_id')
     .whereIn('p.parent_id', groupIds).select('p.parent_id as parent_of', 'g.*').orderBy('g.name_ci');
-  for (const r of rows) {
-    const p = String(r.parent_of);
-    if (!out.has(p)) out.set(p, []);
-    out.get(p)!.push(rowToGroup(r));
-  }
-  return out;
+  return collect(rows, 'parent_of', rowToGroup);
 }
 
 export async function setParents(q: Queryable, groupId: string, parents: readonly string[]): Promise<void> {
@@ -220,6 +203,13 @@ export async function userGroupClosure(q: Queryable, userId: string): Promise<Se
      select id from a`, [userId]);
   const rows = (Array.isArray(res) ? res : res.rows) as Array<{ id: string }>;
   return new Set(rows.map((r) => String(r.id)));
+}
+
+/** True when any of the groups has is_superuser. */
+export async function anySuperuser(q: Queryable, groupIds: Iterable<string>): Promise<boolean> {
+  const ids = [...groupIds];
+  if (ids.length === 0) return false;
+  return !!(await q('groups').whereIn('id', ids).andWhere('is_superuser', true).first('id'));
 }
 
 /** Serialises writers of the group graph on PostgreSQL so two concurrent edits cannot close a cycle. */

@@ -73,11 +73,35 @@ export interface LdapUserRecord {
   readonly key: Row;
 }
 
-export interface LdapUserSelect {
+/** What every LDAP page read takes: order, size, keyset continuation, the bound identity's guard. */
+interface LdapPage {
   readonly ordering?: Ordering;
   readonly limit: number;
   readonly after?: Row;
   readonly guard?: IdentityGuard;
+}
+
+/** ` WHERE … ORDER BY … LIMIT n` for one page of `entity`, with its bindings. */
+function pageTail(dialect: Dialect, v: Validated, entity: 'users' | 'groups', ordering: Ordering, page: LdapPage): { sql: string; bindings: unknown[] } {
+  const where = compileWhere(v, dialect, entity);
+  const bindings = [...where.bindings];
+  let sql = ` WHERE (${where.sql})`;
+  if (page.after) {
+    const k = keysetAfter(ordering, page.after, entity);
+    sql += ` AND (${k.sql})`;
+    bindings.push(...k.bindings);
+  }
+  if (page.guard) {
+    sql += ` AND (${guardSql(dialect, page.guard.fullAccess)})`;
+    bindings.push(page.guard.id, page.guard.username);
+  }
+  // A literal LIMIT: SQLite plans a bound one less well, and the values in use are few.
+  if (!Number.isSafeInteger(page.limit) || page.limit < 0) throw new Error(`bad limit ${page.limit}`);
+  sql += ` ORDER BY ${compileOrderBy(ordering, entity)} LIMIT ${page.limit}`;
+  return { sql, bindings };
+}
+
+export interface LdapUserSelect extends LdapPage {
   readonly memberOf: boolean;
   readonly superuser: boolean;
 }
@@ -101,21 +125,9 @@ function selectHead(dialect: Dialect, memberOf: boolean, superuser: boolean): st
 /** Users matching `v` in `ordering` (keyset after `after`), in one prepared statement. */
 export async function selectLdapUsers(db: Database, v: Validated, opts: LdapUserSelect): Promise<LdapUserRecord[]> {
   const ordering = opts.ordering ?? parseOrdering('', 'users');
-  const where = compileWhere(v, db.dialect, 'users');
-  const bindings = [...where.bindings];
-  let sql = `${selectHead(db.dialect, opts.memberOf, opts.superuser)} WHERE (${where.sql})`;
-  if (opts.after) {
-    const k = keysetAfter(ordering, opts.after, 'users');
-    sql += ` AND (${k.sql})`;
-    bindings.push(...k.bindings);
-  }
-  if (opts.guard) {
-    sql += ` AND (${guardSql(db.dialect, opts.guard.fullAccess)})`;
-    bindings.push(opts.guard.id, opts.guard.username);
-  }
-  // A literal LIMIT: SQLite plans a bound one less well, and the values in use are few.
-  if (!Number.isSafeInteger(opts.limit) || opts.limit < 0) throw new Error(`bad limit ${opts.limit}`);
-  sql += ` ORDER BY ${compileOrderBy(ordering, 'users')} LIMIT ${opts.limit}`;
+  const tail = pageTail(db.dialect, v, 'users', ordering, opts);
+  const sql = selectHead(db.dialect, opts.memberOf, opts.superuser) + tail.sql;
+  const bindings = tail.bindings;
   const rows = await preparedReader(db).arrays(sql, bindings);
   const keyAt = ordering.keys.map((k) => {
     const i = USER_COLUMNS.indexOf(k.column as (typeof USER_COLUMNS)[number]);
@@ -154,11 +166,7 @@ export interface LdapGroupRecord {
   readonly key: Row;
 }
 
-export interface LdapGroupSelect {
-  readonly ordering?: Ordering;
-  readonly limit: number;
-  readonly after?: Row;
-  readonly guard?: IdentityGuard;
+export interface LdapGroupSelect extends LdapPage {
   readonly memberUsers: boolean;
   readonly memberGroups: boolean;
   readonly parents: boolean;
@@ -183,20 +191,9 @@ function groupHead(dialect: Dialect, o: LdapGroupSelect): string {
 /** Groups matching `v` in `ordering` (keyset after `after`) with the member and parent names asked for, in one prepared statement. */
 export async function selectLdapGroups(db: Database, v: Validated, opts: LdapGroupSelect): Promise<LdapGroupRecord[]> {
   const ordering = opts.ordering ?? parseOrdering('', 'groups');
-  const where = compileWhere(v, db.dialect, 'groups');
-  const bindings = [...where.bindings];
-  let sql = `${groupHead(db.dialect, opts)} WHERE (${where.sql})`;
-  if (opts.after) {
-    const k = keysetAfter(ordering, opts.after, 'groups');
-    sql += ` AND (${k.sql})`;
-    bindings.push(...k.bindings);
-  }
-  if (opts.guard) {
-    sql += ` AND (${guardSql(db.dialect, opts.guard.fullAccess)})`;
-    bindings.push(opts.guard.id, opts.guard.username);
-  }
-  if (!Number.isSafeInteger(opts.limit) || opts.limit < 0) throw new Error(`bad limit ${opts.limit}`);
-  sql += ` ORDER BY ${compileOrderBy(ordering, 'groups')} LIMIT ${opts.limit}`;
+  const tail = pageTail(db.dialect, v, 'groups', ordering, opts);
+  const sql = groupHead(db.dialect, opts) + tail.sql;
+  const bindings = tail.bindings;
   const rows = await preparedReader(db).all(sql, bindings);
   return rows.map((r) => {
     const key: Row = {};

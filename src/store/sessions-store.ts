@@ -31,11 +31,6 @@ export async function insertSession(q: Queryable, s: {
   return rowToSession((await q('sessions').where({ id }).first())!);
 }
 
-export async function findSessionByHash(q: Queryable, tokenHash: string): Promise<{ session: Session; tokenHash: string } | null> {
-  const row = await q('sessions').where({ token_hash: tokenHash }).first();
-  return row ? { session: rowToSession(row), tokenHash: String(row.token_hash) } : null;
-}
-
 export async function findSession(q: Queryable, id: string): Promise<Session | null> {
   if (!isUuid(id)) return null;
   const row = await q('sessions').where({ id }).first();
@@ -65,11 +60,6 @@ export async function insertToken(q: Queryable, t: { userId: string; tokenHash: 
     expires_at: t.expiresAt ? t.expiresAt.toISOString() : null, created_at: nowIso(),
   });
   return rowToToken((await q('api_tokens').where({ id }).first())!);
-}
-
-export async function findTokenByHash(q: Queryable, tokenHash: string): Promise<{ token: ApiToken; tokenHash: string } | null> {
-  const row = await q('api_tokens').where({ token_hash: tokenHash }).first();
-  return row ? { token: rowToToken(row), tokenHash: String(row.token_hash) } : null;
 }
 
 export async function findToken(q: Queryable, id: string): Promise<ApiToken | null> {
