@@ -39,6 +39,10 @@ export async function startServer(config: Config, log: Logger): Promise<Running>
     const exportRunner = new ExportRunner(db, config, services.notifications, log);
     services.exports.onQueued = () => exportRunner.wake();
     exportRunner.start();
+    services.selfRecovery.onBackgroundError = (err) => log.error({ err }, 'self-service recovery request failed');
+    if (!services.mail.enabled && (await services.selfRecovery.enabled())) {
+      log.warn('self-service recovery is on but this instance has no SMTP server (DIRGATE_SMTP_URL): its requests send no email');
+    }
     log.info({ http: httpPort, ldap: ldap.port, database: db.dialect }, 'dirgate is up');
     return {
       services,
@@ -53,6 +57,7 @@ export async function startServer(config: Config, log: Logger): Promise<Running>
           }),
           ldap.close(),
         ]);
+        await services.selfRecovery.drain();
         await stopDb();
       },
     };

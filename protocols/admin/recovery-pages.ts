@@ -5,7 +5,8 @@ import type { Services } from '../../src/services/index.js';
 import { escapeHtml } from '../../src/services/recovery.js';
 
 /**
- * GET|POST /recovery/{token}: the page a recovery link opens. Plain HTML and CSS with no
+ * GET|POST /recovery: where a user who forgot their password asks for a recovery link (when
+ * `recovery.self_service` is on). GET|POST /recovery/{token}: the page a recovery link opens. Plain HTML and CSS with no
  * script, so it works in any browser (and without JavaScript); every field has a label. Only
  * our own status pages leave here, never a stack trace.
  */
@@ -24,6 +25,44 @@ export function recoveryRouter(services: Services, log: Logger): Router {
   });
   router.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 10 }));
 
+  router.get('/', async (_req: Request, res: Response) => {
+    try {
+      if (!(await services.selfRecovery.enabled())) {
+        sendNotOffered(res);
+        return;
+      }
+      sendPage(res, 200, 'Forgot your password?', requestFormBody(null));
+    } catch (e) {
+      await sendError(res, e, log, services);
+    }
+  });
+
+  router.post('/', async (req: Request, res: Response) => {
+    const identifier = (req.body as Record<string, unknown> | undefined)?.identifier;
+    try {
+      if (!(await services.selfRecovery.enabled())) {
+        sendNotOffered(res);
+        return;
+      }
+      if (typeof identifier !== 'string' || identifier.trim() === '') {
+        sendPage(res, 400, 'Forgot your password?', requestFormBody('Enter your username or email address.'));
+        return;
+      }
+      // The same page, after the same work, whoever the answer names (see SelfServiceRecovery).
+      if (!(await services.selfRecovery.request(identifier, req.ip ?? null))) {
+        sendNotOffered(res);
+        return;
+      }
+      const minutes = Math.max(1, Math.round(services.config.auth.recoveryTtl / 60));
+      sendPage(res, 200, 'Check your email', `
+<h1>Check your email</h1>
+<p class="ok" role="status">If an account matches what you entered, an email with a link to set a new password is on its way.</p>
+<p>The link works once, for ${minutes} minutes. If no email arrives within a few minutes, check your spam folder and what you typed, or ask your administrator.</p>`);
+    } catch (e) {
+      await sendError(res, e, log, services);
+    }
+  });
+
   router.get('/:token', async (req: Request, res: Response) => {
     const token = String(req.params.token);
     try {
@@ -31,7 +70,7 @@ export function recoveryRouter(services: Services, log: Logger): Router {
       const { password_min_length: min } = await services.settings.get();
       sendPage(res, 200, 'Set a new password', formBody(user.username, min, null));
     } catch (e) {
-      sendError(res, e, log);
+      await sendError(res, e, log, services);
     }
   });
 
@@ -52,22 +91,22 @@ export function recoveryRouter(services: Services, log: Logger): Router {
           sendPage(res, 400, 'Set a new password', formBody(user.username, min, describeInvalid(e)));
           return;
         } catch (inner) {
-          sendError(res, inner, log);
+          await sendError(res, inner, log, services);
           return;
         }
       }
-      sendError(res, e, log);
+      await sendError(res, e, log, services);
     }
   });
 
   // Express 5 hands a malformed body (e.g. too large) to the error middleware.
-  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  router.use(async (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (err as { status?: number })?.status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       sendPage(res, status, 'Bad request', '<h1>That request could not be read</h1><p>Go back to the link you received and try again.</p>');
       return;
     }
-    sendError(res, err, log);
+    await sendError(res, err, log, services);
   });
   return router;
 }
@@ -81,18 +120,23 @@ function describeInvalid(e: InvalidValue): string {
   return messages.length ? messages.join(' ') : e.message;
 }
 
-function sendError(res: Response, e: unknown, log: Logger): void {
-  if (e instanceof Gone) {
-    sendPage(res, 410, 'Link no longer valid', `
+async function sendError(res: Response, e: unknown, log: Logger, services: Services): Promise<void> {
+  if (e instanceof Gone || e instanceof NotFound) {
+    const selfService = await services.selfRecovery.enabled().catch(() => false);
+    const getNew = selfService
+      ? `<a href="${escapeHtml(services.config.http.publicUrl)}/recovery">request a new link</a> or ask your administrator for one`
+      : 'ask your administrator for a new one';
+    if (e instanceof Gone) {
+      sendPage(res, 410, 'Link no longer valid', `
 <h1>This link can no longer be used</h1>
 <p class="error" role="alert">${escapeHtml(capitalise(e.message))}.</p>
-<p>Recovery links work once and only for a limited time. Ask your administrator for a new one.</p>`);
-    return;
-  }
-  if (e instanceof NotFound) {
-    sendPage(res, 404, 'Link not valid', `
+<p>Recovery links work once and only for a limited time. You can ${getNew}.</p>`);
+    } else {
+      sendPage(res, 404, 'Link not valid', `
 <h1>This link is not valid</h1>
-<p class="error" role="alert">Check that you copied the whole address from the message, or ask your administrator for a new link.</p>`);
+<p class="error" role="alert">Check that you copied the whole address from the message.</p>
+<p>You can also ${getNew}.</p>`);
+    }
     return;
   }
   if (e instanceof PermissionDenied) {
@@ -106,6 +150,26 @@ function sendError(res: Response, e: unknown, log: Logger): void {
   sendPage(res, unavailable ? 503 : 500, 'Something went wrong', `
 <h1>Something went wrong</h1>
 <p class="error" role="alert">Your password was not changed. Please try again in a moment.</p>`);
+}
+
+function sendNotOffered(res: Response): void {
+  sendPage(res, 404, 'Password recovery not offered', `
+<h1>Password recovery is not offered here</h1>
+<p>Ask your administrator to reset your password or to send you a recovery link.</p>`);
+}
+
+function requestFormBody(error: string | null): string {
+  return `
+<h1>Forgot your password?</h1>
+<p>Enter your username or the email address of your account. If it matches an account, we will email a link to set a new password.</p>
+${error ? `<p class="error" id="form-error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="" novalidate>
+  <div class="field">
+    <label for="identifier">Username or email</label>
+    <input id="identifier" name="identifier" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="320"${error ? ' aria-invalid="true" aria-describedby="form-error"' : ''} autofocus>
+  </div>
+  <button type="submit">Send recovery email</button>
+</form>`;
 }
 
 function capitalise(s: string): string {
@@ -141,7 +205,7 @@ main { max-width: 28rem; margin: 4rem auto; padding: 2rem; border: 1px solid col
 h1 { font-size: 1.5rem; margin-top: 0; }
 .field { margin: 1rem 0; }
 label { display: block; font-weight: 600; margin-bottom: .25rem; }
-input[type=password] { width: 100%; padding: .6rem; font-size: 1rem; border: 1px solid #767676; border-radius: 4px; }
+input[type=password], input[type=text] { width: 100%; padding: .6rem; font-size: 1rem; border: 1px solid #767676; border-radius: 4px; }
 input:focus, button:focus { outline: 3px solid var(--accent); outline-offset: 2px; }
 .hint { margin: .25rem 0 0; font-size: .9rem; opacity: .8; }
 button { padding: .6rem 1.2rem; font-size: 1rem; border: 0; border-radius: 4px; background: var(--accent); color: #fff; cursor: pointer; }

@@ -9,6 +9,7 @@ import { MailService } from './mail.js';
 import { NotificationService } from './notifications.js';
 import { RecoveryService } from './recovery.js';
 import { RoleService } from './roles.js';
+import { SelfServiceRecovery } from './self-service-recovery.js';
 import { SettingsService } from './settings.js';
 import { UserService } from './users.js';
 import { UserArtifactsService } from './user-artifacts.js';
@@ -28,15 +29,18 @@ export interface Services {
   readonly mail: MailService;
   readonly notifications: NotificationService;
   readonly recovery: RecoveryService;
+  /** The `/recovery` page's side: users ask for their own recovery link. */
+  readonly selfRecovery: SelfServiceRecovery;
   readonly impersonation: ImpersonationService;
   readonly exports: ExportService;
 }
 
 export function createServices(db: Database, config: Config): Services {
-  const settings = new SettingsService(db);
+  const mail = new MailService(config);
+  const settings = new SettingsService(db, () => mail.enabled);
   const users = new UserService(db, config, settings);
   const access = new AccessService(db);
-  const mail = new MailService(config);
+  const recovery = new RecoveryService(db, config, users, mail);
   return {
     db,
     config,
@@ -49,7 +53,8 @@ export function createServices(db: Database, config: Config): Services {
     artifacts: new UserArtifactsService(db),
     mail,
     notifications: new NotificationService(db),
-    recovery: new RecoveryService(db, config, users, mail),
+    recovery,
+    selfRecovery: new SelfServiceRecovery(db, settings, recovery, mail),
     impersonation: new ImpersonationService(db, config, settings, access),
     exports: new ExportService(db, config, access),
   };

@@ -22,6 +22,9 @@ export interface RecoveryLink {
   readonly expires: Date;
 }
 
+/** Who asked for a link: an administrator, or the user at the self-service page. */
+export type RecoveryOrigin = 'admin' | 'self_service';
+
 export interface OpenRecovery {
   readonly user: User;
   readonly expires: Date;
@@ -44,7 +47,7 @@ export class RecoveryService {
    * A new link for `userId`; older open links stop working. Records `recovery_link_created`.
    * @throws NotFound, InvalidValue (deactivated user)
    */
-  async createLink(userId: string, actor: Actor): Promise<RecoveryLink> {
+  async createLink(userId: string, actor: Actor, origin: RecoveryOrigin = 'admin'): Promise<RecoveryLink> {
     const token = newSecret(RECOVERY_PREFIX);
     const expires = new Date(Date.now() + this.config.auth.recoveryTtl * 1000);
     const record = await this.db.transaction(async (trx) => {
@@ -54,7 +57,7 @@ export class RecoveryService {
       const replaced = await invalidateOpenRecoveryTokens(trx, userId);
       const rec = await insertRecoveryToken(trx, { userId, tokenHash: hashToken(token), createdBy: actor.userId, expiresAt: expires });
       await recordEvent(trx, actor, 'recovery_link_created', { type: 'user', id: userId }, {
-        username: user.username, link_id: rec.id, expires: expires.toISOString(), replaced,
+        username: user.username, link_id: rec.id, expires: expires.toISOString(), replaced, origin,
       });
       return rec;
     });
@@ -71,20 +74,30 @@ export class RecoveryService {
     const user = await this.users.get(userId);
     if (!user.email) throw InvalidValue.field('email', `the user ${user.username} has no email address`);
     const link = await this.createLink(userId, actor);
+    await this.deliver(user, link, actor, 'admin');
+    return { to: user.email, expires: link.expires };
+  }
+
+  /**
+   * Emails `link` to `user` and records `recovery_email_sent`; when the SMTP server refuses, the
+   * link is closed again, `recovery_email_failed` recorded and the error rethrown.
+   * @throws BadGateway
+   */
+  async deliver(user: User, link: RecoveryLink, actor: Actor, origin: RecoveryOrigin): Promise<void> {
+    const target = { type: 'user', id: user.id };
     try {
-      const result = await this.mail.send(recoveryEmail(user, link));
+      const result = await this.mail.send(recoveryEmail(user, link, origin, actor.clientIp ?? null));
       await this.db.transaction(async (trx) => {
-        await recordEvent(trx, actor, 'recovery_email_sent', { type: 'user', id: userId }, {
-          username: user.username, to: user.email, link_id: link.id, smtp_response: result.response,
+        await recordEvent(trx, actor, 'recovery_email_sent', target, {
+          username: user.username, to: user.email, link_id: link.id, smtp_response: result.response, origin,
         });
       });
-      return { to: user.email, expires: link.expires };
     } catch (e) {
       const reason = e instanceof BadGateway ? e.message : String((e as Error)?.message ?? e);
       await this.db.transaction(async (trx) => {
         await invalidateRecoveryToken(trx, link.id);
-        await recordEvent(trx, actor, 'recovery_email_failed', { type: 'user', id: userId }, {
-          username: user.username, to: user.email, link_id: link.id, error: reason,
+        await recordEvent(trx, actor, 'recovery_email_failed', target, {
+          username: user.username, to: user.email, link_id: link.id, error: reason, origin,
         });
       });
       throw e;
@@ -154,13 +167,18 @@ export class RecoveryService {
 }
 
 /** The recovery email: plain text and HTML alternatives with the same content. */
-export function recoveryEmail(user: User, link: RecoveryLink): { to: string; subject: string; text: string; html: string } {
+export function recoveryEmail(
+  user: User, link: RecoveryLink, origin: RecoveryOrigin = 'admin', clientIp: string | null = null,
+): { to: string; subject: string; text: string; html: string } {
   const minutes = Math.max(1, Math.round((link.expires.getTime() - Date.now()) / 60_000));
   const who = user.name || user.username;
+  const why = origin === 'admin'
+    ? 'an administrator created a link for you to set a new password'
+    : `someone${clientIp ? ` (from the address ${clientIp})` : ''} asked for a link to set a new password`;
   const text = [
     `Hello ${who},`,
     '',
-    `an administrator created a link for you to set a new password for the account "${user.username}".`,
+    `${why} for the account "${user.username}".`,
     `Open it within ${minutes} minutes; it works once:`,
     '',
     link.link,
@@ -169,7 +187,7 @@ export function recoveryEmail(user: User, link: RecoveryLink): { to: string; sub
   ].join('\n');
   const html = `<!doctype html><html lang="en"><body style="font-family: system-ui, sans-serif; line-height: 1.5">
 <p>Hello ${escapeHtml(who)},</p>
-<p>an administrator created a link for you to set a new password for the account <strong>${escapeHtml(user.username)}</strong>.
+<p>${escapeHtml(why)} for the account <strong>${escapeHtml(user.username)}</strong>.
 Open it within ${minutes} minutes; it works once:</p>
 <p><a href="${escapeHtml(link.link)}">Set a new password</a></p>
 <p style="font-size: 0.9em; color: #555">Or copy this address into your browser: ${escapeHtml(link.link)}</p>

@@ -13,6 +13,14 @@ export interface Settings {
   readonly password_min_length: number;
   readonly login_throttle_window: number;
   readonly login_throttle_count: number;
+  /** Users may ask for a recovery link themselves at `/recovery` (needs email). */
+  readonly 'recovery.self_service': boolean;
+  /** The window, in seconds, over which self-service recovery requests are counted. */
+  readonly 'recovery.limit_window': number;
+  /** Requests one client address may make per window; more are answered the same but not acted on. */
+  readonly 'recovery.limit_per_address': number;
+  /** Recovery emails one account may be sent per window through self-service. */
+  readonly 'recovery.limit_per_account': number;
 }
 
 export const DEFAULT_SETTINGS: Settings = Object.freeze({
@@ -22,19 +30,30 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   password_min_length: 8,
   login_throttle_window: 300,
   login_throttle_count: 10,
+  'recovery.self_service': false,
+  'recovery.limit_window': 3600,
+  'recovery.limit_per_address': 10,
+  'recovery.limit_per_account': 3,
 });
+
+const count = (max: number) => (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 
 const VALIDATORS: Record<keyof Settings, (v: unknown) => boolean> = {
   impersonation: (v) => typeof v === 'boolean',
   impersonation_require_reason: (v) => typeof v === 'boolean',
   unique_email: (v) => typeof v === 'boolean',
-  password_min_length: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1024,
-  login_throttle_window: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 86400,
-  login_throttle_count: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100000,
+  password_min_length: count(1024),
+  login_throttle_window: count(86400),
+  login_throttle_count: count(100000),
+  'recovery.self_service': (v) => typeof v === 'boolean',
+  'recovery.limit_window': count(86400),
+  'recovery.limit_per_address': count(100000),
+  'recovery.limit_per_account': count(100000),
 };
 
 export class SettingsService {
-  constructor(private readonly db: Database) {}
+  /** @param emailConfigured whether this server can send email (self-service recovery needs it). */
+  constructor(private readonly db: Database, private readonly emailConfigured: () => boolean = () => false) {}
 
   /** Current settings, read from the database each time (no cross-instance staleness). */
   async get(opts: TxOptions = {}): Promise<Settings> {
@@ -51,6 +70,9 @@ export class SettingsService {
       const check = VALIDATORS[k as keyof Settings];
       if (!check) problems[k] = 'is not a known setting';
       else if (!check(v)) problems[k] = `has an invalid value ${JSON.stringify(v)}`;
+    }
+    if (patch['recovery.self_service'] === true && !this.emailConfigured()) {
+      problems['recovery.self_service'] = 'needs email: configure an SMTP server (email.smtp_url, DIRGATE_SMTP_URL) before turning on self-service recovery';
     }
     if (Object.keys(problems).length > 0) throw new InvalidValue('invalid settings', problems);
     await this.db.transaction(async (trx) => {

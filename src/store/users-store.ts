@@ -110,6 +110,18 @@ export async function findUserByEmail(q: Queryable, email: string, exceptId?: st
   return row ? rowToUser(row) : null;
 }
 
+/**
+ * The accounts a "username or email" answer names, ignoring case: the user with that username,
+ * else the users with that email address (addresses need not be unique), at most `limit`.
+ */
+export async function findUsersByUsernameOrEmail(q: Queryable, identifier: string, limit: number): Promise<User[]> {
+  const key = fold(identifier);
+  const byName = await q('users').where({ username_ci: key }).first();
+  if (byName) return [rowToUser(byName)];
+  const rows = await q('users').where({ email_ci: key }).orderBy('seq').limit(limit);
+  return rows.map(rowToUser);
+}
+
 /** The user with its password hash, for credential checks only. */
 export async function findCredentials(q: Queryable, by: { id?: string; username?: string }): Promise<{ user: User; passwordHash: string | null } | null> {
   let query = q('users');

@@ -1,54 +1,10 @@
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
-import { Client, InvalidCredentialsError } from 'ldapts';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import { chromium, type Browser } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { hashToken } from '../../src/services/credentials.js';
 import type { User } from '../../src/domain/types.js';
 import { dialects } from '../support/databases.js';
 import { bootServer, type BootedServer } from '../support/server.js';
-import { api, eventsOf, freePort, login, makeUser, waitFor } from './ext-support.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
-const BASE_DN = 'dc=example,dc=com';
-
-/** A real SMTP server on loopback that keeps what it receives; recipients at @reject.test get a 550. */
-async function smtpSink(): Promise<{ port: number; mails: ParsedMail[]; close(): Promise<void> }> {
-  const mails: ParsedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onRcptTo(address, _session, cb) {
-      if (address.address.endsWith('@reject.test')) {
-        cb(Object.assign(new Error('5.1.1 <' + address.address + '>: mailbox unavailable'), { responseCode: 550 }));
-        return;
-      }
-      cb();
-    },
-    onData(stream, _session, cb) {
-      simpleParser(stream).then((m) => { mails.push(m); cb(); }, (e: Error) => cb(e));
-    },
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-async function ldapBind(server: BootedServer, username: string, password: string): Promise<boolean> {
-  const client = new Client({ url: server.ldap });
-  try {
-    await client.bind(`cn=${username},ou=users,${BASE_DN}`, password);
-    return true;
-  } catch (e) {
-    if (e instanceof InvalidCredentialsError) return false;
-    throw e;
-  } finally {
-    await client.unbind().catch(() => undefined);
-  }
-}
+import { api, CHROMIUM, CHROMIUM_ARGS, eventsOf, freePort, ldapBind, login, makeUser, requireChromium, smtpSink, waitFor } from './ext-support.js';
 
 const tokenOf = (link: string) => decodeURIComponent(new URL(link).pathname.split('/').pop()!);
 
@@ -190,10 +146,7 @@ for (const dialect of dialects()) {
       });
 
       it('the whole journey in headless Chromium: email, link, form, success, LDAP bind, link refused after', async function () {
-        if (!existsSync(CHROMIUM)) {
-          if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing (apt-get install chromium); CI cannot skip the browser journey`);
-          this.skip();
-        }
+        requireChromium(this);
         this.timeout(60_000);
         const alice = await makeUser(server, 'alice', { password: 'alice-old-password', email: 'alice@example.test' });
         const aliceSession = await login(server, 'alice', 'alice-old-password');

@@ -1,5 +1,9 @@
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { Client, InvalidCredentialsError } from 'ldapts';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
 import type { Permission } from '../../src/domain/permissions.js';
 import { SYSTEM_ACTOR, type User } from '../../src/domain/types.js';
 import type { BootedServer } from '../support/server.js';
@@ -90,4 +94,64 @@ export async function seedBulkUsers(db: import('../../src/store/database.js').Da
   }
   const row = await db.knex('users').count<{ n: number }[]>({ n: '*' }).first();
   return Number(row?.n ?? 0);
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
+
+/** Skips a browser test outside CI when Debian's chromium is missing; under CI=true it fails instead. */
+export function requireChromium(test: Mocha.Context): void {
+  if (existsSync(CHROMIUM)) return;
+  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing (apt-get install chromium); CI cannot skip the browser journey`);
+  test.skip();
+}
+
+export interface SmtpSink {
+  readonly port: number;
+  readonly mails: ParsedMail[];
+  /** Mails received for `address`, in arrival order. */
+  to(address: string): ParsedMail[];
+  close(): Promise<void>;
+}
+
+/** A real SMTP server on loopback that keeps what it receives; recipients at @reject.test get a 550. */
+export async function smtpSink(): Promise<SmtpSink> {
+  const mails: ParsedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onRcptTo(address, _session, cb) {
+      if (address.address.endsWith('@reject.test')) {
+        cb(Object.assign(new Error('5.1.1 <' + address.address + '>: mailbox unavailable'), { responseCode: 550 }));
+        return;
+      }
+      cb();
+    },
+    onData(stream, _session, cb) {
+      simpleParser(stream).then((m) => { mails.push(m); cb(); }, (e: Error) => cb(e));
+    },
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port,
+    mails,
+    to: (address) => mails.filter((m) => JSON.stringify(m.to ?? '').toLowerCase().includes(address.toLowerCase())),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Whether a simple LDAP bind as `cn=<username>,ou=users,<base>` succeeds. */
+export async function ldapBind(server: { ldap: string }, username: string, password: string, baseDn = 'dc=example,dc=com'): Promise<boolean> {
+  const client = new Client({ url: server.ldap });
+  try {
+    await client.bind(`cn=${username},ou=users,${baseDn}`, password);
+    return true;
+  } catch (e) {
+    if (e instanceof InvalidCredentialsError) return false;
+    throw e;
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
 }

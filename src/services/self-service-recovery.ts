@@ -1,0 +1,121 @@
+import type { Actor, User } from '../domain/types.js';
+import type { Database } from '../store/database.js';
+import { countAttempt } from '../store/throttle-store.js';
+import { findUsersByUsernameOrEmail } from '../store/users-store.js';
+import { recordEvent } from './events.js';
+import type { MailService } from './mail.js';
+import type { RecoveryService } from './recovery.js';
+import type { SettingsService } from './settings.js';
+
+/** Longest "username or email" answer looked up; longer ones match nobody. */
+export const MAX_IDENTIFIER_LENGTH = 320;
+/** Accounts one shared email address may name; each gets its own link. */
+const MAX_ACCOUNTS_PER_ADDRESS = 10;
+/** Requests one instance works on in the background at once; more are turned away (same page). */
+const MAX_PENDING = 200;
+
+/** Why a self-service request sent no email; recorded with `recovery_suppressed`. */
+export type SuppressReason =
+  | 'address_limit' | 'busy' | 'no_match' | 'deactivated' | 'service_account' | 'no_email'
+  | 'account_limit' | 'email_not_configured';
+
+/**
+ * Self-service password recovery: a user who forgot their password names their account at
+ * `/recovery` and, when it is an active account with an email address, gets the same single-use
+ * link an administrator would send.
+ *
+ * The answer must not tell who has an account, by its content or by its time. So `request` does
+ * only work that is the same for every answer (count the client address, record
+ * `recovery_requested`) and leaves looking the account up, the per-account limit, the link and the
+ * SMTP conversation to a background task that the page never waits for. Every request ends with
+ * one `recovery_email_sent` or `recovery_suppressed` event per account it named (or one
+ * `recovery_suppressed` with reason `no_match`).
+ */
+export class SelfServiceRecovery {
+  private readonly pending = new Set<Promise<void>>();
+  /** Told about failures of the background work (the doors hook their logger here). */
+  onBackgroundError: (err: unknown) => void = () => undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly settings: SettingsService,
+    private readonly recovery: RecoveryService,
+    private readonly mail: MailService,
+  ) {}
+
+  /** Whether the `/recovery` page is offered at all. */
+  async enabled(): Promise<boolean> {
+    return (await this.settings.get())['recovery.self_service'];
+  }
+
+  /**
+   * Takes one "username or email" answer from `clientIp`. Resolves once the request is counted
+   * and recorded, before anything about the account is known; the rest runs in the background.
+   * Returns false only when self-service recovery is off.
+   */
+  async request(identifier: string, clientIp: string | null): Promise<boolean> {
+    const settings = await this.settings.get();
+    if (!settings['recovery.self_service']) return false;
+    const window = settings['recovery.limit_window'];
+    const actor: Actor = { userId: null, username: null, clientIp };
+    const asked = identifier.slice(0, MAX_IDENTIFIER_LENGTH);
+    const suppressed = await this.db.transaction(async (trx) => {
+      const count = await countAttempt(trx, 'recovery_addr', clientIp ?? 'unknown', window);
+      await recordEvent(trx, actor, 'recovery_requested', null, { identifier: asked });
+      const reason: SuppressReason | null = count > settings['recovery.limit_per_address'] ? 'address_limit'
+        : this.pending.size >= MAX_PENDING ? 'busy' : null;
+      if (reason) await recordEvent(trx, actor, 'recovery_suppressed', null, { reason, identifier: asked, requests_in_window: count });
+      return reason !== null;
+    });
+    if (suppressed) return true;
+    // After this request's answer is on its way: the lookup must not delay it.
+    const task = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.resolveAndSend(identifier, actor, settings['recovery.limit_window'], settings['recovery.limit_per_account']))
+      .catch((err: unknown) => this.onBackgroundError(err))
+      .finally(() => this.pending.delete(task));
+    this.pending.add(task);
+    return true;
+  }
+
+  /** Waits for the background work already started (at shutdown, and in tests). */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private async resolveAndSend(identifier: string, actor: Actor, window: number, perAccount: number): Promise<void> {
+    const users = identifier.length > MAX_IDENTIFIER_LENGTH || identifier.trim() === ''
+      ? [] : await findUsersByUsernameOrEmail(this.db.knex, identifier.trim(), MAX_ACCOUNTS_PER_ADDRESS);
+    if (users.length === 0) {
+      await this.suppress(actor, null, 'no_match', { identifier: identifier.slice(0, MAX_IDENTIFIER_LENGTH) });
+      return;
+    }
+    for (const user of users) await this.sendTo(user, actor, window, perAccount);
+  }
+
+  private async sendTo(user: User, actor: Actor, window: number, perAccount: number): Promise<void> {
+    const refusal: SuppressReason | null = !user.isActive ? 'deactivated'
+      : user.type === 'service_account' || user.type === 'internal_service_account' ? 'service_account'
+        : !user.email ? 'no_email'
+          : !this.mail.enabled ? 'email_not_configured' : null;
+    if (refusal) {
+      await this.suppress(actor, user, refusal);
+      return;
+    }
+    const count = await this.db.transaction((trx) => countAttempt(trx, 'recovery_user', user.id, window));
+    if (count > perAccount) {
+      await this.suppress(actor, user, 'account_limit', { requests_in_window: count });
+      return;
+    }
+    const link = await this.recovery.createLink(user.id, actor, 'self_service');
+    // A refused message is recorded as recovery_email_failed by deliver(); nothing more to tell anyone.
+    await this.recovery.deliver(user, link, actor, 'self_service').catch(() => undefined);
+  }
+
+  private async suppress(actor: Actor, user: User | null, reason: SuppressReason, context: Record<string, unknown> = {}): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      await recordEvent(trx, actor, 'recovery_suppressed', user ? { type: 'user', id: user.id } : null, {
+        reason, ...(user ? { username: user.username } : {}), ...context,
+      });
+    });
+  }
+}
