@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Actor, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
 import { countAttempt } from '../store/throttle-store.js';
@@ -11,6 +13,8 @@ import type { SettingsService } from './settings.js';
 export const MAX_IDENTIFIER_LENGTH = 320;
 /** Accounts one shared email address may name; each gets its own link. */
 const MAX_ACCOUNTS_PER_ADDRESS = 10;
+/** The background work starts at a random moment within this many milliseconds. */
+const BACKGROUND_JITTER_MS = 250;
 /** Requests one instance works on in the background at once; more are turned away (same page). */
 const MAX_PENDING = 200;
 
@@ -60,7 +64,7 @@ export class SelfServiceRecovery {
     const actor: Actor = { userId: null, username: null, clientIp };
     const asked = identifier.slice(0, MAX_IDENTIFIER_LENGTH);
     const suppressed = await this.db.transaction(async (trx) => {
-      const count = await countAttempt(trx, 'recovery_addr', clientIp ?? 'unknown', window);
+      const count = await countAttempt(trx, 'recovery_addr', addressKey(clientIp), window);
       await recordEvent(trx, actor, 'recovery_requested', null, { identifier: asked });
       const reason: SuppressReason | null = count > settings['recovery.limit_per_address'] ? 'address_limit'
         : this.pending.size >= MAX_PENDING ? 'busy' : null;
@@ -68,8 +72,10 @@ export class SelfServiceRecovery {
       return reason !== null;
     });
     if (suppressed) return true;
-    // After this request's answer is on its way: the lookup must not delay it.
-    const task = new Promise<void>((resolve) => setImmediate(resolve))
+    // After this request's answer is on its way (the lookup must not delay it), and at a random
+    // moment within BACKGROUND_JITTER_MS, so the work an account causes does not land reliably on
+    // the request a prober sends right after.
+    const task = new Promise<void>((resolve) => setTimeout(resolve, randomInt(BACKGROUND_JITTER_MS)))
       .then(() => this.resolveAndSend(identifier, actor, settings['recovery.limit_window'], settings['recovery.limit_per_account']))
       .catch((err: unknown) => this.onBackgroundError(err))
       .finally(() => this.pending.delete(task));
@@ -118,4 +124,27 @@ export class SelfServiceRecovery {
       });
     });
   }
+}
+
+/**
+ * What the per-address limit counts: an IPv4 address (IPv4-mapped IPv6 included) as itself, an
+ * IPv6 address by its /64 — one host usually holds a whole /64, so counting single IPv6
+ * addresses would be no limit at all.
+ */
+export function addressKey(ip: string | null): string {
+  if (!ip) return 'unknown';
+  const bare = ip.replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare);
+  if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
+  if (!isIPv6(bare)) return bare;
+  const [head = '', tail] = bare.split('::') as [string, string | undefined];
+  const hextets = (part: string) => part === '' ? [] : part.split(':').flatMap((h) => {
+    if (!h.includes('.')) return [parseInt(h, 16)];
+    const [a, b, c, d] = h.split('.').map(Number) as [number, number, number, number];
+    return [(a << 8) | b, (c << 8) | d];
+  });
+  const front = hextets(head);
+  const back = tail === undefined ? [] : hextets(tail);
+  const all = [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+  return `${all.slice(0, 4).map((h) => h.toString(16)).join(':')}::/64`;
 }

@@ -275,6 +275,29 @@ for (const dialect of dialects()) {
         }
       });
 
+      it('a refusing mail server: the same page; the failure is recorded and the link closed', async () => {
+        const gina = await makeUser(server, 'gina', { password: 'gina-password', email: 'gina@reject.test' });
+        const mark = await lastEventSeq(server);
+        expect((await ask(server, 'gina', '198.51.100.28')).html).to.equal(reference);
+        const failed = await waitFor('recovery_email_failed', async () =>
+          (await eventsOf(server, 'recovery_email_failed')).find((e) => Number(e.seq) > mark && e.target_id === gina.id));
+        expect(String((failed.context as Record<string, unknown>).error)).to.match(/550/);
+        expect(failed.context).to.include({ origin: 'self_service' });
+        const open = await server.database.db.knex('recovery_tokens').where({ user_id: gina.id }).whereNull('invalidated_at').whereNull('used_at');
+        expect(open).to.have.length(0);
+      });
+
+      it('an email address shared by two accounts: each gets a link of its own', async () => {
+        const h1 = await makeUser(server, 'hana', { password: 'hana-password', email: 'family@example.test' });
+        const h2 = await makeUser(server, 'hugo', { password: 'hugo-password', email: 'Family@Example.test' });
+        const mark = await lastEventSeq(server);
+        expect((await ask(server, 'family@example.test', '198.51.100.29')).html).to.equal(reference);
+        expect((await outcomeFor(server, h1.id, mark)).action).to.equal('recovery_email_sent');
+        expect((await outcomeFor(server, h2.id, mark)).action).to.equal('recovery_email_sent');
+        const mails = await waitFor('two mails', async () => (smtp.to('family@example.test').length === 2 ? smtp.to('family@example.test') : undefined));
+        expect(mails.map((m) => /account "([^"]+)"/.exec(m.text ?? '')?.[1]).sort()).to.deep.equal(['hana', 'hugo']);
+      });
+
       it('an existing and a missing account take the same time to answer (medians within a loose band)', async function () {
         this.timeout(60_000);
         const existing: number[] = [];
