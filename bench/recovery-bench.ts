@@ -9,19 +9,13 @@
  * Environment: BENCH_USERS (100000), BENCH_ROUNDS (300), BENCH_DB (sqlite, or a postgres:// URL:
  * the run gets a schema of its own, dropped after).
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
-import { SYSTEM_ACTOR } from '../src/domain/types.js';
-import { loadConfig } from '../src/config.js';
-import { createServices } from '../src/services/index.js';
 import { openDatabase } from '../src/store/database.js';
-import { migrate } from '../src/store/migrate.js';
 import { freshPgSchema } from './pg-schema.js';
-import { seedDirectory } from './seed.js';
+import { seedWithAdminToken, spawnDirgate, type SpawnedDirgate } from './serve.js';
 import { freePort } from '../test/support/ports.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100000);
@@ -39,17 +33,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dirgate-recovery-bench-'));
   const pgSchema = process.env.BENCH_DB?.startsWith('postgres') ? await freshPgSchema(process.env.BENCH_DB, 'recovery_bench') : null;
   const url = pgSchema?.url ?? process.env.BENCH_DB ?? `sqlite:${join(dir, 'bench.sqlite')}`;
-  const db = openDatabase(url);
-  await migrate(db);
-  const seeded = await seedDirectory(db, { users: USERS, groups: 100 });
-  const config = loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, { 'database.url': url, 'auth.scrypt_n': 1024, 'log.level': 'silent' });
-  const services = createServices(db, config);
-  const bench = await services.users.create({ username: 'recovery-bench' }, SYSTEM_ACTOR);
-  const admins = await services.groups.findByName('admins');
-  if (!admins) throw new Error('the seeder made no admins group');
-  await services.groups.changeMembers(admins.id, { addUsers: [bench.id] }, SYSTEM_ACTOR);
-  await services.auth.createToken(bench.id, { description: 'recovery bench', key: TOKEN }, SYSTEM_ACTOR);
-  await db.close();
+  const seeded = await seedWithAdminToken(url, { users: USERS, groups: 100, username: 'recovery-bench', token: TOKEN });
   const emails = seeded.sampleUsers.map((u) => u.email).filter((e): e is string => e !== null);
 
   let mails = 0;
@@ -61,22 +45,10 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => smtp.listen(smtpPort, '127.0.0.1', r));
 
   const port = await freePort();
-  const server = spawn(process.execPath, [resolve('dist/src/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '', DIRGATE_DATABASE_URL: url, DIRGATE_HOST: '127.0.0.1', DIRGATE_HTTP_PORT: String(port),
-      DIRGATE_LDAP_PORT: String(await freePort()), DIRGATE_LDAPS_PORT: String(await freePort()), DIRGATE_LOG_LEVEL: 'warn',
-      DIRGATE_BOOTSTRAP_PASSWORD: 'unused-bench-password', DIRGATE_BOOTSTRAP_TOKEN: 'dgt_unused_bench_token',
-      DIRGATE_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, DIRGATE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  let server: SpawnedDirgate | undefined;
   try {
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      try { if ((await fetch(`${base}/readyz`)).ok) break; } catch { /* not up yet */ }
-      if (i > 300) throw new Error('dirgate did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    server = await spawnDirgate(url, { DIRGATE_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, DIRGATE_PUBLIC_URL: `http://127.0.0.1:${port}` }, port);
+    const base = server.base;
     const on = await fetch(`${base}/api/v1/settings`, {
       method: 'PATCH', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ 'recovery.self_service': true, 'recovery.limit_per_address': 100000, 'recovery.limit_per_account': 100000 }),
@@ -117,8 +89,7 @@ async function main(): Promise<void> {
     process.stdout.write(`median ratio existing/missing: ${(quantile(existing, 0.5) / quantile(missing, 0.5)).toFixed(3)}; emails received: ${mails}\n`);
     process.stdout.write(`outcomes (the seed's deactivated and service accounts get no mail): ${outcomes.map((o) => `${o.action} ${o.n}`).join(', ')}\n`);
   } finally {
-    server.kill('SIGTERM');
-    await once(server, 'exit');
+    await server?.stop();
     await new Promise<void>((r) => smtp.close(() => r()));
     rmSync(dir, { recursive: true, force: true });
     await pgSchema?.drop();

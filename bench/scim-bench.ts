@@ -7,20 +7,12 @@
  * Environment: BENCH_USERS (100000), BENCH_GROUPS (1000), BENCH_CONNECTIONS (10),
  * BENCH_SECONDS (10), BENCH_DB (sqlite, or a postgres:// URL: the run gets a schema of its own, dropped after).
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { SYSTEM_ACTOR } from '../src/domain/types.js';
-import { loadConfig } from '../src/config.js';
-import { createServices } from '../src/services/index.js';
-import { openDatabase } from '../src/store/database.js';
-import { migrate } from '../src/store/migrate.js';
-import { seedDirectory } from './seed.js';
 import { freshPgSchema } from './pg-schema.js';
-import { freePort } from '../test/support/ports.js';
+import { seedWithAdminToken, spawnDirgate, type SpawnedDirgate } from './serve.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1000);
@@ -43,35 +35,13 @@ async function main(): Promise<void> {
   const pgSchema = process.env.BENCH_DB?.startsWith('postgres') ? await freshPgSchema(process.env.BENCH_DB, 'scim_bench') : null;
   const url = pgSchema?.url ?? process.env.BENCH_DB ?? `sqlite:${join(dir, 'bench.sqlite')}`;
   const t0 = Date.now();
-  const db = openDatabase(url);
-  await migrate(db);
-  const seeded = await seedDirectory(db, { users: USERS, groups: GROUPS });
-  const config = loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, { 'database.url': url, 'auth.scrypt_n': 1024, 'log.level': 'silent' });
-  const services = createServices(db, config);
-  const bench = await services.users.create({ username: 'scim-bench' }, SYSTEM_ACTOR);
-  const admins = await services.groups.findByName('admins');
-  if (!admins) throw new Error('the seeder made no admins group');
-  await services.groups.changeMembers(admins.id, { addUsers: [bench.id] }, SYSTEM_ACTOR);
-  await services.auth.createToken(bench.id, { description: 'scim bench', key: TOKEN }, SYSTEM_ACTOR);
-  await db.close();
+  const seeded = await seedWithAdminToken(url, { users: USERS, groups: GROUPS, username: 'scim-bench', token: TOKEN });
   process.stdout.write(`seeded ${USERS} users and ${GROUPS} groups into ${url.startsWith('sqlite') ? 'SQLite' : 'PostgreSQL'} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 
-  const port = await freePort();
-  const server = spawn(process.execPath, [resolve('dist/src/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '', DIRGATE_DATABASE_URL: url, DIRGATE_HOST: '127.0.0.1', DIRGATE_HTTP_PORT: String(port),
-      DIRGATE_LDAP_PORT: String(await freePort()), DIRGATE_LDAPS_PORT: String(await freePort()), DIRGATE_LOG_LEVEL: 'warn',
-      DIRGATE_BOOTSTRAP_PASSWORD: 'unused-bench-password', DIRGATE_BOOTSTRAP_TOKEN: 'dgt_unused_bench_token',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  let server: SpawnedDirgate | undefined;
   try {
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      try { if ((await fetch(`${base}/readyz`)).ok) break; } catch { /* not up yet */ }
-      if (i > 300) throw new Error('dirgate did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    server = await spawnDirgate(url);
+    const base = server.base;
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' };
     const names = seeded.sampleUsers.map((u) => u.username);
     const probe = await fetch(`${base}/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${names[0]}"`)}`, { headers });
@@ -100,8 +70,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${r.name.padEnd(48)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.errors).padStart(7)}\n`);
     }
   } finally {
-    server.kill('SIGTERM');
-    await once(server, 'exit');
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
     await pgSchema?.drop();
   }

@@ -4,26 +4,21 @@ import { hashToken } from '../../src/services/credentials.js';
 import type { User } from '../../src/domain/types.js';
 import { dialects } from '../support/databases.js';
 import { bootServer, type BootedServer } from '../support/server.js';
-import { api, CHROMIUM, CHROMIUM_ARGS, eventsOf, freePort, ldapBind, login, makeUser, requireChromium, smtpSink, waitFor } from './ext-support.js';
+import {
+  api, bootWithMail, CHROMIUM, CHROMIUM_ARGS, eventsOf, ldapBind, login, makeUser, requireChromium, smtpSink, waitFor, type SmtpSink,
+} from './ext-support.js';
 
 const tokenOf = (link: string) => decodeURIComponent(new URL(link).pathname.split('/').pop()!);
 
 for (const dialect of dialects()) {
   describe(`recovery and password reset on ${dialect}`, function () {
     let server: BootedServer;
-    let smtp: Awaited<ReturnType<typeof smtpSink>>;
+    let smtp: SmtpSink;
     let publicUrl: string;
 
     before(async () => {
       smtp = await smtpSink();
-      const port = await freePort();
-      publicUrl = `http://127.0.0.1:${port}`;
-      server = await bootServer(dialect, {
-        'http.port': port,
-        'http.public_url': publicUrl,
-        'email.smtp_url': `smtp://127.0.0.1:${smtp.port}`,
-        'email.from': 'dirgate <noreply@dirgate.test>',
-      });
+      ({ server, publicUrl } = await bootWithMail(dialect, smtp));
     });
     after(async () => {
       await server?.stop();

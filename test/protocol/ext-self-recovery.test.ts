@@ -4,7 +4,7 @@ import { SYSTEM_ACTOR, type User } from '../../src/domain/types.js';
 import { dialects } from '../support/databases.js';
 import { bootServer, type BootedServer } from '../support/server.js';
 import {
-  api, CHROMIUM, CHROMIUM_ARGS, eventsOf, freePort, ldapBind, login, makeUser, requireChromium, smtpSink, waitFor, type SmtpSink,
+  api, bootWithMail, CHROMIUM, CHROMIUM_ARGS, eventsOf, ldapBind, login, makeUser, requireChromium, smtpSink, waitFor, type SmtpSink,
 } from './ext-support.js';
 
 /** A self-service request as a browser without JavaScript sends it, from `address` (X-Forwarded-For). */
@@ -55,16 +55,8 @@ for (const dialect of dialects()) {
 
     before(async () => {
       smtp = await smtpSink();
-      const port = await freePort();
-      publicUrl = `http://127.0.0.1:${port}`;
-      server = await bootServer(dialect, {
-        'http.port': port,
-        'http.public_url': publicUrl,
-        // Each test asks from its own client address (X-Forwarded-For), so one test's per-address limit leaves the others alone.
-        'http.trust_proxy': true,
-        'email.smtp_url': `smtp://127.0.0.1:${smtp.port}`,
-        'email.from': 'dirgate <noreply@dirgate.test>',
-      });
+      // Each test asks from its own client address (X-Forwarded-For), so one test's per-address limit leaves the others alone.
+      ({ server, publicUrl } = await bootWithMail(dialect, smtp, { 'http.trust_proxy': true }));
     });
     after(async () => {
       await server?.running.services.selfRecovery.drain();

@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { Client, InvalidCredentialsError } from 'ldapts';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { Permission } from '../../src/domain/permissions.js';
 import { SYSTEM_ACTOR, type User } from '../../src/domain/types.js';
-import type { BootedServer } from '../support/server.js';
+import { bootServer, type BootedServer } from '../support/server.js';
+import type { Dialect } from '../../src/store/database.js';
+import { bindOk, userDn } from './ldap-support.js';
 
 /** Helpers shared by the admin extension suites (recovery, impersonation, exports). */
 
@@ -142,16 +143,21 @@ export async function smtpSink(): Promise<SmtpSink> {
   };
 }
 
+/** A whole dirgate whose email goes to `smtp`, its public URL on its own HTTP port (so links in mails open it). */
+export async function bootWithMail(dialect: Dialect, smtp: SmtpSink, overrides: Record<string, unknown> = {}): Promise<{ server: BootedServer; publicUrl: string }> {
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const server = await bootServer(dialect, {
+    'http.port': port,
+    'http.public_url': publicUrl,
+    'email.smtp_url': `smtp://127.0.0.1:${smtp.port}`,
+    'email.from': 'dirgate <noreply@dirgate.test>',
+    ...overrides,
+  });
+  return { server, publicUrl };
+}
+
 /** Whether a simple LDAP bind as `cn=<username>,ou=users,<base>` succeeds. */
-export async function ldapBind(server: { ldap: string }, username: string, password: string, baseDn = 'dc=example,dc=com'): Promise<boolean> {
-  const client = new Client({ url: server.ldap });
-  try {
-    await client.bind(`cn=${username},ou=users,${baseDn}`, password);
-    return true;
-  } catch (e) {
-    if (e instanceof InvalidCredentialsError) return false;
-    throw e;
-  } finally {
-    await client.unbind().catch(() => undefined);
-  }
+export async function ldapBind(server: { ldap: string }, username: string, password: string): Promise<boolean> {
+  return bindOk(server.ldap, userDn(username), password);
 }

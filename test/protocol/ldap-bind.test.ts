@@ -3,22 +3,9 @@ import { Client, InvalidCredentialsError, UnwillingToPerformError } from 'ldapts
 import { SYSTEM_ACTOR } from '../../src/domain/types.js';
 import { dialects } from '../support/databases.js';
 import { ADMIN_PASSWORD, bootServer, type BootedServer } from '../support/server.js';
-import { BASE, groupDn, haveTool, run, userDn } from './ldap-support.js';
+import { BASE, bindOk, groupDn, haveTool, run, userDn } from './ldap-support.js';
 
 const APP = 'ldap-gateway';
-
-async function bindOk(url: string, dn: string, pw: string): Promise<boolean> {
-  const c = new Client({ url });
-  try {
-    await c.bind(dn, pw);
-    return true;
-  } catch (e) {
-    if (e instanceof InvalidCredentialsError) return false;
-    throw e;
-  } finally {
-    await c.unbind().catch(() => undefined);
-  }
-}
 
 async function errorOf(p: Promise<unknown>): Promise<unknown> {
   try { await p; } catch (e) { return e; }

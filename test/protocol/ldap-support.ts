@@ -3,6 +3,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, InvalidCredentialsError } from 'ldapts';
 import type { Services } from '../../src/services/index.js';
 import { SYSTEM_ACTOR } from '../../src/domain/types.js';
 
@@ -14,6 +15,20 @@ export const groupDn = (name: string) => `cn=${name},ou=groups,${BASE}`;
  * Whether an OpenLDAP tool is installed. Under CI=true a missing tool fails the suite instead
  * of skipping it (.ci/run installs ldap-utils).
  */
+/** Whether a simple bind of `dn` with `password` succeeds (false on invalidCredentials; other errors throw). */
+export async function bindOk(url: string, dn: string, password: string): Promise<boolean> {
+  const client = new Client({ url });
+  try {
+    await client.bind(dn, password);
+    return true;
+  } catch (e) {
+    if (e instanceof InvalidCredentialsError) return false;
+    throw e;
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}
+
 export function haveTool(name: string): boolean {
   const ok = spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
   if (!ok && process.env.CI === 'true') throw new Error(`${name} is missing: install ldap-utils (CI=true forbids skipping)`);
