@@ -74,7 +74,8 @@ export class SettingsService {
     if (patch['recovery.self_service'] === true && !this.emailConfigured()) {
       problems['recovery.self_service'] = 'needs email: configure an SMTP server (email.smtp_url, DIRGATE_SMTP_URL) before turning on self-service recovery';
     }
-    if (Object.keys(problems).length > 0) throw new InvalidValue('invalid settings', problems);
+    const named = Object.entries(problems).map(([k, problem]) => `${k} ${problem}`);
+    if (named.length > 0) throw new InvalidValue(named.length === 1 ? named[0]! : `invalid settings: ${named.join('; ')}`, problems);
     await this.db.transaction(async (trx) => {
       for (const [k, v] of Object.entries(patch)) await writeSetting(trx, k, v);
       await recordEvent(trx, actor, 'settings_changed', null, { changed: patch });

@@ -322,6 +322,7 @@ for (const dialect of dialects()) {
       expect(r.status).to.equal(400);
       expect(r.headers.get('content-type')).to.match(/application\/problem\+json/);
       expect(r.json.errors['recovery.self_service']).to.match(/SMTP/).and.match(/DIRGATE_SMTP_URL/);
+      expect(r.json.detail).to.match(/^recovery\.self_service needs email: configure an SMTP server/);
       expect((await api(server, 'GET', '/settings', server.token)).json['recovery.self_service']).to.equal(false);
       expect((await fetch(`${server.http}/recovery`)).status).to.equal(404);
       // Turning it off (or leaving it off) is always allowed.
