@@ -103,7 +103,7 @@ export function recoveryRouter(services: Services, log: Logger): Router {
   router.use(async (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (err as { status?: number })?.status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      sendPage(res, status, 'Bad request', '<h1>That request could not be read</h1><p>Go back to the link you received and try again.</p>');
+      sendPage(res, status, 'Bad request', '<h1>That request could not be read</h1><p>Go back and try again.</p>');
       return;
     }
     await sendError(res, err, log, services);
