@@ -38,19 +38,15 @@ export function recoveryRouter(services: Services, log: Logger): Router {
   });
 
   router.post('/', async (req: Request, res: Response) => {
-    const identifier = (req.body as Record<string, unknown> | undefined)?.identifier;
     try {
-      if (!(await services.selfRecovery.enabled())) {
-        sendNotOffered(res);
-        return;
-      }
-      if (typeof identifier !== 'string' || identifier.trim() === '') {
-        sendPage(res, 400, 'Forgot your password?', requestFormBody('Enter your username or email address.'));
-        return;
-      }
       // The same page, after the same work, whoever the answer names (see SelfServiceRecovery).
-      if (!(await services.selfRecovery.request(identifier, req.ip ?? null))) {
+      const outcome = await services.selfRecovery.request((req.body as Record<string, unknown> | undefined)?.identifier, req.ip ?? null);
+      if (outcome === 'off') {
         sendNotOffered(res);
+        return;
+      }
+      if (outcome === 'empty') {
+        sendPage(res, 400, 'Forgot your password?', requestFormBody('Enter your username or email address.'));
         return;
       }
       const minutes = Math.max(1, Math.round(services.config.auth.recoveryTtl / 60));

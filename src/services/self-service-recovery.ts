@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Actor, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
+import type { Queryable } from '../store/rows.js';
 import { countAttempt } from '../store/throttle-store.js';
 import { findUsersByUsernameOrEmail } from '../store/users-store.js';
 import { recordEvent } from './events.js';
@@ -53,13 +54,14 @@ export class SelfServiceRecovery {
   }
 
   /**
-   * Takes one "username or email" answer from `clientIp`. Resolves once the request is counted
-   * and recorded, before anything about the account is known; the rest runs in the background.
-   * Returns false only when self-service recovery is off.
+   * Takes one "username or email" answer from `clientIp`: `off` when self-service recovery is
+   * off, `empty` when there is no answer to look up, else `accepted` once the request is counted
+   * and recorded — before anything about the account is known; the rest runs in the background.
    */
-  async request(identifier: string, clientIp: string | null): Promise<boolean> {
+  async request(identifier: unknown, clientIp: string | null): Promise<'off' | 'empty' | 'accepted'> {
     const settings = await this.settings.get();
-    if (!settings['recovery.self_service']) return false;
+    if (!settings['recovery.self_service']) return 'off';
+    if (typeof identifier !== 'string' || identifier.trim() === '') return 'empty';
     const window = settings['recovery.limit_window'];
     const actor: Actor = { userId: null, username: null, clientIp };
     const asked = identifier.slice(0, MAX_IDENTIFIER_LENGTH);
@@ -68,19 +70,19 @@ export class SelfServiceRecovery {
       await recordEvent(trx, actor, 'recovery_requested', null, { identifier: asked });
       const reason: SuppressReason | null = count > settings['recovery.limit_per_address'] ? 'address_limit'
         : this.pending.size >= MAX_PENDING ? 'busy' : null;
-      if (reason) await recordEvent(trx, actor, 'recovery_suppressed', null, { reason, identifier: asked, requests_in_window: count });
+      if (reason) await suppress(trx, actor, null, reason, { identifier: asked, requests_in_window: count });
       return reason !== null;
     });
-    if (suppressed) return true;
+    if (suppressed) return 'accepted';
     // After this request's answer is on its way (the lookup must not delay it), and at a random
     // moment within BACKGROUND_JITTER_MS, so the work an account causes does not land reliably on
     // the request a prober sends right after.
     const task = new Promise<void>((resolve) => setTimeout(resolve, randomInt(BACKGROUND_JITTER_MS)))
-      .then(() => this.resolveAndSend(identifier, actor, settings['recovery.limit_window'], settings['recovery.limit_per_account']))
+      .then(() => this.resolveAndSend(identifier, actor, window, settings['recovery.limit_per_account']))
       .catch((err: unknown) => this.onBackgroundError(err))
       .finally(() => this.pending.delete(task));
     this.pending.add(task);
-    return true;
+    return 'accepted';
   }
 
   /** Waits for the background work already started (at shutdown, and in tests). */
@@ -89,10 +91,10 @@ export class SelfServiceRecovery {
   }
 
   private async resolveAndSend(identifier: string, actor: Actor, window: number, perAccount: number): Promise<void> {
-    const users = identifier.length > MAX_IDENTIFIER_LENGTH || identifier.trim() === ''
+    const users = identifier.length > MAX_IDENTIFIER_LENGTH
       ? [] : await findUsersByUsernameOrEmail(this.db.knex, identifier.trim(), MAX_ACCOUNTS_PER_ADDRESS);
     if (users.length === 0) {
-      await this.suppress(actor, null, 'no_match', { identifier: identifier.slice(0, MAX_IDENTIFIER_LENGTH) });
+      await suppress(this.db.knex, actor, null, 'no_match', { identifier: identifier.slice(0, MAX_IDENTIFIER_LENGTH) });
       return;
     }
     for (const user of users) await this.sendTo(user, actor, window, perAccount);
@@ -104,26 +106,25 @@ export class SelfServiceRecovery {
         : !user.email ? 'no_email'
           : !this.mail.enabled ? 'email_not_configured' : null;
     if (refusal) {
-      await this.suppress(actor, user, refusal);
+      await suppress(this.db.knex, actor, user, refusal);
       return;
     }
-    const count = await this.db.transaction((trx) => countAttempt(trx, 'recovery_user', user.id, window));
+    const count = await countAttempt(this.db.knex, 'recovery_user', user.id, window);
     if (count > perAccount) {
-      await this.suppress(actor, user, 'account_limit', { requests_in_window: count });
+      await suppress(this.db.knex, actor, user, 'account_limit', { requests_in_window: count });
       return;
     }
     const link = await this.recovery.createLink(user.id, actor, 'self_service');
     // A refused message is recorded as recovery_email_failed by deliver(); nothing more to tell anyone.
     await this.recovery.deliver(user, link, actor, 'self_service').catch(() => undefined);
   }
+}
 
-  private async suppress(actor: Actor, user: User | null, reason: SuppressReason, context: Record<string, unknown> = {}): Promise<void> {
-    await this.db.transaction(async (trx) => {
-      await recordEvent(trx, actor, 'recovery_suppressed', user ? { type: 'user', id: user.id } : null, {
-        reason, ...(user ? { username: user.username } : {}), ...context,
-      });
-    });
-  }
+/** Records why a request sent no email (one `recovery_suppressed` per request and account). */
+async function suppress(q: Queryable, actor: Actor, user: User | null, reason: SuppressReason, context: Record<string, unknown> = {}): Promise<void> {
+  await recordEvent(q, actor, 'recovery_suppressed', user ? { type: 'user', id: user.id } : null, {
+    reason, ...(user ? { username: user.username } : {}), ...context,
+  });
 }
 
 /**

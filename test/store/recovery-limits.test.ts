@@ -48,8 +48,8 @@ for (const dialect of dialects()) {
 
     it('one per-address limit for all instances', async () => {
       await a.settings.update({ 'recovery.self_service': true, 'recovery.limit_per_address': 3 }, SYSTEM_ACTOR);
-      for (const s of [a, b, a]) expect(await s.selfRecovery.request('nobody', '192.0.2.3')).to.equal(true);
-      expect(await b.selfRecovery.request('nobody', '192.0.2.3')).to.equal(true);
+      for (const s of [a, b, a]) expect(await s.selfRecovery.request('nobody', '192.0.2.3')).to.equal('accepted');
+      expect(await b.selfRecovery.request('nobody', '192.0.2.3')).to.equal('accepted');
       await a.selfRecovery.drain();
       await b.selfRecovery.drain();
       const reasons = (await tdb.db.knex('events').where({ action: 'recovery_suppressed' }).orderBy('seq'))
@@ -57,11 +57,11 @@ for (const dialect of dialects()) {
       expect(reasons.filter((r: string) => r === 'address_limit')).to.have.length(1);
       expect(reasons.filter((r: string) => r === 'no_match')).to.have.length(3);
       // Another address has its own count.
-      expect(await b.selfRecovery.request('nobody', '192.0.2.4')).to.equal(true);
+      expect(await b.selfRecovery.request('nobody', '192.0.2.4')).to.equal('accepted');
     });
 
     it('does nothing while the setting is off', async () => {
-      expect(await a.selfRecovery.request('nobody', '192.0.2.5')).to.equal(false);
+      expect(await a.selfRecovery.request('nobody', '192.0.2.5')).to.equal('off');
       expect(await tdb.db.knex('events').where({ action: 'recovery_requested' })).to.have.length(0);
       expect(await tdb.db.knex('auth_throttle').where({ scope: 'recovery_addr' })).to.have.length(0);
     });
