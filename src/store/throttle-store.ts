@@ -9,15 +9,9 @@ export async function failuresInWindow(q: Queryable, scope: string, key: string,
   return Number(row.failures);
 }
 
+/** Counts one failure for `key` (atomically, see countAttempt). */
 export async function recordFailure(q: Queryable, scope: string, key: string, windowSeconds: number): Promise<void> {
-  const now = new Date();
-  const row = await q('auth_throttle').where({ scope, key }).first();
-  if (!row || now.getTime() - toDate(row.window_start)!.getTime() > windowSeconds * 1000) {
-    await q('auth_throttle').insert({ scope, key, window_start: now.toISOString(), failures: 1 })
-      .onConflict(['scope', 'key']).merge({ window_start: now.toISOString(), failures: 1 });
-  } else {
-    await q('auth_throttle').where({ scope, key }).increment('failures', 1);
-  }
+  await countAttempt(q, scope, key, windowSeconds);
 }
 
 export async function clearFailures(q: Queryable, scope: string, key: string): Promise<void> {
