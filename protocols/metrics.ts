@@ -14,7 +14,18 @@ export const httpRequests = new Histogram({
 
 export const ldapOperations = new Counter({
   name: 'dirgate_ldap_operations_total',
-  help: 'LDAP operations by type and result code',
+  help: 'LDAP operations by type and result code (name as RFC 4511 spells it, or abandoned)',
   labelNames: ['op', 'result'],
+  registers: [registry],
+});
+
+/**
+ * Operations waiting on one LDAP connection, observed as each is queued: nothing lands above
+ * the per-connection bound (connection.ts MAX_QUEUED), however fast a client pipelines.
+ */
+export const ldapQueueDepth = new Histogram({
+  name: 'dirgate_ldap_queued_operations',
+  help: 'Operations queued on an LDAP connection, observed as each is queued',
+  buckets: [1, 2, 4, 8, 16, 31, 32, 64, 128, 1024],
   registers: [registry],
 });

@@ -9,7 +9,8 @@ import { selectLdapGroups, selectLdapUsers } from '../../src/store/ldap-read-sto
 import { fixedEntry, groupEntry, userEntry } from './entries.js';
 import type { Selection } from './entries.js';
 import { LdapError } from './errors.js';
-import type { CompareRequest } from './messages.js';
+import { decodeCompare, OP, type CompareRequest } from './messages.js';
+import { defineOperation, resultReply } from './operation.js';
 import { RESULT } from './result-codes.js';
 import type { EntryAttribute } from './responses.js';
 import { rootDse } from './root-dse.js';
@@ -18,8 +19,16 @@ import { subschemaEntry } from './subschema.js';
 
 const ALL: Selection = { allUser: true, allOperational: true, names: new Set() };
 
+export const compareOperation = defineOperation({
+  name: 'compare',
+  requestTag: OP.COMPARE_REQUEST,
+  responseTag: OP.COMPARE_RESPONSE,
+  decode: decodeCompare,
+  perform: async (s, msg, req) => resultReply(msg.id, OP.COMPARE_RESPONSE, await handleCompare(s, req)),
+});
+
 /** compareTrue (6) or compareFalse (5). @throws LdapError (noSuchObject, noSuchAttribute, …) */
-export async function handleCompare(s: Session, req: CompareRequest): Promise<number> {
+async function handleCompare(s: Session, req: CompareRequest): Promise<number> {
   const attr = req.attribute.trim().toLowerCase();
   if (attr === 'userpassword') throw new LdapError(RESULT.insufficientAccessRights, 'passwords cannot be compared; bind instead');
   const attrs = await entryOf(s, req.dn);

@@ -1,48 +1,38 @@
 /**
- * One client connection: framing (refusing oversized messages from their header, before
- * buffering them), decoding, a sequential operation queue (abandon and unbind act at once),
- * backpressure towards clients that do not read, the idle timeout, and StartTLS (RFC 4511
- * §4.14: the socket is wrapped in TLS right after the success response).
+ * One client connection: its socket (idle timeout, backpressure towards clients that do not
+ * read, StartTLS: RFC 4511 §4.14), its bound identity, and a sequential operation queue.
+ * Bytes become messages in framing.ts and messages in operations in dispatch.ts; Abandon and
+ * Unbind act here, at once. The queue bound holds per message: once MAX_QUEUED operations
+ * wait, the connection takes no further message from its framer and stops reading the socket.
  */
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import { BerError, messageSize } from './ber.js';
-import { handleBind, refreshIdentity } from './bind.js';
-import { handleCompare } from './compare.js';
-import { LdapError, toLdapResult } from './errors.js';
-import { decodeMessage, OP, UnknownOperation } from './messages.js';
-import type { Message } from './messages.js';
+import { ldapQueueDepth } from '../metrics.js';
+import { BerError } from './ber.js';
+import { refreshIdentity } from './bind.js';
+import { perform, prepare, type Queued } from './dispatch.js';
+import { LdapError } from './errors.js';
+import { MessageFramer, OversizedMessage } from './framing.js';
+import { decodeAbandon, decodeEnvelope, OP, UnknownOperation, type Envelope } from './messages.js';
 import { PageStates } from './paged-results.js';
-import { handlePasswordModify } from './password-modify.js';
 import { RESULT } from './result-codes.js';
-import { encodeExtended, encodeNoticeOfDisconnection, encodeResult } from './responses.js';
-import { CONTROL, EXTENSION } from './root-dse.js';
-import { handleSearch } from './search.js';
-import type { Identity, LdapContext, Session } from './session.js';
+import { encodeNoticeOfDisconnection } from './responses.js';
+import { ConnectionClosed, type Identity, type LdapContext, type Session } from './session.js';
 
-/** Operations queued beyond this stop reading from the socket until the queue drains. */
-const MAX_QUEUED = 32;
+/** Operations waiting beyond the one running; at this many the connection stops reading. */
+export const MAX_QUEUED = 32;
 /** Bytes waiting in the socket's buffer before the writer waits for the client to read. */
 const HIGH_WATER = 256 * 1024;
-
-const RESPONSE_TAG: Readonly<Record<string, number>> = {
-  bind: OP.BIND_RESPONSE, search: OP.SEARCH_DONE, compare: OP.COMPARE_RESPONSE, extended: OP.EXTENDED_RESPONSE,
-};
-
-/** Controls we understand, and the operations they apply to. */
-const KNOWN_CONTROLS: Readonly<Record<string, string>> = {
-  [CONTROL.PAGED_RESULTS]: 'search',
-  [CONTROL.SORT_REQUEST]: 'search',
-};
 
 export class LdapConnection implements Session {
   readonly pages = new PageStates();
   readonly clientIp: string | null;
   private socket: Socket;
-  private pending: Buffer | null = null;
-  private readonly queue: Message[] = [];
+  private readonly framer: MessageFramer;
+  private readonly queue: Queued[] = [];
   private running = false;
   private closed = false;
+  private tlsAfterReply = false;
   private bound: Identity | null = null;
   private readonly abandoned = new Set<number>();
   private current = -1;
@@ -58,6 +48,7 @@ export class LdapConnection implements Session {
   ) {
     this.socket = socket;
     this.clientIp = socket.remoteAddress ?? null;
+    this.framer = new MessageFramer(ctx.config.ldap.maxMessageBytes);
     this.attach(socket);
   }
 
@@ -115,151 +106,105 @@ export class LdapConnection implements Session {
     }
   }
 
+  startTlsAfterReply(): void {
+    if (!this.secureContext) throw new LdapError(RESULT.protocolError, 'StartTLS is not available: no certificate is configured');
+    if (this.isSecure) throw new LdapError(RESULT.operationsError, 'TLS is already established');
+    if (this.queue.length > 0 || this.framer.buffered > 0) throw new LdapError(RESULT.operationsError, 'StartTLS with operations outstanding');
+    this.tlsAfterReply = true;
+  }
+
   private wakeWriters(ok: boolean): void {
     const w = this.drainWaiters;
     this.drainWaiters = [];
     for (const f of w) f(ok);
   }
 
-  // ---- framing ---------------------------------------------------------------------------
+  // ---- receiving -------------------------------------------------------------------------
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
-    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = null;
-    const max = this.ctx.config.ldap.maxMessageBytes;
-    while (buf.length > 0) {
-      let size: number;
-      try {
-        size = messageSize(buf);
-      } catch (e) {
-        return this.close(RESULT.protocolError, (e as Error).message);
-      }
-      if (size > max) return this.close(RESULT.adminLimitExceeded, `message of ${size} bytes exceeds the limit of ${max}`);
-      if (size < 0 || buf.length < size) break;
-      const raw = buf.subarray(0, size);
-      buf = buf.subarray(size);
-      let msg: Message;
-      try {
-        msg = decodeMessage(raw);
-      } catch (e) {
-        if (e instanceof UnknownOperation) return this.close(RESULT.protocolError, e.message);
-        return this.close(RESULT.protocolError, e instanceof BerError ? `malformed message: ${e.message}` : 'malformed message');
-      }
-      if (!this.accept(msg)) return;
-    }
-    if (buf.length > 0) this.pending = Buffer.from(buf); // copy: do not pin the socket's chunk
-    if (this.queue.length >= MAX_QUEUED) this.socket.pause();
+    this.framer.push(chunk);
+    this.take();
     void this.drain();
   }
 
+  /** Takes messages from the framer while the queue has room; reads the socket only then. */
+  private take(): void {
+    while (!this.closed && this.queue.length < MAX_QUEUED) {
+      let raw: Buffer | null;
+      let env: Envelope;
+      try {
+        raw = this.framer.next();
+        if (!raw) break;
+        env = decodeEnvelope(raw);
+      } catch (e) {
+        return this.refuse(e);
+      }
+      if (!this.accept(env)) return;
+    }
+    if (this.closed || this.tlsAfterReply) return;
+    if (this.queue.length >= MAX_QUEUED) this.socket.pause();
+    else if (this.socket.isPaused()) this.socket.resume();
+  }
+
   /** Handles abandon and unbind at once; queues the rest. False when the connection ended. */
-  private accept(msg: Message): boolean {
-    const r = msg.request;
-    if (r.op === 'unbind') {
-      this.close();
+  private accept(env: Envelope): boolean {
+    try {
+      if (env.tag === OP.UNBIND_REQUEST) {
+        this.close();
+        return false;
+      }
+      if (env.tag === OP.ABANDON_REQUEST) {
+        const target = decodeAbandon(env.body);
+        if (target === this.current) this.abandoned.add(target);
+        const i = this.queue.findIndex((q) => q.msg.id === target);
+        if (i >= 0) this.queue.splice(i, 1);
+        return true;
+      }
+      this.queue.push(prepare(env));
+      ldapQueueDepth.observe(this.queue.length);
+      return true;
+    } catch (e) {
+      this.refuse(e);
       return false;
     }
-    if (r.op === 'abandon') {
-      if (r.target === this.current) this.abandoned.add(r.target);
-      const i = this.queue.findIndex((m) => m.id === r.target);
-      if (i >= 0) this.queue.splice(i, 1);
-      return true;
-    }
-    this.queue.push(msg);
-    return true;
   }
+
+  /** A message we cannot frame or decode ends the connection with a Notice of Disconnection. */
+  private refuse(e: unknown): void {
+    if (e instanceof OversizedMessage) return this.close(RESULT.adminLimitExceeded, e.message);
+    if (e instanceof UnknownOperation) return this.close(RESULT.protocolError, e.message);
+    this.close(RESULT.protocolError, e instanceof BerError ? `malformed message: ${e.message}` : 'malformed message');
+  }
+
+  // ---- running ---------------------------------------------------------------------------
 
   private async drain(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
       while (!this.closed && this.queue.length > 0) {
-        const msg = this.queue.shift()!;
-        if (this.queue.length < MAX_QUEUED / 2 && this.socket.isPaused()) this.socket.resume();
-        this.current = msg.id;
+        const q = this.queue.shift()!;
+        this.take(); // one out, one in: the queue stays full while the client keeps sending
+        this.current = q.msg.id;
         // An operation's responses (entries and result) leave in one write where they fit.
         const socket = this.socket;
         socket.cork();
-        const reply = await this.perform(msg);
+        const reply = await perform(this, q, this.ctx.log);
         this.current = -1;
-        this.abandoned.delete(msg.id);
-        if (reply === 'starttls') {
-          socket.uncork();
-          this.upgrade();
-          continue;
-        }
+        this.abandoned.delete(q.msg.id);
         if (reply && !this.closed) socket.write(reply);
         socket.uncork();
+        if (this.tlsAfterReply && !this.closed) this.upgrade();
       }
     } finally {
       this.running = false;
     }
   }
 
-  // ---- operations ------------------------------------------------------------------------
-
-  private async perform(msg: Message): Promise<Buffer | null | 'starttls'> {
-    const r = msg.request;
-    const responseTag = r.op === 'write' ? r.responseTag : RESPONSE_TAG[r.op]!;
-    try {
-      for (const c of msg.controls) {
-        if (c.critical && KNOWN_CONTROLS[c.oid] !== r.op) {
-          throw new LdapError(RESULT.unavailableCriticalExtension, `unsupported critical control ${c.oid}`);
-        }
-      }
-      switch (r.op) {
-        case 'bind': {
-          this.setIdentity(null); // RFC 4511 §4.2.1: a bind, even a failed one, starts anonymous
-          const id = await handleBind(this, r);
-          this.setIdentity(id);
-          return encodeResult(msg.id, OP.BIND_RESPONSE, RESULT.success);
-        }
-        case 'search':
-          return await handleSearch(this, msg, r);
-        case 'compare':
-          return encodeResult(msg.id, OP.COMPARE_RESPONSE, await handleCompare(this, r));
-        case 'extended':
-          return await this.extended(msg.id, r.oid, r.value);
-        case 'write':
-          return encodeResult(msg.id, r.responseTag, RESULT.unwillingToPerform,
-            `the directory is read-only over LDAP (${r.name} refused); change users and groups through SCIM (/scim/v2) or the admin API (/api/v1)`);
-        default:
-          return null;
-      }
-    } catch (e) {
-      if (e instanceof ConnectionClosed || this.closed) return null;
-      const t = toLdapResult(e);
-      if (t.unexpected) this.ctx.log.error({ err: e, op: r.op }, 'ldap: operation failed');
-      if (t.code === RESULT.unavailable) this.ctx.log.warn({ op: r.op }, 'ldap: database unavailable');
-      return r.op === 'extended'
-        ? encodeExtended(msg.id, t.code, t.message)
-        : encodeResult(msg.id, responseTag, t.code, t.message, { matchedDn: t.matchedDn });
-    }
-  }
-
-  private async extended(id: number, oid: string, value: Buffer | null): Promise<Buffer | 'starttls'> {
-    switch (oid) {
-      case EXTENSION.WHO_AM_I: {
-        const me = await this.identity();
-        return encodeExtended(id, RESULT.success, '', null, Buffer.from(me ? `dn:${me.dn}` : ''));
-      }
-      case EXTENSION.PASSWORD_MODIFY:
-        return encodeExtended(id, RESULT.success, '', null, await handlePasswordModify(this, value));
-      case EXTENSION.START_TLS: {
-        if (!this.secureContext) throw new LdapError(RESULT.protocolError, 'StartTLS is not available: no certificate is configured');
-        if (this.isSecure) throw new LdapError(RESULT.operationsError, 'TLS is already established');
-        if (this.queue.length > 0) throw new LdapError(RESULT.operationsError, 'StartTLS with operations outstanding');
-        this.socket.write(encodeExtended(id, RESULT.success, '', EXTENSION.START_TLS));
-        return 'starttls';
-      }
-      default:
-        throw new LdapError(RESULT.protocolError, `unsupported extended operation ${oid}`);
-    }
-  }
-
   /** Wraps the socket in TLS; the next bytes from the client are its ClientHello. */
   private upgrade(): void {
+    this.tlsAfterReply = false;
     const raw = this.socket;
     raw.removeListener('data', this.onData);
     raw.removeAllListeners('timeout');
@@ -297,5 +242,3 @@ export class LdapConnection implements Session {
     this.onClose(this);
   }
 }
-
-class ConnectionClosed extends Error {}

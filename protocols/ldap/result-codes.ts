@@ -28,3 +28,10 @@ export const RESULT = {
 } as const;
 
 export type ResultCode = (typeof RESULT)[keyof typeof RESULT];
+
+const NAMES = new Map<number, string>(Object.entries(RESULT).map(([name, code]) => [code, name]));
+
+/** The RFC 4511 name of a result code (`noSuchObject`), or its number for one we never send. */
+export function resultName(code: number): string {
+  return NAMES.get(code) ?? String(code);
+}

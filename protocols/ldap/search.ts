@@ -18,12 +18,13 @@ import type { Row } from '../../src/store/query-sql.js';
 import { fixedEntry, groupEntry, parseSelection, selectAttributes, userEntry, wants } from './entries.js';
 import type { Selection } from './entries.js';
 import { decodeFilter, matchEntry } from './filters.js';
-import { OP, Scope } from './messages.js';
+import { decodeSearch, OP, Scope } from './messages.js';
+import { defineOperation, resultReply, type Reply } from './operation.js';
 import type { Message, SearchRequest } from './messages.js';
 import { decodePagedControl, pagedResponse, searchFingerprint } from './paged-results.js';
 import type { PageState, PagedRequest } from './paged-results.js';
 import { RESULT } from './result-codes.js';
-import { encodeEntry, encodeResult } from './responses.js';
+import { encodeEntry } from './responses.js';
 import type { EntryAttribute, ResponseControl } from './responses.js';
 import { CONTROL, rootDse } from './root-dse.js';
 import type { Identity, Session } from './session.js';
@@ -80,10 +81,15 @@ const DEFAULT_ORDERINGS = { users: parseOrdering('', 'users'), groups: parseOrde
 /** Rows fetched per database round trip while streaming. */
 const BATCH = 250;
 
-/** Serves one search; returns the SearchResultDone message, or null when abandoned. */
-export async function handleSearch(s: Session, msg: Message, req: SearchRequest): Promise<Buffer | null> {
-  return new SearchRun(s, msg, req).run();
-}
+/** Serves one search; its reply is the SearchResultDone message, null when abandoned. */
+export const searchOperation = defineOperation({
+  name: 'search',
+  requestTag: OP.SEARCH_REQUEST,
+  responseTag: OP.SEARCH_DONE,
+  controls: [CONTROL.PAGED_RESULTS, CONTROL.SORT_REQUEST],
+  decode: decodeSearch,
+  perform: (s, msg, req) => new SearchRun(s, msg, req).run(),
+});
 
 class SearchRun {
   private readonly sel: Selection;
@@ -104,11 +110,11 @@ class SearchRun {
     this.sel = parseSelection(req.attributes);
   }
 
-  private done(code: number, message = '', matchedDn = ''): Buffer {
-    return encodeResult(this.msg.id, OP.SEARCH_DONE, code, message, { matchedDn, controls: this.controls });
+  private done(code: number, message = '', matchedDn = ''): Reply {
+    return resultReply(this.msg.id, OP.SEARCH_DONE, code, message, { matchedDn, controls: this.controls });
   }
 
-  async run(): Promise<Buffer | null> {
+  async run(): Promise<Reply | null> {
     const { dit, config } = this.s.ctx;
     for (const c of this.msg.controls) {
       if (c.oid === CONTROL.PAGED_RESULTS) this.paged = decodePagedControl(c.value);
@@ -161,7 +167,7 @@ class SearchRun {
     return this.stream(phases);
   }
 
-  private anonymous(): Buffer {
+  private anonymous(): Reply {
     return this.done(RESULT.insufficientAccessRights, 'anonymous clients may read only the root DSE and cn=subschema; bind first');
   }
 
@@ -174,7 +180,7 @@ class SearchRun {
   }
 
   /** A base search of an entry outside the tree (root DSE, subschema): all its attributes unless a list narrows them. */
-  private async single(attrs: readonly EntryAttribute[], dn: string): Promise<Buffer | null> {
+  private async single(attrs: readonly EntryAttribute[], dn: string): Promise<Reply | null> {
     if (matchEntry(this.filter, attrs) === true) {
       const sel = this.sel.allUser || this.sel.allOperational ? attrs : attrs.filter(([n]) => this.sel.names.has(n.toLowerCase()));
       await this.s.write([encodeEntry(this.msg.id, dn, sel, this.req.typesOnly)]);
@@ -204,7 +210,7 @@ class SearchRun {
     return v;
   }
 
-  private async stream(phases: readonly Phase[]): Promise<Buffer | null> {
+  private async stream(phases: readonly Phase[]): Promise<Reply | null> {
     const me = this.me;
     const { config } = this.s.ctx;
     let ordering = this.orderings();
@@ -249,7 +255,7 @@ class SearchRun {
     }
     const sentBefore = state?.sent ?? 0;
     let sent = 0;
-    const stop = (phase: number, after: Row | null): Buffer => {
+    const stop = (phase: number, after: Row | null): Reply => {
       if (this.paged && !budgetIsClientLimit) {
         const cookie = this.s.pages.issue({ fingerprint, phase, after, sent: sentBefore + sent });
         this.controls.push(pagedResponse(cookie));

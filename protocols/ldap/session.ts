@@ -37,6 +37,14 @@ export interface Session {
   boundIdentity(): Identity | null;
   setIdentity(identity: Identity | null): void;
   isAbandoned(messageId: number): boolean;
-  /** Queues response messages; resolves once the socket can take more. @throws when closed */
+  /** Queues response messages; resolves once the socket can take more. @throws ConnectionClosed */
   write(messages: readonly Buffer[]): Promise<void>;
+  /**
+   * StartTLS (RFC 4511 §4.14): the socket is wrapped in TLS right after this operation's reply.
+   * @throws LdapError when TLS cannot start now (no certificate, already secure, operations outstanding)
+   */
+  startTlsAfterReply(): void;
 }
+
+/** Thrown by `Session.write` once the connection is closed: the operation ends without a reply. */
+export class ConnectionClosed extends Error {}

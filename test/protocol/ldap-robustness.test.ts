@@ -136,23 +136,63 @@ for (const dialect of dialects()) {
       expect(noticeAfter).to.be.within(1500, 5000);
     });
 
-    it('survives a client that floods requests and never reads', async () => {
+    it('counts operations by type and result code in /metrics', async () => {
+      const count = async (op: string, result: string) => {
+        const text = await (await fetch(`${server.http}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith(`dirgate_ldap_operations_total{op="${op}",result="${result}"} `));
+        return line ? Number(line.split(' ')[1]) : 0;
+      };
+      const before = { bind: await count('bind', 'success'), search: await count('search', 'success'),
+        missing: await count('search', 'noSuchObject'), refused: await count('bind', 'invalidCredentials') };
+      const c = new Client({ url: server.ldap });
+      await c.bind(userDn('admin'), ADMIN_PASSWORD);
+      await c.search(BASE, { scope: 'sub', filter: '(uid=admin)' });
+      await c.search(BASE, { scope: 'sub', filter: '(uid=nobody)' });
+      await errorOf(c.search(`cn=nobody,ou=users,${BASE}`, { scope: 'base' }));
+      await errorOf(c.bind(userDn('admin'), 'wrong password'));
+      await c.unbind();
+      expect({
+        bind: await count('bind', 'success') - before.bind, search: await count('search', 'success') - before.search,
+        missing: await count('search', 'noSuchObject') - before.missing, refused: await count('bind', 'invalidCredentials') - before.refused,
+      }).to.deep.equal({ bind: 1, search: 2, missing: 1, refused: 1 });
+    });
+
+    it('holds the queue bound per message against a client pipelining 2,000 searches without reading', async () => {
+      const before = await queueDepths(server.http);
       const s: Socket = connect(server.ldapPort, '127.0.0.1');
       s.on('error', () => undefined);
       await once(s, 'connect');
       s.pause(); // never read
-      s.write(bindMessage(1, userDn('admin'), ADMIN_PASSWORD));
       const search = searchMessage(2, BASE);
-      for (let i = 0; i < 300; i++) s.write(Buffer.from(search));
-      await new Promise((r) => setTimeout(r, 300));
+      const flood = Buffer.concat([bindMessage(1, userDn('admin'), ADMIN_PASSWORD), ...Array.from({ length: 2000 }, () => search)]);
+      s.write(flood); // one write: the server receives many messages per TCP chunk
+      // Wait until the server has filled the queue (observed, not timed), then check it held.
+      let now = await queueDepths(server.http);
+      for (let i = 0; i < 200 && now.count - before.count - (now.le31 - before.le31) === 0; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        now = await queueDepths(server.http);
+      }
+      expect(now.count - before.count - (now.le31 - before.le31), 'operations queued at the bound (32)').to.be.greaterThan(0);
       await stillServes(); // others are served meanwhile
-      // The server stops reading from it (bounded queue), gives up after idle_timeout (2 s) without
-      // activity, or answers what was queued and then times it out; either way the connection ends.
-      await new Promise((r) => setTimeout(r, 2500));
+      // The server answers what it queued as the client reads, or times the connection out.
       expect(await endsWithoutStalling(s, 10000)).to.equal('closed');
+      const after = await queueDepths(server.http);
+      expect(after.count - before.count, 'operations queued').to.be.greaterThan(32);
+      expect(after.count - after.le32, 'operations queued beyond the bound').to.equal(before.count - before.le32);
       await stillServes();
     });
   });
+}
+
+/** `dirgate_ldap_queued_operations` from /metrics: observations, and those at most 31 and 32. */
+async function queueDepths(http: string): Promise<{ count: number; le31: number; le32: number }> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  return {
+    count: value(/^dirgate_ldap_queued_operations_count (\d+)$/m),
+    le31: value(/^dirgate_ldap_queued_operations_bucket\{le="31"\} (\d+)$/m),
+    le32: value(/^dirgate_ldap_queued_operations_bucket\{le="32"\} (\d+)$/m),
+  };
 }
 
 /**
