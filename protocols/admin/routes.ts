@@ -35,6 +35,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { InvalidValue } from '../../src/domain/errors.js';
 import { isPermission, type Permission } from '../../src/domain/permissions.js';
+import { checkJson } from '../../src/domain/text.js';
 import type { Actor } from '../../src/domain/types.js';
 import type { AuthContext } from '../../src/services/auth.js';
 import type { Services } from '../../src/services/index.js';
@@ -128,6 +129,11 @@ export function defineRoute(router: Router, spec: RouteSpec): void {
         await services.access.require(auth.actor, spec.permission);
       }
     }
+    // Text every backend can store (src/domain/text.ts), before anything reads it: path
+    // parameters, the query string and the body, each problem named by its field.
+    checkJson(ctx.params);
+    checkJson(ctx.query);
+    checkJson(ctx.body);
     if (validate && !validate(ctx.body)) throw validationError(validate);
     const result = await spec.handler(ctx);
     if (res.headersSent || res.writableEnded) return;
@@ -152,10 +158,10 @@ function contextOf(req: Request, res: Response): RouteContext {
 
 /** ajv's errors as `{field: message}`; the field is the top-level property path. */
 function validationError(validate: ValidateFunction): InvalidValue {
-  const fields: Record<string, string> = {};
+  const fields: Record<string, string> = Object.create(null);
   for (const e of validate.errors ?? []) {
     const [field, message] = describeAjvError(e);
-    if (!(field in fields)) fields[field] = message;
+    if (!Object.hasOwn(fields, field)) fields[field] = message;
   }
   const message = Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('; ') || 'invalid request body';
   return new InvalidValue(message, fields);

@@ -70,7 +70,11 @@ export function canonicalValue(value: unknown, def: AttrDef, name: string): unkn
   if (value === null || value === undefined) return null;
   if (def.multiValued) {
     const list = Array.isArray(value) ? value : [value];
-    return list.map((item) => canonicalElement(item, def, name));
+    return list.map((item, i) => {
+      // `emails: [null]` has no element to map; every later step reads elements as values.
+      if (item === null || item === undefined) throw badRequest('invalidValue', `${name}[${i}] must be ${def.type === 'complex' ? 'an object' : `a ${def.type}`}, not null`);
+      return canonicalElement(item, def, name);
+    });
   }
   return canonicalElement(value, def, name);
 }

@@ -6,6 +6,7 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services/index.js';
+import { findJsonProblem } from '../../src/domain/text.js';
 import { baseUrl, scimAuthentication, scimContext } from './auth.js';
 import { bulk } from './bulk.js';
 import type { Json } from './canonical.js';
@@ -62,6 +63,19 @@ function bodyError(err: unknown): ScimError | undefined {
   }
 }
 
+/**
+ * Refuses text no backend can store alike (src/domain/text.ts) in the query string, the path
+ * and the body, as invalidValue naming the attribute, before anything reads them.
+ */
+const checkText: RequestHandler = (req, _res, next) => {
+  const p = findJsonProblem(req.query, '') ?? findJsonProblem(req.path.split('/').map(safeDecode), 'path') ?? findJsonProblem(req.body, '');
+  next(p ? new ScimError(400, `${p.field} ${p.problem}`, 'invalidValue') : undefined);
+};
+
+function safeDecode(segment: string): string {
+  try { return decodeURIComponent(segment); } catch { return segment; }
+}
+
 export function scimRouter(services: Services, log: Logger): Router {
   const router = Router();
   const { config } = services;
@@ -89,8 +103,8 @@ export function scimRouter(services: Services, log: Logger): Router {
 
   router.use(scimAuthentication(services));
 
-  router.post('/Bulk', json(config.scim.bulkMaxPayload), tx((ctx, req, trx) => bulk(ctx, body(req), trx)));
-  router.use(json(config.http.bodyLimit));
+  router.post('/Bulk', json(config.scim.bulkMaxPayload), checkText, tx((ctx, req, trx) => bulk(ctx, body(req), trx)));
+  router.use(json(config.http.bodyLimit), checkText);
 
   router.post('/.search', read((ctx, req) => {
     const b = searchBody(req.body);

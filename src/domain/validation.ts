@@ -1,6 +1,12 @@
 import { parse as parseYaml } from 'yaml';
 import { InvalidValue } from './errors.js';
+import { checkText, findJsonProblem } from './text.js';
 import { USER_TYPES, type JsonObject, type UserType } from './types.js';
+
+/** Deepest nesting of `attributes` (the object itself is level 1); documented in the README. */
+export const ATTRIBUTES_MAX_DEPTH = 16;
+/** Largest `attributes` as JSON, in characters; documented in the README. */
+export const ATTRIBUTES_MAX_LENGTH = 65536;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -11,7 +17,7 @@ export function validUsername(v: unknown): string {
   if ([...v].length > 150) throw InvalidValue.field('username', 'must be at most 150 characters');
   if (CONTROL.test(v)) throw InvalidValue.field('username', 'must not contain control characters');
   if (v !== v.trim()) throw InvalidValue.field('username', 'must not start or end with whitespace');
-  return v;
+  return checkText(v, 'username');
 }
 
 /** @throws InvalidValue */
@@ -20,7 +26,7 @@ export function validName(v: unknown, field = 'name'): string {
   if (typeof v !== 'string') throw InvalidValue.field(field, 'must be a string');
   if (CONTROL.test(v)) throw InvalidValue.field(field, 'must not contain control characters');
   if (v.length > 1024) throw InvalidValue.field(field, 'must be at most 1024 characters');
-  return v;
+  return checkText(v, field);
 }
 
 const EMAIL = /^[^\s@",<>()[\]\\;:]+@[^\s@",<>()[\]\\;:]+\.[^\s@",<>()[\]\\;:]+$|^[^\s@",<>()[\]\\;:]+@localhost$/;
@@ -39,7 +45,7 @@ export function validPath(v: unknown): string {
   const segments = v.split('/');
   if (segments.some((s) => s.trim() === '')) throw InvalidValue.field('path', 'must be slash-separated segments with no empty segment');
   if (CONTROL.test(v)) throw InvalidValue.field('path', 'must not contain control characters');
-  return v;
+  return checkText(v, 'path');
 }
 
 /** @throws InvalidValue */
@@ -64,7 +70,11 @@ export function validAttributes(v: unknown, allowYaml = false): JsonObject {
     return validAttributes(parsed ?? {}, false);
   }
   if (typeof v !== 'object' || Array.isArray(v)) throw InvalidValue.field('attributes', 'must be a JSON object');
-  if (JSON.stringify(v).length > 65536) throw InvalidValue.field('attributes', 'must be at most 64 KiB as JSON');
+  // Depth first (an iterative walk): JSON.stringify of a hostile depth would exhaust the stack,
+  // and SQLite's JSON functions refuse documents nested over 1,000 levels, failing every query.
+  const p = findJsonProblem(v, 'attributes', ATTRIBUTES_MAX_DEPTH);
+  if (p) throw InvalidValue.field('attributes', p.problem.startsWith('nests') ? `must nest at most ${ATTRIBUTES_MAX_DEPTH} levels deep` : `${p.field}: ${p.problem}`);
+  if (JSON.stringify(v).length > ATTRIBUTES_MAX_LENGTH) throw InvalidValue.field('attributes', 'must be at most 64 KiB as JSON');
   return v as JsonObject;
 }
 
@@ -73,7 +83,7 @@ export function validGroupName(v: unknown): string {
   if (typeof v !== 'string' || v.trim() === '') throw InvalidValue.field('name', 'must be a non-empty string');
   if (v.length > 256) throw InvalidValue.field('name', 'must be at most 256 characters');
   if (CONTROL.test(v)) throw InvalidValue.field('name', 'must not contain control characters');
-  return v;
+  return checkText(v, 'name');
 }
 
 /** @throws InvalidValue */

@@ -59,15 +59,16 @@ export class SettingsService {
   async get(opts: TxOptions = {}): Promise<Settings> {
     const stored = await readSettings(opts.trx ?? this.db.knex);
     const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
-    for (const k of Object.keys(DEFAULT_SETTINGS)) if (k in stored) out[k] = stored[k];
+    for (const k of Object.keys(DEFAULT_SETTINGS)) if (Object.hasOwn(stored, k)) out[k] = stored[k];
     return out as unknown as Settings;
   }
 
   /** @throws InvalidValue naming each bad key. */
   async update(patch: Record<string, unknown>, actor: Actor): Promise<Settings> {
-    const problems: Record<string, string> = {};
+    // Keys come from the client: `__proto__` or `constructor` must not find Object.prototype.
+    const problems: Record<string, string> = Object.create(null);
     for (const [k, v] of Object.entries(patch)) {
-      const check = VALIDATORS[k as keyof Settings];
+      const check = Object.hasOwn(VALIDATORS, k) ? VALIDATORS[k as keyof Settings] : undefined;
       if (!check) problems[k] = 'is not a known setting';
       else if (!check(v)) problems[k] = `has an invalid value ${JSON.stringify(v)}`;
     }

@@ -2,7 +2,7 @@ import { jsonColumn, nowIso, type Queryable } from './rows.js';
 
 export async function readSettings(q: Queryable): Promise<Record<string, unknown>> {
   const rows = await q('settings').select('key', 'value');
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const r of rows) {
     const v = r.value;
     out[String(r.key)] = typeof v === 'string' ? JSON.parse(v) : v;
