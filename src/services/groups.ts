@@ -8,7 +8,7 @@ import {
   membersOfGroups, parentIds, parentsOfGroups, removeChildGroups, removeMembers, setParents, updateGroup,
   type GroupWrite,
 } from '../store/groups-store.js';
-import { findUsersByIds } from '../store/users-store.js';
+import { existingUserIds } from '../store/users-store.js';
 import { recordEvent } from './events.js';
 import { inTransaction, type TxOptions } from './transactions.js';
 import { listGroups, type PageOptions } from './listing.js';
@@ -117,11 +117,9 @@ export class GroupService {
       const addUsers = [...new Set(change.addUsers ?? [])];
       const addGroups = [...new Set(change.addGroups ?? [])];
       if (addUsers.length > 0) {
-        const found = await findUsersByIds(trx, addUsers);
-        if (found.length !== addUsers.length) {
-          const missing = addUsers.find((u) => !found.some((f) => f.id === u));
-          throw new NotFound(`no user with id ${missing}`);
-        }
+        const found = await existingUserIds(trx, addUsers);
+        const missing = addUsers.find((u) => !found.has(u));
+        if (missing !== undefined) throw new NotFound(`no user with id ${missing}`);
       }
       if (addGroups.length > 0) {
         await lockGroupGraph(trx);

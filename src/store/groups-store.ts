@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Group, JsonObject } from '../domain/types.js';
 import { AlreadyExists, NotFound, PreconditionFailed } from '../domain/errors.js';
+import { chunks, insertChunked, perChunk, sumPerChunk } from './chunks.js';
 import { isUniqueViolation, type Database } from './database.js';
 import { preparedReader } from './prepared.js';
 import { fold, isUuid, jsonColumn, nowIso, rowToGroup, rowToUser, type Queryable } from './rows.js';
@@ -73,7 +74,7 @@ export async function findGroupById(q: Queryable, id: string): Promise<Group | n
 export async function findGroupsByIds(q: Queryable, ids: readonly string[]): Promise<Group[]> {
   const valid = ids.filter(isUuid);
   if (valid.length === 0) return [];
-  return (await q('groups').whereIn('id', valid)).map(rowToGroup);
+  return perChunk(valid, async (part) => (await q('groups').whereIn('id', part)).map(rowToGroup));
 }
 
 export async function findGroupByName(q: Queryable, name: string): Promise<Group | null> {
@@ -83,17 +84,14 @@ export async function findGroupByName(q: Queryable, name: string): Promise<Group
 
 // ---- membership -------------------------------------------------------------------------
 
-/** Adds users to a group; already-members are left alone. Returns how many were added. */
-export async function addMembers(q: Queryable, groupId: string, userIds: readonly string[]): Promise<number> {
-  if (userIds.length === 0) return 0;
-  const rows = userIds.map((user_id) => ({ group_id: groupId, user_id }));
-  const res = await q('group_members').insert(rows).onConflict(['group_id', 'user_id']).ignore();
-  return Array.isArray(res) ? res.length : Number((res as { rowCount?: number }).rowCount ?? 0);
+/** Adds users to a group; already-members are left alone. */
+export async function addMembers(q: Queryable, groupId: string, userIds: readonly string[]): Promise<void> {
+  await insertChunked(q, 'group_members', userIds.map((user_id) => ({ group_id: groupId, user_id })), ['group_id', 'user_id']);
 }
 
+/** Removes users from a group; returns how many were members. */
 export async function removeMembers(q: Queryable, groupId: string, userIds: readonly string[]): Promise<number> {
-  if (userIds.length === 0) return 0;
-  return q('group_members').where({ group_id: groupId }).whereIn('user_id', userIds).delete();
+  return sumPerChunk(userIds, (part) => q('group_members').where({ group_id: groupId }).whereIn('user_id', part).delete());
 }
 
 export async function clearMembers(q: Queryable, groupId: string): Promise<void> {
@@ -119,8 +117,8 @@ function collect<T>(rows: Array<Record<string, unknown>>, key: string, map: (r: 
 /** Direct members of several groups at once: group id → users. */
 export async function membersOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Map<string, User[]>> {
   if (groupIds.length === 0) return new Map();
-  const rows = await q('group_members as m').join('users as u', 'u.id', 'm.user_id')
-    .whereIn('m.group_id', groupIds).select('m.group_id as member_group_id', 'u.*').orderBy('u.seq');
+  const rows = await perChunk(groupIds, (part) => q('group_members as m').join('users as u', 'u.id', 'm.user_id')
+    .whereIn('m.group_id', part).select('m.group_id as member_group_id', 'u.*').orderBy('u.seq'));
   return collect(rows, 'member_group_id', rowToUser);
 }
 
@@ -131,15 +129,17 @@ function groupsOfUsersSql(count: number): string {
 
 /** Direct groups of several users at once, inside a transaction: user id → groups. */
 export async function groupsOfUsers(q: Queryable, userIds: readonly string[]): Promise<Map<string, Group[]>> {
-  if (userIds.length === 0) return new Map();
-  const res = await q.raw(groupsOfUsersSql(userIds.length), [...userIds]);
-  return collect((Array.isArray(res) ? res : res.rows) as Array<Record<string, unknown>>, 'member_user_id', rowToGroup);
+  const rows = await perChunk(userIds, async (part) => {
+    const res = await q.raw(groupsOfUsersSql(part.length), part);
+    return (Array.isArray(res) ? res : res.rows) as Array<Record<string, unknown>>;
+  });
+  return collect(rows, 'member_user_id', rowToGroup);
 }
 
 /** As `groupsOfUsers`, outside a transaction: one cached prepared statement per id count. */
 export async function groupsOfUsersPrepared(db: Database, userIds: readonly string[]): Promise<Map<string, Group[]>> {
-  if (userIds.length === 0) return new Map();
-  return collect(await preparedReader(db).all(groupsOfUsersSql(userIds.length), userIds), 'member_user_id', rowToGroup);
+  const rows = await perChunk(userIds, (part) => preparedReader(db).all(groupsOfUsersSql(part.length), part));
+  return collect(rows, 'member_user_id', rowToGroup);
 }
 
 // ---- parents ----------------------------------------------------------------------------
@@ -151,32 +151,30 @@ export async function parentIds(q: Queryable, groupId: string): Promise<string[]
 /** Direct parents of several groups: group id → parent groups. */
 export async function parentsOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Map<string, Group[]>> {
   if (groupIds.length === 0) return new Map();
-  const rows = await q('group_parents as p').join('groups as g', 'g.id', 'p.parent_id')
-    .whereIn('p.group_id', groupIds).select('p.group_id as child_id', 'g.*').orderBy('g.name_ci');
+  const rows = await perChunk(groupIds, (part) => q('group_parents as p').join('groups as g', 'g.id', 'p.parent_id')
+    .whereIn('p.group_id', part).select('p.group_id as child_id', 'g.*').orderBy('g.name_ci'));
   return collect(rows, 'child_id', rowToGroup);
 }
 
 /** Direct child groups of several groups: group id → child groups. */
 export async function childrenOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Map<string, Group[]>> {
   if (groupIds.length === 0) return new Map();
-  const rows = await q('group_parents as p').join('groups as g', 'g.id', 'p.group_id')
-    .whereIn('p.parent_id', groupIds).select('p.parent_id as parent_of', 'g.*').orderBy('g.name_ci');
+  const rows = await perChunk(groupIds, (part) => q('group_parents as p').join('groups as g', 'g.id', 'p.group_id')
+    .whereIn('p.parent_id', part).select('p.parent_id as parent_of', 'g.*').orderBy('g.name_ci'));
   return collect(rows, 'parent_of', rowToGroup);
 }
 
 export async function setParents(q: Queryable, groupId: string, parents: readonly string[]): Promise<void> {
   await q('group_parents').where({ group_id: groupId }).delete();
-  if (parents.length > 0) await q('group_parents').insert(parents.map((parent_id) => ({ group_id: groupId, parent_id })));
+  await insertChunked(q, 'group_parents', parents.map((parent_id) => ({ group_id: groupId, parent_id })));
 }
 
 export async function addChildGroups(q: Queryable, parentId: string, childIds: readonly string[]): Promise<void> {
-  if (childIds.length === 0) return;
-  await q('group_parents').insert(childIds.map((group_id) => ({ group_id, parent_id: parentId }))).onConflict(['group_id', 'parent_id']).ignore();
+  await insertChunked(q, 'group_parents', childIds.map((group_id) => ({ group_id, parent_id: parentId })), ['group_id', 'parent_id']);
 }
 
 export async function removeChildGroups(q: Queryable, parentId: string, childIds: readonly string[]): Promise<void> {
-  if (childIds.length === 0) return;
-  await q('group_parents').where({ parent_id: parentId }).whereIn('group_id', childIds).delete();
+  await sumPerChunk(childIds, (part) => q('group_parents').where({ parent_id: parentId }).whereIn('group_id', part).delete());
 }
 
 export async function clearChildGroups(q: Queryable, parentId: string): Promise<void> {
@@ -185,13 +183,13 @@ export async function clearChildGroups(q: Queryable, parentId: string): Promise<
 
 /** Ids of a group and all its ancestors (recursive, cycle-safe through UNION). */
 export async function ancestorIds(q: Queryable, groupIds: readonly string[]): Promise<Set<string>> {
-  if (groupIds.length === 0) return new Set();
-  const placeholders = groupIds.map(() => '?').join(',');
-  const res = await q.raw(
-    `with recursive a(id) as (select id from groups where id in (${placeholders})
-       union select p.parent_id from group_parents p join a on p.group_id = a.id)
-     select id from a`, [...groupIds]);
-  const rows = (Array.isArray(res) ? res : res.rows) as Array<{ id: string }>;
+  const rows = await perChunk(groupIds, async (part) => {
+    const res = await q.raw(
+      `with recursive a(id) as (select id from groups where id in (${part.map(() => '?').join(',')})
+         union select p.parent_id from group_parents p join a on p.group_id = a.id)
+       select id from a`, part);
+    return (Array.isArray(res) ? res : res.rows) as Array<{ id: string }>;
+  });
   return new Set(rows.map((r) => String(r.id)));
 }
 
@@ -208,8 +206,10 @@ export async function userGroupClosure(q: Queryable, userId: string): Promise<Se
 /** True when any of the groups has is_superuser. */
 export async function anySuperuser(q: Queryable, groupIds: Iterable<string>): Promise<boolean> {
   const ids = [...groupIds];
-  if (ids.length === 0) return false;
-  return !!(await q('groups').whereIn('id', ids).andWhere('is_superuser', true).first('id'));
+  for (const part of chunks(ids)) {
+    if (await q('groups').whereIn('id', part).andWhere('is_superuser', true).first('id')) return true;
+  }
+  return false;
 }
 
 /** Serialises writers of the group graph on PostgreSQL so two concurrent edits cannot close a cycle. */

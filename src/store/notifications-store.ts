@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUuid, nowIso, toBool, toDate, type Queryable } from './rows.js';
+import { sumPerChunk } from './chunks.js';
 
 export interface NotificationRecord {
   readonly id: string;
@@ -43,7 +44,10 @@ export async function findNotification(q: Queryable, id: string): Promise<Notifi
 
 /** Marks the given notifications of a user seen (all of them when `ids` is omitted). Returns how many changed. */
 export async function markNotificationsSeen(q: Queryable, userId: string, ids?: readonly string[]): Promise<number> {
-  let query = q('notifications').where({ user_id: userId, seen: false });
-  if (ids) query = query.whereIn('id', ids.filter(isUuid));
-  return query.update({ seen: true });
+  const once = (part?: readonly string[]) => {
+    let query = q('notifications').where({ user_id: userId, seen: false });
+    if (part) query = query.whereIn('id', part);
+    return query.update({ seen: true });
+  };
+  return ids ? sumPerChunk(ids.filter(isUuid), once) : once();
 }

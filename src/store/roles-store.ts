@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../domain/types.js';
 import { AlreadyExists } from '../domain/errors.js';
+import { insertChunked, perChunk } from './chunks.js';
 import { isUniqueViolation } from './database.js';
 import { fold, isUuid, nowIso, toDate, type Queryable } from './rows.js';
 
 async function withPermissions(q: Queryable, rows: Array<Record<string, unknown>>): Promise<Role[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => String(r.id));
-  const perms = await q('role_permissions').whereIn('role_id', ids).orderBy('permission');
+  const perms = await perChunk(ids, (part) => q('role_permissions').whereIn('role_id', part).orderBy('permission'));
   const byRole = new Map<string, string[]>();
   for (const p of perms) {
     const list = byRole.get(String(p.role_id)) ?? [];
@@ -45,7 +46,7 @@ export async function updateRoleName(q: Queryable, id: string, name: string): Pr
 export async function setRolePermissions(q: Queryable, id: string, permissions: readonly string[]): Promise<void> {
   await q('role_permissions').where({ role_id: id }).delete();
   const unique = [...new Set(permissions)];
-  if (unique.length > 0) await q('role_permissions').insert(unique.map((permission) => ({ role_id: id, permission })));
+  await insertChunked(q, 'role_permissions', unique.map((permission) => ({ role_id: id, permission })));
   await q('roles').where({ id }).update({ updated_at: nowIso() });
 }
 
@@ -93,9 +94,9 @@ export async function rolesOfUser(q: Queryable, userId: string): Promise<Role[]>
 
 /** Roles held by any of the given groups, each with the group it comes from. */
 export async function rolesOfGroups(q: Queryable, groupIds: readonly string[]): Promise<Array<{ role: Role; groupId: string }>> {
-  if (groupIds.length === 0) return [];
-  const rows = await q('roles as r').join('group_roles as gr', 'gr.role_id', 'r.id').whereIn('gr.group_id', groupIds)
-    .select('r.*', 'gr.group_id as from_group').orderBy('r.name_ci');
+  const rows = await perChunk(groupIds, (part) => q('roles as r').join('group_roles as gr', 'gr.role_id', 'r.id').whereIn('gr.group_id', part)
+    .select('r.*', 'gr.group_id as from_group').orderBy('r.name_ci'));
+  rows.sort((a, b) => (a.name_ci < b.name_ci ? -1 : a.name_ci > b.name_ci ? 1 : 0));
   const roles = await withPermissions(q, rows);
   return roles.map((role, i) => ({ role, groupId: String(rows[i].from_group) }));
 }

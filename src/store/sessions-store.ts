@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiToken, Session } from '../domain/types.js';
 import { isUuid, nowIso, toDate, type Queryable } from './rows.js';
+import { sumPerChunk } from './chunks.js';
 
 export function rowToSession(r: Record<string, unknown>): Session {
   return {
@@ -46,11 +47,14 @@ export async function listSessions(q: Queryable, userId: string): Promise<Sessio
 }
 
 export async function deleteSessions(q: Queryable, where: { userId?: string; ids?: readonly string[]; exceptId?: string | null }): Promise<number> {
-  let query = q('sessions');
-  if (where.userId) query = query.where({ user_id: where.userId });
-  if (where.ids) query = query.whereIn('id', where.ids.filter(isUuid));
-  if (where.exceptId) query = query.whereNot({ id: where.exceptId });
-  return query.delete();
+  const once = (ids?: readonly string[]) => {
+    let query = q('sessions');
+    if (where.userId) query = query.where({ user_id: where.userId });
+    if (ids) query = query.whereIn('id', ids);
+    if (where.exceptId) query = query.whereNot({ id: where.exceptId });
+    return query.delete();
+  };
+  return where.ids ? sumPerChunk(where.ids.filter(isUuid), once) : once();
 }
 
 export async function insertToken(q: Queryable, t: { userId: string; tokenHash: string; keyPrefix: string; description: string; expiresAt: Date | null }): Promise<ApiToken> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUuid, nowIso, toBool, toDate, type Queryable } from './rows.js';
+import { sumPerChunk } from './chunks.js';
 
 /**
  * Things other features attach to a user and an admin may list and revoke: explicit consents,
@@ -70,9 +71,12 @@ export async function listMfaAuthenticators(q: Queryable, userId: string): Promi
 
 /** Deletes the user's rows of `kind` with the given ids (all when `ids` is undefined); returns how many. */
 export async function deleteArtifacts(q: Queryable, kind: ArtifactKind, userId: string, ids?: readonly string[]): Promise<number> {
-  let query = q(kind).where({ user_id: userId });
-  if (ids) query = query.whereIn('id', ids.filter(isUuid));
-  return query.delete();
+  const once = (part?: readonly string[]) => {
+    let query = q(kind).where({ user_id: userId });
+    if (part) query = query.whereIn('id', part);
+    return query.delete();
+  };
+  return ids ? sumPerChunk(ids.filter(isUuid), once) : once();
 }
 
 /** For importers and tests: one consent row. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { User, UserType, JsonObject } from '../domain/types.js';
 import { AlreadyExists, NotFound, PreconditionFailed } from '../domain/errors.js';
+import { perChunk } from './chunks.js';
 import { isUniqueViolation } from './database.js';
 import { fold, isUuid, jsonColumn, nowIso, rowToUser, type Queryable } from './rows.js';
 
@@ -94,8 +95,14 @@ export async function findUserById(q: Queryable, id: string): Promise<User | nul
 export async function findUsersByIds(q: Queryable, ids: readonly string[]): Promise<User[]> {
   const valid = ids.filter(isUuid);
   if (valid.length === 0) return [];
-  const rows = await q('users').whereIn('id', valid);
-  return rows.map(rowToUser);
+  return perChunk(valid, async (part) => (await q('users').whereIn('id', part)).map(rowToUser));
+}
+
+/** Which of `ids` are users (an existence check that loads no rows). */
+export async function existingUserIds(q: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  const valid = ids.filter(isUuid);
+  const rows = await perChunk(valid, (part) => q('users').whereIn('id', part).select('id'));
+  return new Set(rows.map((r: { id: string }) => String(r.id)));
 }
 
 export async function findUserByUsername(q: Queryable, username: string): Promise<User | null> {
