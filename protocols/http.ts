@@ -1,7 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Services } from '../src/services/index.js';
-import { migrationsCurrent } from '../src/store/migrate.js';
 import { adminRouter } from './admin/router.js';
 import { recoveryRouter } from './admin/recovery-pages.js';
 import { scimRouter } from './scim/router.js';
@@ -27,16 +26,9 @@ export function createHttpApp(services: Services, log: Logger): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    try {
-      await services.db.knex.raw('select 1');
-      if (!(await migrationsCurrent(services.db))) {
-        res.status(503).json({ status: 'unavailable', reason: 'migrations pending' });
-        return;
-      }
-      res.json({ status: 'ready' });
-    } catch {
-      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
-    }
+    const reason = await services.health.notReady();
+    if (reason) res.status(503).json({ status: 'unavailable', reason });
+    else res.json({ status: 'ready' });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());

@@ -9,12 +9,8 @@ import type { Actor } from './domain/types.js';
 import { parseAdminQuery } from './query/admin-query.js';
 import { parseOrdering } from './query/ordering.js';
 import { byteCounter, readCsvUsers, readLdif, type ImportRecord } from './cli-import.js';
-import { recordEvent } from './services/events.js';
-import { writeUsersCsv } from './services/export-csv.js';
-import { createServices, type Services } from './services/index.js';
-import { openDatabase } from './store/database.js';
-import { migrate } from './store/migrate.js';
-import { countUsers } from './store/query-sql.js';
+import type { Services } from './services/index.js';
+import { openServices } from './services/open.js';
 
 const USAGE = `usage:
   dirgate export [--search QUERY] [--ordering=FIELDS] --out FILE.csv   (--out - writes to stdout;
@@ -46,14 +42,14 @@ async function exportUsers(services: Services, args: string[]): Promise<number> 
   if (!values.out) throw new UsageError('export needs --out FILE.csv (or --out - for stdout)');
   const v = parseAdminQuery(values.search!, 'users', services.config.query);
   const ordering = parseOrdering(values.ordering!, 'users');
-  const total = await countUsers(services.db, v);
+  const total = await services.users.count(v);
   const toStdout = values.out === '-';
   const part = `${values.out}.part`;
   const bar = progressBar('export', 'users');
   bar.start(total, 0, { extra: '' });
   let rows = 0;
   try {
-    rows = await writeUsersCsv(services.db, v, ordering, toStdout ? process.stdout : part, { onRows: (n) => bar.update(n) });
+    rows = await services.exports.writeCsv(v, ordering, toStdout ? process.stdout : part, { onRows: (n) => bar.update(n) });
     if (!toStdout) await rename(part, values.out);
   } catch (e) {
     if (!toStdout) await rm(part, { force: true });
@@ -61,9 +57,7 @@ async function exportUsers(services: Services, args: string[]): Promise<number> 
   } finally {
     bar.stop();
   }
-  await services.db.transaction(async (trx) => {
-    await recordEvent(trx, CLI_ACTOR, 'users_exported', null, { search: values.search, ordering: values.ordering, row_count: rows, file: toStdout ? 'stdout' : values.out });
-  });
+  await services.exports.recordWritten(CLI_ACTOR, { search: values.search!, ordering: values.ordering!, row_count: rows, file: toStdout ? 'stdout' : values.out });
   process.stderr.write(`exported ${rows} user${rows === 1 ? '' : 's'}${toStdout ? '' : ` to ${values.out}`}\n`);
   return 0;
 }
@@ -144,13 +138,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command !== 'export' && command !== 'import') throw new UsageError(`unknown command ${command}`);
   const config = loadConfig();
-  const db = openDatabase(config.databaseUrl, { poolMax: 4 });
+  const { services, close } = await openServices(config, { poolMax: 4 });
   try {
-    await migrate(db);
-    const services = createServices(db, config);
     return command === 'export' ? await exportUsers(services, rest) : await importFile(services, rest);
   } finally {
-    await db.close();
+    await close();
   }
 }
 

@@ -7,6 +7,8 @@ import { bootstrap } from './services/bootstrap.js';
 import { ExportRunner } from './services/export-runner.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
+// The composition root: the one file in src/ that imports protocols/ (DESIGN.md "Dependency
+// rules"; test/unit/layers.test.ts checks it), wiring the doors to the services.
 import { createHttpApp } from '../protocols/http.js';
 import { startLdapServer, type LdapListener } from '../protocols/ldap/server.js';
 

@@ -1,6 +1,5 @@
 import type { Router } from 'express';
 import { InvalidValue } from '../../src/domain/errors.js';
-import { queryEvents } from '../../src/services/events.js';
 import type { Services } from '../../src/services/index.js';
 import { PAGE_PARAMS, paged, pageRequest, stringParam, type PageRequest } from './pagination.js';
 import { EventSchema, eventJson, pageOf } from './present.js';
@@ -28,7 +27,7 @@ export async function listEventsPage(services: Services, query: Record<string, u
   const since = dateParam(query, 'since');
   const until = dateParam(query, 'until');
   if (since && until && since.getTime() > until.getTime()) throw InvalidValue.field('until', 'must not be before since');
-  const { events, count } = await queryEvents(services.db, { userId, action: action || undefined, since, until, limit: p.limit, offset: p.offset });
+  const { events, count } = await services.events.list({ userId, action: action || undefined, since, until, limit: p.limit, offset: p.offset });
   return paged(events.map(eventJson), count, p);
 }
 

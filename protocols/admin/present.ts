@@ -1,6 +1,6 @@
 import type { ApiToken, DirEvent, Group, Role, Session, User } from '../../src/domain/types.js';
 import { USER_TYPES } from '../../src/domain/types.js';
-import type { Application, PolicyBinding } from '../../src/store/applications-store.js';
+import type { Application, PolicyBinding } from '../../src/services/access.js';
 import { defineComponent, type JsonSchema } from './routes.js';
 
 /** JSON shapes of the admin API (DESIGN.md) and their schemas for the OpenAPI document. */

@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { NotFound } from '../../src/domain/errors.js';
 import type { Services } from '../../src/services/index.js';
-import type { ArtifactKind } from '../../src/store/user-artifacts-store.js';
+import type { ArtifactKind } from '../../src/services/user-artifacts.js';
 import { EVENT_FILTER_PARAMS, listEventsPage } from './event-routes.js';
 import { groupInput, groupsJson, GROUP_FIELDS, rethrowCycle } from './group-routes.js';
 import { existingGroupId, roleIdOf } from './lookups.js';
@@ -129,10 +129,10 @@ function mountGroupTab(router: Router, services: Services): void {
     requestSchema: { type: 'object', additionalProperties: false, required: ['name'], properties: GROUP_FIELDS },
     responseSchema: GroupSchema,
     handler: async ({ params, body, actor }) => {
-      const group = await services.db.transaction(async (trx) => {
-        await services.users.get(params.id, { trx });
-        const created = await services.groups.create(groupInput(body), actor, { trx, allowYamlAttributes: true }).catch(rethrowCycle);
-        return services.groups.changeMembers(created.id, { addUsers: [params.id] }, actor, { trx });
+      const group = await services.units.run(async (unit) => {
+        await services.users.get(params.id, { unit });
+        const created = await services.groups.create(groupInput(body), actor, { unit, allowYamlAttributes: true }).catch(rethrowCycle);
+        return services.groups.changeMembers(created.id, { addUsers: [params.id] }, actor, { unit });
       });
       return (await groupsJson(services, [group]))[0];
     },

@@ -60,7 +60,7 @@ async function entryOf(s: Session, dn: string): Promise<readonly EntryAttribute[
       // Who sees what, as search restricts it: a user without full access sees only itself.
       let v = u ? restrict(matchAll('users'), compare('id', 'eq', u.id)) : null;
       if (v && !me.fullAccess) v = restrict(v, compare('id', 'eq', me.user.id));
-      const [r] = v ? await selectLdapUsers(services.db, v, { limit: 1, memberOf: true, superuser: true }) : [];
+      const [r] = v ? await selectLdapUsers(services.ldapStore, v, { limit: 1, memberOf: true, superuser: true }) : [];
       if (!r) throw new LdapError(RESULT.noSuchObject, `no such entry: ${dn}`, dit.usersDn);
       return userEntry(dit, r.user, r.memberOf ?? [], r.superuser === true, ALL);
     }
@@ -69,7 +69,7 @@ async function entryOf(s: Session, dn: string): Promise<readonly EntryAttribute[
       // As search: the groups the user belongs to directly or through child groups.
       let v = g ? restrict(matchAll('groups'), compare('id', 'eq', g.id)) : null;
       if (v && !me.fullAccess) v = restrict(v, hasMember({ entity: 'users', by: 'id', value: me.user.id }, true));
-      const [r] = v ? await selectLdapGroups(services.db, v, { limit: 1, memberUsers: true, memberGroups: true, parents: true }) : [];
+      const [r] = v ? await selectLdapGroups(services.ldapStore, v, { limit: 1, memberUsers: true, memberGroups: true, parents: true }) : [];
       if (!r) throw new LdapError(RESULT.noSuchObject, `no such entry: ${dn}`, dit.groupsDn);
       return groupEntry(dit, r.group, r.memberUsers ?? [], r.memberGroups ?? [], r.parents ?? [], ALL);
     }

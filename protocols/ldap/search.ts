@@ -341,7 +341,7 @@ class SearchRun {
   private async merge(parts: readonly Part[], positions: MergePositions, ordering: { users: Ordering; groups: Ordering },
     budget: number, deadline: number, count: (n: number) => void): Promise<MergePositions | 'end' | 'time' | null> {
     const keys = this.sortKeys ?? [];
-    const db = this.s.ctx.services.db;
+    const db = this.s.ctx.services.ldapStore;
     const collation = await textCollation(db);
     let ranks: Map<string, number> | null = null;
     const cursors: Cursor[] = [];
@@ -440,7 +440,7 @@ class SearchRun {
   }
 
   private async fetchUsers(v: Validated, o: Ordering, limit: number, after: Row | null, guard?: IdentityGuard): Promise<LdapUserRecord[]> {
-    return selectLdapUsers(this.s.ctx.services.db, v, {
+    return selectLdapUsers(this.s.ctx.services.ldapStore, v, {
       ordering: o, limit, ...(after ? { after } : {}), ...(guard ? { guard } : {}),
       memberOf: wants(this.sel, 'memberof'), superuser: wants(this.sel, 'dirgatesuperuser'),
     });
@@ -453,7 +453,7 @@ class SearchRun {
 
   private async fetchGroups(v: Validated, o: Ordering, limit: number, after: Row | null, guard?: IdentityGuard): Promise<LdapGroupRecord[]> {
     const memberDns = wants(this.sel, 'member') || wants(this.sel, 'uniquemember');
-    return selectLdapGroups(this.s.ctx.services.db, v, {
+    return selectLdapGroups(this.s.ctx.services.ldapStore, v, {
       ordering: o, limit, ...(after ? { after } : {}), ...(guard ? { guard } : {}),
       memberUsers: memberDns || wants(this.sel, 'memberuid'), memberGroups: memberDns, parents: wants(this.sel, 'memberof'),
     });

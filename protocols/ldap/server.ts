@@ -33,7 +33,7 @@ export async function startLdapServer(services: Services, log: Logger): Promise<
   }
   const ctx: LdapContext = {
     services, config, log, dit: new Dit(config.ldap.baseDn),
-    verifier: new BindVerifier(services.db, services.auth, config.ldap.bindCacheTtl,
+    verifier: new BindVerifier(services.ldapStore, services.auth, config.ldap.bindCacheTtl,
       (err, dropped) => log.warn({ err, dropped }, 'ldap: could not record bind events yet')),
     tls: secureContext !== null,
   };

@@ -5,9 +5,8 @@
  * request — a group created with a member created just before it. Stops after `failOnErrors`
  * errors. `maxOperations` and `maxPayloadSize` are those ServiceProviderConfig advertises.
  */
-import { inSavepoint } from '../../src/services/savepoints.js';
 import { isObject, type Json } from './canonical.js';
-import type { ScimContext, ScimResult, Trx } from './context.js';
+import type { ScimContext, ScimResult, Unit } from './context.js';
 import { write, type Endpoint, type WriteMethod } from './dispatch.js';
 import { ScimError, badRequest, errorBody, toScimError } from './errors.js';
 import { BULK_REQUEST_SCHEMA, BULK_RESPONSE_SCHEMA } from './schemas.js';
@@ -70,7 +69,7 @@ function target(path: string, ids: ReadonlyMap<string, string>): { endpoint: End
   return m[2] === undefined ? { endpoint } : { endpoint, id: resolve(decodeURIComponent(m[2]), ids) as string };
 }
 
-export async function bulk(ctx: ScimContext, body: unknown, trx: Trx): Promise<ScimResult> {
+export async function bulk(ctx: ScimContext, body: unknown, unit: Unit): Promise<ScimResult> {
   const { ops, failOnErrors } = operations(body, ctx.services.config.scim.bulkMaxOperations);
   const created = new Map<string, string>();
   const results: Json[] = [];
@@ -78,7 +77,7 @@ export async function bulk(ctx: ScimContext, body: unknown, trx: Trx): Promise<S
   for (const op of ops) {
     const entry: Json = { method: op.method, ...(op.bulkId !== undefined ? { bulkId: op.bulkId } : {}) };
     try {
-      const result = await inSavepoint(trx, async (savepoint) => {
+      const result = await ctx.services.units.savepoint(unit, async (savepoint) => {
         const { endpoint, id } = target(op.path, created);
         const data = op.data === undefined ? undefined : resolve(op.data, created) as Json;
         return write(ctx, op.method, endpoint, id, data, op.version ? { ifMatch: op.version } : {}, savepoint);

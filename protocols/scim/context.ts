@@ -1,7 +1,7 @@
 /** What every SCIM operation needs: the services, who is acting, and the base URL for `location`. */
-import type { Knex } from 'knex';
 import type { Actor } from '../../src/domain/types.js';
 import type { Services } from '../../src/services/index.js';
+import type { Unit } from '../../src/services/units.js';
 import type { Json } from './canonical.js';
 
 export interface ScimContext {
@@ -11,8 +11,8 @@ export interface ScimContext {
   readonly base: string;
 }
 
-/** The open transaction of the request (every service call inside joins it). */
-export type Trx = Knex.Transaction;
+/** The request's unit of work (every service call inside joins it). */
+export type { Unit };
 
 /** An operation's answer, independent of express (Bulk reuses it). */
 export interface ScimResult {

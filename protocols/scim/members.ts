@@ -5,7 +5,7 @@
  */
 import type { Json } from './canonical.js';
 import { canonicalValue } from './canonical.js';
-import type { ScimContext, Trx } from './context.js';
+import type { ScimContext, Unit } from './context.js';
 import { badRequest } from './errors.js';
 import { memberRefs } from './group-mapping.js';
 import type { PatchOpName } from './patch.js';
@@ -67,24 +67,24 @@ export class MemberDelta {
    * Writes the delta through `changeMembers`, telling users from groups by looking the ids up.
    * @throws ScimError 400 invalidValue for an id that is neither a user nor a group.
    */
-  async commit(ctx: ScimContext, groupId: string, trx: Trx): Promise<void> {
+  async commit(ctx: ScimContext, groupId: string, unit: Unit): Promise<void> {
     if (this.empty) return;
-    const { users, groups } = await classify(ctx, this.add, trx);
+    const { users, groups } = await classify(ctx, this.add, unit);
     const removing = [...this.remove].filter((id) => UUID.test(id));
     await ctx.services.groups.changeMembers(groupId, {
       replace: this.replace, addUsers: users, addGroups: groups, removeUsers: removing, removeGroups: removing,
-    }, ctx.actor, { trx });
+    }, ctx.actor, { unit });
   }
 }
 
 /** Splits member ids into user ids and group ids. @throws ScimError 400 invalidValue */
-export async function classify(ctx: ScimContext, refs: ReadonlyMap<string, MemberType>, trx: Trx): Promise<{ users: string[]; groups: string[] }> {
+export async function classify(ctx: ScimContext, refs: ReadonlyMap<string, MemberType>, unit: Unit): Promise<{ users: string[]; groups: string[] }> {
   const ids = [...refs.keys()];
   if (ids.length === 0) return { users: [], groups: [] };
   const maybeUsers = ids.filter((id) => refs.get(id) !== 'Group');
-  const users = new Set((await ctx.services.users.getMany(maybeUsers, { trx })).map((u) => u.id));
+  const users = new Set((await ctx.services.users.getMany(maybeUsers, { unit })).map((u) => u.id));
   const rest = ids.filter((id) => !users.has(id));
-  const groups = new Set(rest.length ? (await ctx.services.groups.getMany(rest, { trx })).map((g) => g.id) : []);
+  const groups = new Set(rest.length ? (await ctx.services.groups.getMany(rest, { unit })).map((g) => g.id) : []);
   const missing = rest.find((id) => !groups.has(id));
   if (missing !== undefined) throw badRequest('invalidValue', `no user or group with id ${missing}`);
   return { users: [...users], groups: [...groups] };

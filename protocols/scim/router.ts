@@ -10,7 +10,7 @@ import { findJsonProblem } from '../../src/domain/text.js';
 import { baseUrl, scimAuthentication, scimContext } from './auth.js';
 import { bulk } from './bulk.js';
 import type { Json } from './canonical.js';
-import type { Preconditions, ScimContext, ScimResult, Trx } from './context.js';
+import type { Preconditions, ScimContext, ScimResult, Unit } from './context.js';
 import * as discovery from './discovery.js';
 import { write, type Endpoint, type WriteMethod } from './dispatch.js';
 import { ScimError, errorBody, toScimError } from './errors.js';
@@ -85,10 +85,10 @@ export function scimRouter(services: Services, log: Logger): Router {
     async (req, res, next) => {
       try { send(res, await fn(scimContext(res), req)); } catch (e) { next(e); }
     };
-  /** One request, one transaction: every service call inside joins `trx`. */
-  const tx = (fn: (ctx: ScimContext, req: Request, trx: Trx) => Promise<ScimResult>): RequestHandler =>
+  /** One request, one transaction: every service call inside joins `unit`. */
+  const tx = (fn: (ctx: ScimContext, req: Request, unit: Unit) => Promise<ScimResult>): RequestHandler =>
     async (req, res, next) => {
-      try { send(res, await services.db.transaction((trx) => fn(scimContext(res), req, trx))); } catch (e) { next(e); }
+      try { send(res, await services.units.run((unit) => fn(scimContext(res), req, unit))); } catch (e) { next(e); }
     };
 
   // Discovery (RFC 7644 §4) is served without credentials: it describes the server, not the directory.
@@ -103,7 +103,7 @@ export function scimRouter(services: Services, log: Logger): Router {
 
   router.use(scimAuthentication(services));
 
-  router.post('/Bulk', json(config.scim.bulkMaxPayload), checkText, tx((ctx, req, trx) => bulk(ctx, body(req), trx)));
+  router.post('/Bulk', json(config.scim.bulkMaxPayload), checkText, tx((ctx, req, unit) => bulk(ctx, body(req), unit)));
   router.use(json(config.http.bodyLimit), checkText);
 
   router.post('/.search', read((ctx, req) => {
@@ -115,10 +115,10 @@ export function scimRouter(services: Services, log: Logger): Router {
     const type = endpoint === 'Users' ? USER_TYPE : GROUP_TYPE;
     const list = endpoint === 'Users' ? listUsersResponse : listGroupsResponse;
     const get = endpoint === 'Users' ? getUser : getGroup;
-    const writeTo = (method: WriteMethod, withId: boolean) => tx((ctx, req, trx) => {
+    const writeTo = (method: WriteMethod, withId: boolean) => tx((ctx, req, unit) => {
       const projection = req.query.attributes !== undefined || req.query.excludedAttributes !== undefined
         ? parseProjection(req.query.attributes, req.query.excludedAttributes, type) : undefined;
-      return write(ctx, method, endpoint as Endpoint, withId ? String(req.params.id) : undefined, method === 'DELETE' ? undefined : body(req), preconditions(req), trx, projection);
+      return write(ctx, method, endpoint as Endpoint, withId ? String(req.params.id) : undefined, method === 'DELETE' ? undefined : body(req), preconditions(req), unit, projection);
     });
     router.get(`/${endpoint}`, read((ctx, req) => list(ctx, listParams(req.query as Json, config, type))));
     router.post(`/${endpoint}/.search`, read((ctx, req) => list(ctx, listParams(searchBody(req.body), config, type, true))));

@@ -4,11 +4,10 @@
  */
 import { PreconditionFailed } from '../../src/domain/errors.js';
 import type { User } from '../../src/domain/types.js';
-import { listUsers } from '../../src/services/listing.js';
 import { parseScimFilter } from '../../src/query/scim-filter.js';
 import { matchAll, type Validated } from '../../src/query/validate.js';
 import { canonicalResource, isObject, type Json } from './canonical.js';
-import type { Preconditions, ScimContext, ScimResult, Trx } from './context.js';
+import type { Preconditions, ScimContext, ScimResult, Unit } from './context.js';
 import { badRequest } from './errors.js';
 import { orderingFor, type ListParams } from './list-params.js';
 import { applyPatch, parsePatchRequest } from './patch.js';
@@ -20,9 +19,9 @@ import { userChanges, userInputFromScim, userToScim } from './user-mapping.js';
 /** How often a PATCH re-reads and re-applies after losing a race with another writer. */
 const PATCH_ATTEMPTS = 5;
 
-async function render(ctx: ScimContext, users: readonly User[], projection: Projection, trx?: Trx): Promise<Json[]> {
+async function render(ctx: ScimContext, users: readonly User[], projection: Projection, unit?: Unit): Promise<Json[]> {
   const groups = wants(projection, 'groups') && users.length > 0
-    ? await ctx.services.users.groupsOf(users.map((u) => u.id), trx ? { trx } : undefined)
+    ? await ctx.services.users.groupsOf(users.map((u) => u.id), unit ? { unit } : undefined)
     : undefined;
   return users.map((u) => project(userToScim(u, groups ? groups.get(u.id) ?? [] : undefined, ctx.base), projection));
 }
@@ -31,10 +30,10 @@ function written(ctx: ScimContext, status: number, doc: Json, user: User): ScimR
   return { status, body: doc, etag: etagOf(user), location: `${ctx.base}/Users/${user.id}` };
 }
 
-export async function getUser(ctx: ScimContext, id: string, projection: Projection, pre: Preconditions = {}, trx?: Trx): Promise<ScimResult> {
-  const user = await ctx.services.users.get(id, trx ? { trx } : undefined);
+export async function getUser(ctx: ScimContext, id: string, projection: Projection, pre: Preconditions = {}, unit?: Unit): Promise<ScimResult> {
+  const user = await ctx.services.users.get(id, unit ? { unit } : undefined);
   if (notModified(pre.ifNoneMatch, user)) return { status: 304, etag: etagOf(user) };
-  const [doc] = await render(ctx, [user], projection, trx);
+  const [doc] = await render(ctx, [user], projection, unit);
   return { status: 200, body: doc!, etag: etagOf(user), location: `${ctx.base}/Users/${user.id}` };
 }
 
@@ -45,7 +44,7 @@ export function usersQuery(ctx: ScimContext, filter: string | undefined): Valida
 
 export async function listUsersPage(ctx: ScimContext, params: ListParams, v: Validated, limit = params.count, offset = params.offset): Promise<{ resources: Json[]; total: number }> {
   const ordering = orderingFor(params, 'users');
-  const { users, total } = await listUsers(ctx.services.db, v, { limit, offset, ...(ordering ? { ordering } : {}) });
+  const { users, total } = await ctx.services.users.list(v, { limit, offset, ...(ordering ? { ordering } : {}) });
   return { resources: await render(ctx, users, params.projection), total };
 }
 
@@ -60,23 +59,23 @@ function resourceBody(body: unknown): Json {
 }
 
 /** `POST /Users`. Okta sends `groups: []` and a `password`; both are fine (groups is read-only). */
-export async function createUser(ctx: ScimContext, body: unknown, trx: Trx): Promise<ScimResult> {
+export async function createUser(ctx: ScimContext, body: unknown, unit: Unit): Promise<ScimResult> {
   const input = userInputFromScim(resourceBody(body), null);
-  const user = await ctx.services.users.create(input, ctx.actor, { trx });
-  const [doc] = await render(ctx, [user], {}, trx);
+  const user = await ctx.services.users.create(input, ctx.actor, { unit });
+  const [doc] = await render(ctx, [user], {}, unit);
   return written(ctx, 201, doc!, user);
 }
 
 /** `PUT /Users/{id}`: replaces what the body can set; id and meta are read-only. Okta sends PUT for every update. */
-export async function replaceUser(ctx: ScimContext, id: string, body: unknown, pre: Preconditions, trx: Trx): Promise<ScimResult> {
+export async function replaceUser(ctx: ScimContext, id: string, body: unknown, pre: Preconditions, unit: Unit): Promise<ScimResult> {
   const doc = resourceBody(body);
-  const current = await ctx.services.users.get(id, { trx });
+  const current = await ctx.services.users.get(id, { unit });
   if (typeof doc.id === 'string' && doc.id.toLowerCase() !== current.id) throw badRequest('mutability', 'id is read-only and does not match the resource');
   checkIfMatch(pre.ifMatch, current);
   const changes = userChanges(current, userInputFromScim(doc, current));
   const user = Object.keys(changes).length === 0 ? current
-    : await ctx.services.users.update(id, changes, ctx.actor, { trx, ...(pre.ifMatch ? { ifVersion: current.version } : {}) });
-  const [out] = await render(ctx, [user], {}, trx);
+    : await ctx.services.users.update(id, changes, ctx.actor, { unit, ...(pre.ifMatch ? { ifVersion: current.version } : {}) });
+  const [out] = await render(ctx, [user], {}, unit);
   return written(ctx, 200, out!, user);
 }
 
@@ -85,18 +84,18 @@ export async function replaceUser(ctx: ScimContext, id: string, body: unknown, p
  * written back like a PUT. Without `If-Match`, losing a race with another writer re-reads and
  * re-applies, so concurrent PATCHes never overwrite each other.
  */
-export async function patchUser(ctx: ScimContext, id: string, body: unknown, pre: Preconditions, trx: Trx): Promise<ScimResult> {
+export async function patchUser(ctx: ScimContext, id: string, body: unknown, pre: Preconditions, unit: Unit): Promise<ScimResult> {
   const ops = parsePatchRequest(body);
   for (let attempt = 1; ; attempt++) {
-    const current = await ctx.services.users.get(id, { trx });
+    const current = await ctx.services.users.get(id, { unit });
     checkIfMatch(pre.ifMatch, current);
     const doc = userToScim(current, undefined, ctx.base);
     applyPatch(doc, ops, USER_TYPE);
     const changes = userChanges(current, userInputFromScim(doc, current));
     try {
       const user = Object.keys(changes).length === 0 ? current
-        : await ctx.services.users.update(id, changes, ctx.actor, { trx, ifVersion: current.version });
-      const [out] = await render(ctx, [user], {}, trx);
+        : await ctx.services.users.update(id, changes, ctx.actor, { unit, ifVersion: current.version });
+      const [out] = await render(ctx, [user], {}, unit);
       return written(ctx, 200, out!, user);
     } catch (e) {
       if (!(e instanceof PreconditionFailed) || pre.ifMatch || attempt >= PATCH_ATTEMPTS) throw e;
@@ -104,9 +103,9 @@ export async function patchUser(ctx: ScimContext, id: string, body: unknown, pre
   }
 }
 
-export async function deleteUser(ctx: ScimContext, id: string, pre: Preconditions, trx: Trx): Promise<ScimResult> {
-  const current = await ctx.services.users.get(id, { trx });
+export async function deleteUser(ctx: ScimContext, id: string, pre: Preconditions, unit: Unit): Promise<ScimResult> {
+  const current = await ctx.services.users.get(id, { unit });
   checkIfMatch(pre.ifMatch, current);
-  await ctx.services.users.delete(id, ctx.actor, { trx, ...(pre.ifMatch ? { ifVersion: current.version } : {}) });
+  await ctx.services.users.delete(id, ctx.actor, { unit, ...(pre.ifMatch ? { ifVersion: current.version } : {}) });
   return { status: 204 };
 }

@@ -13,6 +13,8 @@ import { holdsPermission } from '../store/auth-read-store.js';
 import { recordEvent } from './events.js';
 import { InvalidValue } from '../domain/errors.js';
 
+export type { Application, PolicyBinding };
+
 /** A role a user holds, and whether it is assigned directly or inherited from a group. */
 export interface HeldRole {
   readonly role: Role;

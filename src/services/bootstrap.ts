@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { AlreadyExists } from '../domain/errors.js';
 import { SYSTEM_ACTOR } from '../domain/types.js';
-import { countAllUsers } from '../store/users-store.js';
 import { newSecret } from './credentials.js';
 import type { Services } from './index.js';
 
@@ -12,16 +11,16 @@ import type { Services } from './index.js';
  * unset). A restart, or a second instance racing this one, changes nothing.
  */
 export async function bootstrap(services: Services, config: Config, log: Logger): Promise<void> {
-  if ((await countAllUsers(services.db.knex)) > 0) return;
+  if (await services.users.anyExist()) return;
   const password = config.bootstrap.password || newSecret('').slice(0, 24);
   const token = config.bootstrap.token || newSecret('dgt_');
   try {
-    await services.db.transaction(async (trx) => {
-      const group = (await services.groups.findByName('admins', { trx }))
-        ?? (await services.groups.create({ name: 'admins', isSuperuser: true }, SYSTEM_ACTOR, { trx }));
-      const admin = await services.users.create({ username: 'admin', name: 'Administrator', password, type: 'internal' }, SYSTEM_ACTOR, { trx });
-      await services.groups.changeMembers(group.id, { addUsers: [admin.id] }, SYSTEM_ACTOR, { trx });
-      await services.auth.createToken(admin.id, { description: 'bootstrap token', key: token }, SYSTEM_ACTOR, { trx });
+    await services.units.run(async (unit) => {
+      const group = (await services.groups.findByName('admins', { unit }))
+        ?? (await services.groups.create({ name: 'admins', isSuperuser: true }, SYSTEM_ACTOR, { unit }));
+      const admin = await services.users.create({ username: 'admin', name: 'Administrator', password, type: 'internal' }, SYSTEM_ACTOR, { unit });
+      await services.groups.changeMembers(group.id, { addUsers: [admin.id] }, SYSTEM_ACTOR, { unit });
+      await services.auth.createToken(admin.id, { description: 'bootstrap token', key: token }, SYSTEM_ACTOR, { unit });
     });
   } catch (e) {
     if (e instanceof AlreadyExists) return; // another instance bootstrapped first

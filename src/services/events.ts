@@ -39,7 +39,14 @@ export async function recordEvent(
   });
 }
 
-/** Events newest first, filtered by user (actor or target), action and date range. Read-only. */
-export async function queryEvents(db: Database, filter: EventFilter): Promise<{ events: DirEvent[]; count: number }> {
-  return listEvents(db.knex, filter);
+export type { EventFilter };
+
+/** The audit trail's read side (the write side is `recordEvent`, inside each write's transaction). */
+export class EventService {
+  constructor(private readonly db: Database) {}
+
+  /** Events newest first, filtered by user (actor or target), action and date range. */
+  async list(filter: EventFilter): Promise<{ events: DirEvent[]; count: number }> {
+    return listEvents(this.db.knex, filter);
+  }
 }

@@ -1,15 +1,18 @@
 import { rm, stat } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import { Conflict, Gone, InvalidValue, NotFound } from '../domain/errors.js';
 import type { Actor } from '../domain/types.js';
 import { parseAdminQuery } from '../query/admin-query.js';
-import { parseOrdering } from '../query/ordering.js';
+import { parseOrdering, type Ordering } from '../query/ordering.js';
+import type { Validated } from '../query/validate.js';
 import type { Database } from '../store/database.js';
 import {
   deleteExportRow, findExport, insertExport, listExports, type ExportRecord,
 } from '../store/exports-store.js';
 import type { AccessService } from './access.js';
 import { recordEvent } from './events.js';
+import { writeUsersCsv } from './export-csv.js';
 
 export type { ExportRecord };
 
@@ -93,6 +96,21 @@ export class ExportService {
       await recordEvent(trx, actor, 'export_deleted', { type: 'export', id }, { status: e.status, row_count: e.rowCount });
     });
     if (e.filePath) await rm(e.filePath, { force: true });
+  }
+
+  /**
+   * Writes the users matching `v` as the export CSV straight to `out` (the command line's
+   * `dirgate export`, no job); returns the row count. Constant memory.
+   */
+  async writeCsv(v: Validated, ordering: Ordering, out: string | Writable, opts: { onRows?: (total: number) => void } = {}): Promise<number> {
+    return writeUsersCsv(this.db, v, ordering, out, opts);
+  }
+
+  /** Records `users_exported` for a file written by `writeCsv`, once it is in place. */
+  async recordWritten(actor: Actor, context: { search: string; ordering: string; row_count: number; file: string }): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      await recordEvent(trx, actor, 'users_exported', null, context);
+    });
   }
 
   /** The admin API's export shape. */

@@ -10,7 +10,7 @@ import {
 } from '../store/groups-store.js';
 import { existingUserIds } from '../store/users-store.js';
 import { recordEvent } from './events.js';
-import { inTransaction, type TxOptions } from './transactions.js';
+import { inTransaction, queryable, type TxOptions } from './transactions.js';
 import { listGroups, type PageOptions } from './listing.js';
 import type { Validated } from '../query/validate.js';
 import { PreconditionFailed } from '../domain/errors.js';
@@ -35,7 +35,7 @@ export class GroupService {
 
   /** @throws NotFound */
   async get(id: string, opts?: TxOptions): Promise<Group> {
-    const g = await findGroupById(opts?.trx ?? this.db.knex, id);
+    const g = await findGroupById(queryable(this.db, opts), id);
     if (!g) throw new NotFound(`no group with id ${id}`);
     return g;
   }
@@ -46,24 +46,24 @@ export class GroupService {
   }
 
   async findByName(name: string, opts?: TxOptions): Promise<Group | null> {
-    return findGroupByName(opts?.trx ?? this.db.knex, name);
+    return findGroupByName(queryable(this.db, opts), name);
   }
 
   async getMany(ids: readonly string[], opts?: TxOptions): Promise<Group[]> {
-    return findGroupsByIds(opts?.trx ?? this.db.knex, ids);
+    return findGroupsByIds(queryable(this.db, opts), ids);
   }
 
   /** Direct user members of each group. */
   async membersOf(groupIds: readonly string[], opts?: TxOptions): Promise<Map<string, User[]>> {
-    return membersOfGroups(opts?.trx ?? this.db.knex, groupIds);
+    return membersOfGroups(queryable(this.db, opts), groupIds);
   }
 
   async parentsOf(groupIds: readonly string[], opts?: TxOptions): Promise<Map<string, Group[]>> {
-    return parentsOfGroups(opts?.trx ?? this.db.knex, groupIds);
+    return parentsOfGroups(queryable(this.db, opts), groupIds);
   }
 
   async childrenOf(groupIds: readonly string[], opts?: TxOptions): Promise<Map<string, Group[]>> {
-    return childrenOfGroups(opts?.trx ?? this.db.knex, groupIds);
+    return childrenOfGroups(queryable(this.db, opts), groupIds);
   }
 
   /** @throws InvalidValue, AlreadyExists, NotFound (unknown parent), Conflict (cycle) */
@@ -151,11 +151,11 @@ export class GroupService {
   }
 
   async memberIds(groupId: string, opts?: TxOptions): Promise<string[]> {
-    return memberUserIds(opts?.trx ?? this.db.knex, groupId);
+    return memberUserIds(queryable(this.db, opts), groupId);
   }
 
   async parentIdsOf(groupId: string, opts?: TxOptions): Promise<string[]> {
-    return parentIds(opts?.trx ?? this.db.knex, groupId);
+    return parentIds(queryable(this.db, opts), groupId);
   }
 
   private async replaceParents(trx: Knex.Transaction, groupId: string, parents: unknown): Promise<void> {

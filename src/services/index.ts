@@ -2,8 +2,10 @@ import type { Config } from '../config.js';
 import type { Database } from '../store/database.js';
 import { AccessService } from './access.js';
 import { AuthService } from './auth.js';
+import { EventService } from './events.js';
 import { ExportService } from './exports.js';
 import { GroupService } from './groups.js';
+import { HealthService } from './health.js';
 import { ImpersonationService } from './impersonation.js';
 import { MailService } from './mail.js';
 import { NotificationService } from './notifications.js';
@@ -13,11 +15,26 @@ import { SelfServiceRecovery } from './self-service-recovery.js';
 import { SettingsService } from './settings.js';
 import { UserService } from './users.js';
 import { UserArtifactsService } from './user-artifacts.js';
+import { UnitService } from './units.js';
 
-/** Everything the doors call. Built once in main.ts (the composition root) and in tests. */
+/**
+ * Everything the doors call. Built once in main.ts (the composition root) and in tests. Doors
+ * hold this and nothing below it: no database handle, knex or transaction type (a unit of work
+ * from `units` stands for a transaction).
+ */
 export interface Services {
-  readonly db: Database;
   readonly config: Config;
+  /** Units of work: several calls in one transaction (SCIM Bulk, PATCH). */
+  readonly units: UnitService;
+  /** Readiness of the store (`/readyz`). */
+  readonly health: HealthService;
+  /** The audit trail, read side. */
+  readonly events: EventService;
+  /**
+   * TEMPORARY, for protocols/ldap only (search, compare, bind cache) until the `ldap` helper's
+   * directory read service (issue 12) replaces it; the layer test allowlists those files alone.
+   */
+  readonly ldapStore: Database;
   readonly settings: SettingsService;
   readonly users: UserService;
   readonly groups: GroupService;
@@ -42,8 +59,11 @@ export function createServices(db: Database, config: Config): Services {
   const access = new AccessService(db);
   const recovery = new RecoveryService(db, config, users, mail);
   return {
-    db,
     config,
+    units: new UnitService(db),
+    health: new HealthService(db),
+    events: new EventService(db),
+    ldapStore: db,
     settings,
     users,
     groups: new GroupService(db),

@@ -8,7 +8,7 @@ import type { Validated } from '../query/validate.js';
 import type { Database } from '../store/database.js';
 import { countGroups, countUsers, selectGroupRows, selectUserRows, type QueryTarget, type Row, type SelectOptions } from '../store/query-sql.js';
 import { rowToGroup, rowToUser } from '../store/rows.js';
-import type { TxOptions } from './transactions.js';
+import { queryable, type TxOptions } from './transactions.js';
 
 export interface PageOptions extends TxOptions {
   readonly ordering?: Ordering;
@@ -22,7 +22,7 @@ async function page<T>(
   count: (t: QueryTarget, v: Validated) => Promise<number>,
   map: (r: Row) => T,
 ): Promise<{ items: T[]; total: number }> {
-  const target = { knex: opts.trx ?? db.knex, dialect: db.dialect, ...(opts.trx ? {} : { database: db }) };
+  const target = { knex: queryable(db, opts), dialect: db.dialect, ...(opts.unit ? {} : { database: db }) };
   const rows = opts.limit > 0
     ? await select(target, v, { ...(opts.ordering ? { ordering: opts.ordering } : {}), limit: opts.limit, offset: opts.offset })
     : [];

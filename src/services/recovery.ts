@@ -9,6 +9,7 @@ import {
 import { findUserById } from '../store/users-store.js';
 import { hashToken, newSecret } from './credentials.js';
 import { recordEvent } from './events.js';
+import { joining } from './transactions.js';
 import type { MailService } from './mail.js';
 import type { UserService } from './users.js';
 
@@ -130,7 +131,7 @@ export class RecoveryService {
     const actor: Actor = { userId: user.id, username: user.username, clientIp };
     return this.db.transaction(async (trx) => {
       if (!(await claimRecoveryToken(trx, rec.id, new Date()))) throw new Gone('this recovery link has already been used or has expired');
-      const updated = await this.users.setPassword(user.id, password, actor, { trx });
+      const updated = await this.users.setPassword(user.id, password, actor, joining(trx));
       await recordEvent(trx, actor, 'recovery_link_used', { type: 'user', id: user.id }, { username: user.username, link_id: rec.id });
       return updated;
     });

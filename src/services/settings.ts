@@ -3,7 +3,7 @@ import type { Actor } from '../domain/types.js';
 import type { Database } from '../store/database.js';
 import { readSettings, writeSetting } from '../store/settings-store.js';
 import { recordEvent } from './events.js';
-import type { TxOptions } from './transactions.js';
+import { queryable, type TxOptions } from './transactions.js';
 
 /** Settings an admin changes at run time; stored in the database so every instance sees them. */
 export interface Settings {
@@ -57,7 +57,7 @@ export class SettingsService {
 
   /** Current settings, read from the database each time (no cross-instance staleness). */
   async get(opts: TxOptions = {}): Promise<Settings> {
-    const stored = await readSettings(opts.trx ?? this.db.knex);
+    const stored = await readSettings(queryable(this.db, opts));
     const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
     for (const k of Object.keys(DEFAULT_SETTINGS)) if (Object.hasOwn(stored, k)) out[k] = stored[k];
     return out as unknown as Settings;

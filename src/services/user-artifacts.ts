@@ -9,6 +9,8 @@ import { findUserById } from '../store/users-store.js';
 import { hashToken } from './credentials.js';
 import { recordEvent } from './events.js';
 
+export type { ArtifactKind };
+
 const DELETED_EVENT: Record<ArtifactKind, string> = {
   consents: 'consent_revoked',
   oauth_refresh_tokens: 'refresh_token_revoked',

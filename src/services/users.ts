@@ -6,16 +6,17 @@ import {
 } from '../domain/validation.js';
 import type { Database } from '../store/database.js';
 import { groupsOfUsers, groupsOfUsersPrepared } from '../store/groups-store.js';
+import { countUsers } from '../store/query-sql.js';
 import { deleteSessions } from '../store/sessions-store.js';
 import {
-  deleteUserRow, findUserByEmail, findUserById, findUserByUsername, findUsersByIds, insertUser, updateUser,
+  countAllUsers, deleteUserRow, findUserByEmail, findUserById, findUserByUsername, findUsersByIds, insertUser, updateUser,
   userPathCounts,
   type UserWrite,
 } from '../store/users-store.js';
 import { hashPassword, MAX_PASSWORD_BYTES } from './credentials.js';
 import { recordEvent } from './events.js';
 import type { SettingsService } from './settings.js';
-import { inTransaction, type TxOptions } from './transactions.js';
+import { inTransaction, joining, queryable, type TxOptions } from './transactions.js';
 import { listUsers, type PageOptions } from './listing.js';
 import type { Validated } from '../query/validate.js';
 
@@ -48,9 +49,19 @@ export class UserService {
 
   /** @throws NotFound */
   async get(id: string, opts?: TxOptions): Promise<User> {
-    const user = await findUserById(opts?.trx ?? this.db.knex, id);
+    const user = await findUserById(queryable(this.db, opts), id);
     if (!user) throw new NotFound(`no user with id ${id}`);
     return user;
+  }
+
+  /** Whether the store holds any user at all (first start). */
+  async anyExist(): Promise<boolean> {
+    return (await countAllUsers(this.db.knex)) > 0;
+  }
+
+  /** How many users match a validated query. */
+  async count(v: Validated): Promise<number> {
+    return countUsers(this.db, v);
   }
 
   /** One page of users matching a validated query (any door's language), and the total. */
@@ -59,21 +70,21 @@ export class UserService {
   }
 
   async findByUsername(username: string, opts?: TxOptions): Promise<User | null> {
-    return findUserByUsername(opts?.trx ?? this.db.knex, username);
+    return findUserByUsername(queryable(this.db, opts), username);
   }
 
   async getMany(ids: readonly string[], opts?: TxOptions): Promise<User[]> {
-    return findUsersByIds(opts?.trx ?? this.db.knex, ids);
+    return findUsersByIds(queryable(this.db, opts), ids);
   }
 
   /** Each distinct folder (path) with its number of users, sorted by path. */
   async pathCounts(opts?: TxOptions): Promise<Array<{ path: string; count: number }>> {
-    return userPathCounts(opts?.trx ?? this.db.knex);
+    return userPathCounts(queryable(this.db, opts));
   }
 
   /** Direct groups of each user. */
   async groupsOf(userIds: readonly string[], opts?: TxOptions): Promise<Map<string, Group[]>> {
-    return opts?.trx ? groupsOfUsers(opts.trx, userIds) : groupsOfUsersPrepared(this.db, userIds);
+    return opts?.unit ? groupsOfUsers(queryable(this.db, opts), userIds) : groupsOfUsersPrepared(this.db, userIds);
   }
 
   /**
@@ -157,7 +168,7 @@ export class UserService {
       throw InvalidValue.field('ids', 'must be a non-empty list of user ids');
     }
     return this.db.transaction(async (trx) => {
-      for (const id of new Set(ids)) await this.delete(id, actor, { trx });
+      for (const id of new Set(ids)) await this.delete(id, actor, joining(trx));
       return new Set(ids).size;
     });
   }
@@ -173,7 +184,7 @@ export class UserService {
 
   private async checkUniqueEmail(trx: import('knex').Knex.Transaction, email: string | null, exceptId?: string): Promise<void> {
     if (!email) return;
-    const { unique_email } = await this.settings.get({ trx });
+    const { unique_email } = await this.settings.get(joining(trx));
     if (unique_email && (await findUserByEmail(trx, email, exceptId))) {
       throw new AlreadyExists(`another user already has the email address ${email}`, 'email');
     }

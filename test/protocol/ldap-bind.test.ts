@@ -29,7 +29,7 @@ for (const dialect of dialects()) {
     const events = async (action: string, ready: (rows: EventRow[]) => boolean = (rows) => rows.length > 0) => {
       const deadline = Date.now() + 15000;
       for (;;) {
-        const rows = (await server.running.services.db.knex('events').where({ action }).orderBy('seq').select('*')) as EventRow[];
+        const rows = (await server.database.db.knex('events').where({ action }).orderBy('seq').select('*')) as EventRow[];
         if (ready(rows) || Date.now() > deadline) return rows;
         await new Promise((r) => setTimeout(r, 25));
       }

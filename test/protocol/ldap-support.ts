@@ -60,10 +60,10 @@ export function valuesOf(ldif: string, attr: string): string[] {
 
 /** Creates `n` users `user0001…` (no password) in one transaction. */
 export async function seedUsers(services: Services, n: number, prefix = 'user'): Promise<void> {
-  await services.db.transaction(async (trx) => {
+  await services.units.run(async (unit) => {
     for (let i = 1; i <= n; i++) {
       const name = `${prefix}${String(i).padStart(4, '0')}`;
-      await services.users.create({ username: name, name: `User ${i}`, email: `${name}@example.com` }, SYSTEM_ACTOR, { trx });
+      await services.users.create({ username: name, name: `User ${i}`, email: `${name}@example.com` }, SYSTEM_ACTOR, { unit });
     }
   });
 }

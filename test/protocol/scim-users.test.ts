@@ -361,7 +361,7 @@ for (const dialect of dialects()) {
         try { await again.bind('cn=leaver,ou=users,dc=example,dc=com', 'leaver-password-1'); } catch (e) { bindError = e; }
         await again.unbind().catch(() => undefined);
         expect(bindError, 'LDAP bind after deactivation').to.be.instanceOf(Error);
-        const events = await services.db.knex('events').where({ target_id: u.id, action: 'user_deactivated' });
+        const events = await server.database.db.knex('events').where({ target_id: u.id, action: 'user_deactivated' });
         expect(events).to.have.length(1);
       });
     });

@@ -33,7 +33,7 @@ for (const dialect of dialects()) {
 
     it('counts attempts atomically: concurrent counts (from two instances on PostgreSQL) lose none', async () => {
       const counts = await Promise.all(Array.from({ length: 40 }, (_, i) =>
-        (i % 2 ? a : b).db.transaction((trx) => countAttempt(trx, 'recovery_addr', '192.0.2.1', 3600))));
+        (i % 2 ? tdb.db : second ?? tdb.db).transaction((trx) => countAttempt(trx, 'recovery_addr', '192.0.2.1', 3600))));
       expect([...counts].sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
     });
 
