@@ -34,8 +34,8 @@ for (const dialect of dialects()) {
     it('adds and removes 600 child groups, and sets 600 parents', async () => {
       const parent = await s.groups.create({ name: 'parent' }, SYSTEM_ACTOR);
       const children: string[] = [];
-      await tdb.db.transaction(async (trx) => {
-        for (let i = 0; i < 600; i++) children.push((await s.groups.create({ name: `child-${i}` }, SYSTEM_ACTOR, { trx })).id);
+      await s.units.run(async (unit) => {
+        for (let i = 0; i < 600; i++) children.push((await s.groups.create({ name: `child-${i}` }, SYSTEM_ACTOR, { unit })).id);
       });
       await s.groups.changeMembers(parent.id, { addGroups: children }, SYSTEM_ACTOR);
       expect((await s.groups.childrenOf([parent.id])).get(parent.id)).to.have.length(600);
