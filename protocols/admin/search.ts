@@ -1,6 +1,6 @@
 import { InvalidQuery, InvalidValue } from '../../src/domain/errors.js';
 import { parseAdminQuery } from '../../src/query/admin-query.js';
-import type { Entity } from '../../src/query/catalogue.js';
+import type { Entity } from '../../src/domain/catalogue.js';
 import { parseOrdering, type Ordering } from '../../src/query/sql.js';
 import type { Validated } from '../../src/query/validate.js';
 import type { Services } from '../../src/services/index.js';

@@ -4,7 +4,7 @@
  * (RFC 3673), `1.1` none, names case-insensitive).
  */
 import type { Group, User } from '../../src/domain/types.js';
-import { GROUP_GID_OFFSET, POSIX_ID_BASE } from '../../src/query/catalogue.js';
+import { GROUP_GID_OFFSET, POSIX_ID_BASE } from '../../src/domain/catalogue.js';
 import { GROUP_OBJECT_CLASSES, USER_OBJECT_CLASSES } from '../../src/query/ldap-filter.js';
 import type { Dit } from './dit.js';
 import { SUBSCHEMA_DN } from './dit.js';

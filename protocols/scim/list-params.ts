@@ -3,7 +3,7 @@
  * count (capped at `scim.max_results`), sortBy / sortOrder, attributes / excludedAttributes.
  */
 import type { Config } from '../../src/config.js';
-import type { Entity } from '../../src/query/catalogue.js';
+import type { Entity } from '../../src/domain/catalogue.js';
 import { parseOrdering, type Ordering } from '../../src/query/ordering.js';
 import { isObject, type Json } from './canonical.js';
 import { badRequest } from './errors.js';

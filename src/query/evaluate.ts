@@ -5,8 +5,8 @@
  */
 import { assertNever } from './ast.js';
 import type { CompareOp, QueryNode, Scalar } from './ast.js';
-import { resolveField } from './catalogue.js';
-import type { Entity, RelationName, ResolvedField } from './catalogue.js';
+import { resolveField } from '../domain/catalogue.js';
+import type { Entity, RelationName, ResolvedField } from '../domain/catalogue.js';
 import { asciiLower, compareCodePoints } from './sql-text.js';
 import type { Validated } from './validate.js';
 

@@ -17,7 +17,7 @@
 import type { QueryLimits } from '../config.js';
 import { and, compare, FALSE, hasMember, memberOf, not, or, present, substring, TRUE } from './ast.js';
 import type { QueryNode } from './ast.js';
-import type { Entity } from './catalogue.js';
+import type { Entity } from '../domain/catalogue.js';
 import { childOf } from './dn.js';
 import { QueryBudget, validate } from './validate.js';
 import type { Validated } from './validate.js';

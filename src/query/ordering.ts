@@ -5,8 +5,8 @@
  * ordering is exactly the reverse of the ascending one.
  */
 import { InvalidQuery } from '../domain/errors.js';
-import { ENTITY_TABLE } from './catalogue.js';
-import type { Entity } from './catalogue.js';
+import { ENTITY_TABLE } from '../domain/catalogue.js';
+import type { Entity } from '../domain/catalogue.js';
 import type { SqlFragment } from './sql-text.js';
 
 export interface OrderKey {

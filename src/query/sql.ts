@@ -16,8 +16,8 @@
  */
 import { assertNever } from './ast.js';
 import type { CompareNode, CompareOp, GroupRef, HasMemberNode, InNode, MemberOfNode, QueryNode, Scalar, SubstringNode } from './ast.js';
-import { ENTITY_TABLE, resolveField } from './catalogue.js';
-import type { Entity, RelationName, ResolvedField } from './catalogue.js';
+import { ENTITY_TABLE, resolveField } from '../domain/catalogue.js';
+import type { Entity, RelationName, ResolvedField } from '../domain/catalogue.js';
 import { asciiLower, foldSql, matchSql, patternFor } from './sql-text.js';
 import type { SqlDialect, SqlFragment } from './sql-text.js';
 import type { Validated } from './validate.js';

@@ -9,8 +9,8 @@ import {
   and, assertNever, compare, depthOf, FALSE, hasMember, inList, memberOf, not, or, present, sizeOf, substring, TRUE,
 } from './ast.js';
 import type { CompareOp, QueryNode, Scalar } from './ast.js';
-import { resolveField } from './catalogue.js';
-import type { Entity, FieldDef, ResolvedField } from './catalogue.js';
+import { resolveField } from '../domain/catalogue.js';
+import type { Entity, FieldDef, ResolvedField } from '../domain/catalogue.js';
 
 declare const validatedBrand: unique symbol;
 

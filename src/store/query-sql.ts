@@ -5,8 +5,8 @@
  */
 import type { Knex } from 'knex';
 import { InvalidQuery } from '../domain/errors.js';
-import type { Entity } from '../query/catalogue.js';
-import { ENTITY_TABLE } from '../query/catalogue.js';
+import type { Entity } from '../domain/catalogue.js';
+import { ENTITY_TABLE } from '../domain/catalogue.js';
 import { compileOrderBy, compileWhere, keysetAfter, parseOrdering } from '../query/sql.js';
 import type { Ordering } from '../query/sql.js';
 import type { Validated } from '../query/validate.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { QueryNode } from '../../src/query/ast.js';
-import type { Entity } from '../../src/query/catalogue.js';
+import type { Entity } from '../../src/domain/catalogue.js';
 import { filterRecords } from '../../src/query/evaluate.js';
 import type { EvalDirectory } from '../../src/query/evaluate.js';
 import { validate } from '../../src/query/validate.js';

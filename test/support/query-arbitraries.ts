@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import { and, compare, hasMember, inList, memberOf, not, or, present, substring, FALSE, TRUE } from '../../src/query/ast.js';
 import type { CompareOp, QueryNode } from '../../src/query/ast.js';
-import type { Entity } from '../../src/query/catalogue.js';
-import { USER_TYPES } from '../../src/query/catalogue.js';
+import type { Entity } from '../../src/domain/catalogue.js';
+import { USER_TYPES } from '../../src/domain/catalogue.js';
 import type { EvalDirectory, EvalGroup, EvalUser } from '../../src/query/evaluate.js';
 
 const uuid = (prefix: string, i: number) => `${prefix}${String(i).padStart(3, '0')}-0000-4000-8000-000000000000`;

@@ -3,7 +3,7 @@ import { InvalidQuery, LimitExceeded } from '../../src/domain/errors.js';
 import { and, compare, inList, not, or, present, TRUE } from '../../src/query/ast.js';
 import type { QueryNode } from '../../src/query/ast.js';
 import { describeFields, parseAdminQuery } from '../../src/query/admin-query.js';
-import type { Entity } from '../../src/query/catalogue.js';
+import type { Entity } from '../../src/domain/catalogue.js';
 import { DEFAULT_QUERY_LIMITS } from '../../src/query/validate.js';
 
 const L = DEFAULT_QUERY_LIMITS;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { LimitExceeded } from '../../src/domain/errors.js';
 import { and, compare, FALSE, hasMember, memberOf, not, or, present, substring, TRUE } from '../../src/query/ast.js';
 import type { QueryNode } from '../../src/query/ast.js';
-import type { Entity } from '../../src/query/catalogue.js';
+import type { Entity } from '../../src/domain/catalogue.js';
 import { generalizedTime, ldapFilterToQuery } from '../../src/query/ldap-filter.js';
 import { DEFAULT_QUERY_LIMITS } from '../../src/query/validate.js';
 import { childOf, parseDn } from '../../src/query/dn.js';

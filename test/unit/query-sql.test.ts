@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { and, compare, FALSE, inList, memberOf, not, or, present, substring, TRUE } from '../../src/query/ast.js';
 import type { QueryNode } from '../../src/query/ast.js';
-import type { Entity } from '../../src/query/catalogue.js';
+import type { Entity } from '../../src/domain/catalogue.js';
 import { compileOrderBy, compileWhere, keysetAfter, parseOrdering } from '../../src/query/sql.js';
 import type { SqlDialect } from '../../src/query/sql.js';
 import { DEFAULT_QUERY_LIMITS, validate } from '../../src/query/validate.js';

@@ -1,4 +1,4 @@
-import { USER_TYPES } from '../domain/types.js';
+import { USER_TYPES } from './types.js';
 /**
  * The schema catalogue: one table of fields per entity, shared by every door. A field says
  * its type, whether it is multi-valued, whether case matters, and how it is stored. The doors
