@@ -2,11 +2,12 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Logger } from 'pino';
 import type { Services } from '../src/services/index.js';
 import { adminRouter } from './admin/router.js';
+import { consoleRouter } from './console/router.js';
 import { recoveryRouter } from './admin/recovery-pages.js';
 import { scimRouter } from './scim/router.js';
 import { httpRequests, registry } from './metrics.js';
 
-/** The one express app: /scim/v2, /api/v1, /recovery, health and metrics. */
+/** The one express app: /scim/v2, /api/v1, /recovery, /admin (the console), health and metrics. */
 export function createHttpApp(services: Services, log: Logger): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -37,6 +38,7 @@ export function createHttpApp(services: Services, log: Logger): Express {
   app.use('/scim/v2', scimRouter(services, log));
   app.use('/api/v1', adminRouter(services, log));
   app.use('/recovery', recoveryRouter(services, log));
+  app.use('/admin', consoleRouter(services, log));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
