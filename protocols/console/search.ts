@@ -1,7 +1,7 @@
 import { InvalidQuery, LimitExceeded } from '../../src/domain/errors.js';
 import { parseAdminQuery } from '../../src/query/admin-query.js';
 import { compare, or } from '../../src/query/ast.js';
-import type { Entity } from '../../src/query/catalogue.js';
+import type { Entity } from '../../src/domain/catalogue.js';
 import { parseOrdering, type Ordering } from '../../src/query/sql.js';
 import { restrict, type Validated } from '../../src/query/validate.js';
 import type { Services } from '../../src/services/index.js';

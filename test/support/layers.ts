@@ -74,7 +74,7 @@ function packageName(specifier: string): string {
 
 /** Every import of one file's text. @throws SyntaxError when the file does not parse */
 export function importsOf(file: string, text: string): ImportEdge[] {
-  const ast = parse(text, { sourceType: 'module', plugins: ['typescript'], sourceFilename: file });
+  const ast = parse(text, { sourceType: 'module', plugins: file.endsWith('.tsx') ? ['typescript', 'jsx'] : ['typescript'], sourceFilename: file });
   const edges: ImportEdge[] = [];
   const add = (lit: unknown, typeOnly: boolean) => {
     const node = lit as { type?: string; value?: unknown; loc?: { start: { line: number } } } | null | undefined;
@@ -179,7 +179,7 @@ export function violations(edges: ReadonlyArray<ImportEdge>, allowlist: Readonly
   return out;
 }
 
-/** The imports of every .ts file under `dirs` (repository folders) of the repository at `root`. */
+/** The imports of every .ts and .tsx file under `dirs` (repository folders) of the repository at `root`. */
 export function repositoryImports(root: string, dirs: readonly string[]): ImportEdge[] {
   const edges: ImportEdge[] = [];
   for (const dir of dirs) {
@@ -196,7 +196,7 @@ function tsFiles(dir: string): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const abs = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...tsFiles(abs));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(abs);
+    else if ((entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) || entry.name.endsWith('.tsx')) out.push(abs);
   }
   return out.sort();
 }
