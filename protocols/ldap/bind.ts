@@ -6,6 +6,7 @@
 import type { LdapPrincipal } from '../../src/store/ldap-read-store.js';
 import type { Identity, Session } from './session.js';
 import type { BindRequest } from './messages.js';
+import { textProblem } from '../../src/domain/text.js';
 import { LdapError } from './errors.js';
 import { RESULT } from './result-codes.js';
 
@@ -26,6 +27,9 @@ export async function handleBind(s: Session, req: BindRequest): Promise<Identity
   if (ctx.config.ldap.requireTls && !s.secure) {
     throw new LdapError(RESULT.confidentialityRequired, 'simple binds require TLS: use StartTLS or LDAPS');
   }
+  // Before anything records the name: a NUL is not storable text (src/domain/text.ts).
+  const problem = textProblem(req.name);
+  if (problem) throw new LdapError(RESULT.invalidDNSyntax, `the bind DN ${problem}`);
   const target = ctx.dit.classify(req.name);
   const client = { clientIp: s.clientIp };
   if (target.kind !== 'user') {

@@ -2,6 +2,7 @@
  * The directory information tree of DESIGN.md "LDAP tree": where a DN points, and the DNs of
  * users and groups (RFC 4514 escaping).
  */
+import { textProblem } from '../../src/domain/text.js';
 import { parseDn, type Rdn } from '../../src/query/dn.js';
 
 export type Target =
@@ -64,6 +65,8 @@ export class Dit {
   /** Where a DN points. Attribute types and values of the fixed part compare ignoring case. */
   classify(dn: string): Target {
     if (dn === '') return { kind: 'rootDse' };
+    // A NUL names nothing any backend can store (src/domain/text.ts): invalidDNSyntax (34).
+    if (textProblem(dn)) return { kind: 'invalid' };
     const rdns = parseDn(dn);
     if (!rdns) return { kind: 'invalid' };
     if (rdns.length === 0) return { kind: 'rootDse' };

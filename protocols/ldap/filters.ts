@@ -5,9 +5,19 @@
  */
 import type { QueryLimits } from '../../src/config.js';
 import { LimitExceeded } from '../../src/domain/errors.js';
+import { textProblem } from '../../src/domain/text.js';
 import type { LdapFilter } from '../../src/query/ldap-filter.js';
 import { BerError, BerReader, TAG } from './ber.js';
 import type { EntryAttribute } from './responses.js';
+import { LdapError } from './errors.js';
+import { RESULT } from './result-codes.js';
+
+/** A filter's text as the one text rule has it (src/domain/text.ts). @throws LdapError invalidAttributeSyntax (21) */
+function text(s: string, what: string): string {
+  const problem = textProblem(s);
+  if (problem) throw new LdapError(RESULT.invalidAttributeSyntax, `${what} in the filter ${problem}`);
+  return s;
+}
 
 /**
  * Decodes a filter, refusing trees deeper or larger than the query limits before building them.
@@ -32,29 +42,29 @@ function decode(r: BerReader, limits: QueryLimits, depth: number, budget: { node
     case 0xa2:
       return { type: 'not', filter: decode(content, limits, depth + 1, budget) };
     case 0xa3: case 0xa5: case 0xa6: case 0xa8: {
-      const attribute = content.readString();
-      const value = content.readString();
+      const attribute = text(content.readString(), 'an attribute name');
+      const value = text(content.readString(), `the value for ${attribute}`);
       const type = tag === 0xa3 ? 'equal' : tag === 0xa5 ? 'ge' : tag === 0xa6 ? 'le' : 'approx';
       return { type, attribute, value };
     }
     case 0xa4: {
-      const attribute = content.readString();
+      const attribute = text(content.readString(), 'an attribute name');
       const parts = content.readSequence(TAG.SEQUENCE);
       let initial: string | undefined;
       let final: string | undefined;
       const any: string[] = [];
       while (parts.hasMore()) {
         const p = parts.readElement();
-        const text = p.content.buf.toString('utf8', p.content.pos, p.content.end);
-        if (p.tag === 0x80) initial = text;
-        else if (p.tag === 0x81) any.push(text);
-        else if (p.tag === 0x82) final = text;
+        const part = text(p.content.buf.toString('utf8', p.content.pos, p.content.end), `a substring of ${attribute}`);
+        if (p.tag === 0x80) initial = part;
+        else if (p.tag === 0x81) any.push(part);
+        else if (p.tag === 0x82) final = part;
         else throw new BerError('bad substring choice');
       }
       return { type: 'substring', attribute, any, ...(initial !== undefined ? { initial } : {}), ...(final !== undefined ? { final } : {}) };
     }
     case 0x87:
-      return { type: 'present', attribute: content.buf.toString('utf8', content.pos, content.end) };
+      return { type: 'present', attribute: text(content.buf.toString('utf8', content.pos, content.end), 'an attribute name') };
     case 0xa9: {
       let rule: string | undefined;
       let attribute: string | undefined;
@@ -68,6 +78,9 @@ function decode(r: BerReader, limits: QueryLimits, depth: number, budget: { node
         else if (t === 0x84) dnAttributes = content.readBool(0x84);
         else throw new BerError('bad extensible match');
       }
+      text(value, 'a matching rule value');
+      if (attribute !== undefined) text(attribute, 'an attribute name');
+      if (rule !== undefined) text(rule, 'a matching rule');
       return { type: 'ext', value, dnAttributes, ...(rule !== undefined ? { rule } : {}), ...(attribute !== undefined ? { attribute } : {}) };
     }
     default:

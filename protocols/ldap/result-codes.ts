@@ -15,6 +15,7 @@ export const RESULT = {
   noSuchAttribute: 16,
   undefinedAttributeType: 17,
   constraintViolation: 19,
+  invalidAttributeSyntax: 21,
   noSuchObject: 32,
   invalidDNSyntax: 34,
   inappropriateAuthentication: 48,

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import knexFactory from 'knex';
 import type { Knex } from 'knex';
 import pg from 'pg';
-import { Unavailable } from '../domain/errors.js';
+import { Conflict, NotFound, Unavailable } from '../domain/errors.js';
 
 export type Dialect = 'sqlite' | 'pg';
 
@@ -29,7 +30,7 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
     const filename = file === ':memory:' ? ':memory:' : resolve(file);
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
     knex = knexFactory({
-      client: 'better-sqlite3',
+      client: translatingClient('better-sqlite3'),
       connection: { filename },
       useNullAsDefault: true,
       pool: {
@@ -51,7 +52,7 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
   } else {
     dialect = 'pg';
     knex = knexFactory({
-      client: 'pg',
+      client: translatingClient('postgres'),
       connection: { connectionString: url, connectionTimeoutMillis: 5000 } as Knex.PgConnectionConfig,
       pool: { min: 0, max: options.poolMax ?? 10 },
       ...(options.searchPath ? { searchPath: options.searchPath } : {}),
@@ -86,7 +87,43 @@ export function onDatabaseClose(db: Database, f: () => void): void {
   closers.set(db, list);
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
+type ClientClass = typeof Knex.Client;
+const requireCjs = createRequire(import.meta.url);
+
+/**
+ * knex's own dialect client with every query's (and every connection acquisition's) driver
+ * error translated here, in the store: whatever path a query takes (a transaction, a bare
+ * read, a stream's setup), a lost connection leaves as `Unavailable` and a foreign-key race as
+ * `NotFound`, never as a raw driver error a door would answer with 500. Transactions are made
+ * from the same class (knex's makeTxClient uses the client's prototype), so they translate too.
+ */
+function translatingClient(dialect: 'postgres' | 'better-sqlite3'): ClientClass {
+  const Base = requireCjs(`knex/lib/dialects/${dialect}/index.js`) as ClientClass;
+  return class TranslatingClient extends Base {
+    override query(connection: unknown, queryParam: unknown): Promise<unknown> {
+      return (super.query(connection, queryParam) as Promise<unknown>).catch((e: unknown) => { throw translateDriverError(e); });
+    }
+    override async acquireConnection(): Promise<unknown> {
+      try {
+        return await super.acquireConnection();
+      } catch (e) {
+        throw translateDriverError(e);
+      }
+    }
+  } as unknown as ClientClass;
+}
+
+// Class 08 (connection exception), 57P01-57P03 (admin/crash shutdown, cannot connect now),
+// 53300 (too many connections): the database is not there for us right now.
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006', '08007', '08P01',
+]);
+
+// node-postgres's words for a connection that died under a query or a transaction (it gives no
+// code): "Connection terminated unexpectedly", "Client has encountered a connection error and is
+// not queryable", "Client was closed and is not queryable".
+const CONNECTION_MESSAGES = /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|is not queryable|Connection ended unexpectedly|Unable to acquire a connection/i;
 
 /** True for a driver error meaning "the database is not there". */
 export function isConnectionError(e: unknown): boolean {
@@ -94,7 +131,7 @@ export function isConnectionError(e: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   if (err.code && CONNECTION_CODES.has(err.code)) return true;
   if (err.name === 'KnexTimeoutError') return true;
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(err.message ?? '');
+  return CONNECTION_MESSAGES.test(err.message ?? '');
 }
 
 /** True for a unique-constraint violation on either dialect. */
@@ -109,8 +146,34 @@ export function isForeignKeyViolation(e: unknown): boolean {
   return err?.code === '23503' || err?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
-/** Connection failures become `Unavailable`; dirgate errors and the rest pass through. */
+/** What a row of each referenced table is called in an error message. */
+const ENTITY: ReadonlyMap<string, string> = new Map([
+  ['users', 'user'], ['groups', 'group'], ['roles', 'role'], ['applications', 'application'],
+  ['sessions', 'session'], ['api_tokens', 'API token'], ['exports', 'export'],
+]);
+
+/**
+ * A foreign-key violation as what it means to the caller: a row this write refers to was
+ * deleted meanwhile (another request's delete won the race) → NotFound naming it; a row still
+ * referenced cannot go → Conflict. PostgreSQL names the key in `detail`; SQLite names nothing.
+ */
+function foreignKeyError(e: unknown): NotFound | Conflict {
+  const detail = String((e as { detail?: unknown }).detail ?? '');
+  const missing = /Key \((?:[^)]*)\)=\((.*)\) is not present in table "([^"]+)"/.exec(detail);
+  if (missing) return new NotFound(`the ${ENTITY.get(missing[2]!) ?? missing[2]!} ${missing[1]!} no longer exists (deleted meanwhile)`);
+  const referenced = /Key \((?:[^)]*)\)=\((.*)\) is still referenced from table "([^"]+)"/.exec(detail);
+  const table = (e as { table?: unknown }).table;
+  if (referenced) return new Conflict(`the ${ENTITY.get(String(table)) ?? String(table ?? 'row')} ${referenced[1]!} is still referenced (${referenced[2]!})`);
+  return new NotFound('something this change refers to no longer exists (deleted meanwhile)');
+}
+
+/**
+ * Driver errors as dirgate errors: connection failures become `Unavailable`, foreign-key
+ * violations `NotFound`/`Conflict`; dirgate errors and the rest (unique violations, which the
+ * store functions catch themselves) pass through.
+ */
 export function translateDriverError(e: unknown): unknown {
   if (isConnectionError(e)) return new Unavailable('the database is unavailable');
+  if (isForeignKeyViolation(e)) return foreignKeyError(e);
   return e;
 }

@@ -4,10 +4,18 @@
  * and that nothing was written.
  */
 import { expect } from 'chai';
+import { Client, InvalidDNSyntaxError, InvalidSyntaxError } from 'ldapts';
 import { dialects } from '../support/databases.js';
 import { bootServer, type BootedServer } from '../support/server.js';
 import { adminClient, expectProblem, type AdminClient } from './admin-support.js';
 import { ERROR, GROUP, scimClient, userBody, type ScimClient } from './scim-support.js';
+import { ADMIN_PASSWORD } from '../support/server.js';
+import { BASE, userDn } from './ldap-support.js';
+
+async function errorOf(p: Promise<unknown>): Promise<unknown> {
+  try { await p; } catch (e) { return e; }
+  return undefined;
+}
 
 const LONE = '\ud800';
 const NUL = '\u0000';
@@ -157,6 +165,23 @@ for (const dialect of dialects()) {
         expectScimError(await scim.get(`/Users?filter=${encodeURIComponent(`userName eq "${NUL}"`)}`), 400, 'invalidValue', 'filter');
         expectScimError(await scim.call('POST', '/Users/.search', json({ filter: `userName eq "${LONE}"` })), 400, 'invalidValue', 'filter');
         expect(await userCount()).to.equal(before);
+      });
+      it('anonymous LDAP bind whose DN holds a NUL → invalidDNSyntax (34), and nothing recorded', async () => {
+        const events = (await admin.get('/events?page_size=1')).body.pagination.count as number;
+        const c = new Client({ url: server.ldap });
+        for (const dn of [`cn=a${NUL}b,ou=users,${BASE}`, `cn=admin,ou=users,${BASE}${NUL}`]) {
+          expect(await errorOf(c.bind(dn, 'some-password'))).to.be.instanceOf(InvalidDNSyntaxError);
+        }
+        expect((await admin.get('/events?page_size=1')).body.pagination.count).to.equal(events);
+        await c.bind(userDn('admin'), ADMIN_PASSWORD);
+        expect(await errorOf(c.search(`cn=a${NUL},ou=users,${BASE}`, { scope: 'base' }))).to.be.instanceOf(InvalidDNSyntaxError);
+        expect(await errorOf(c.compare(`cn=a${NUL},ou=users,${BASE}`, 'cn', 'x'))).to.be.instanceOf(InvalidDNSyntaxError);
+        for (const filter of ['(uid=a\\00b)', '(cn=x*\\00*)', '(mail:caseIgnoreMatch:=\\00)']) {
+          const e = await errorOf(c.search(BASE, { scope: 'sub', filter }));
+          expect(e, filter).to.be.instanceOf(InvalidSyntaxError);
+        }
+        expect((await c.search(BASE, { scope: 'sub', filter: '(uid=admin)' })).searchEntries).to.have.length(1);
+        await c.unbind();
       });
     });
   });
