@@ -204,19 +204,29 @@ class Compiler {
     return this.bind(`$${path.map((k) => `."${k}"`).join('')}`);
   }
 
+  /**
+   * The attributes document. On SQLite a document its JSON functions refuse (nested over 1,000
+   * levels, written before the door limited depth) reads as NULL, so one such row cannot make
+   * every attributes query fail; SQLite caches the parse within a statement.
+   */
+  private attrs(): string {
+    const a = this.col('attributes');
+    return this.dialect === 'pg' ? a : `(CASE WHEN json_valid(${a}) THEN ${a} END)`;
+  }
+
   /** The value's text (any JSON type), NULL when missing or JSON null. */
   private jsonAny(path: readonly string[]): string {
-    return this.dialect === 'pg' ? `(${this.col('attributes')} #>> ${this.jsonPath(path)})` : `json_extract(${this.col('attributes')}, ${this.jsonPath(path)})`;
+    return this.dialect === 'pg' ? `(${this.attrs()} #>> ${this.jsonPath(path)})` : `json_extract(${this.attrs()}, ${this.jsonPath(path)})`;
   }
 
   private jsonString(path: readonly string[]): string {
-    const a = this.col('attributes');
+    const a = this.attrs();
     if (this.dialect === 'pg') return `(CASE WHEN jsonb_typeof(${a} #> ${this.jsonPath(path)}) = 'string' THEN ${a} #>> ${this.jsonPath(path)} END)`;
     return `(CASE WHEN json_type(${a}, ${this.jsonPath(path)}) = 'text' THEN json_extract(${a}, ${this.jsonPath(path)}) END)`;
   }
 
   private jsonNumber(path: readonly string[]): string {
-    const a = this.col('attributes');
+    const a = this.attrs();
     if (this.dialect === 'pg') return `(CASE WHEN jsonb_typeof(${a} #> ${this.jsonPath(path)}) = 'number' THEN (${a} #>> ${this.jsonPath(path)})::float8 END)`;
     return `(CASE WHEN json_type(${a}, ${this.jsonPath(path)}) IN ('integer', 'real') THEN json_extract(${a}, ${this.jsonPath(path)}) END)`;
   }
@@ -224,7 +234,7 @@ class Compiler {
   /** Typed comparison: a string value matches JSON strings only, a number JSON numbers only. */
   private json(path: readonly string[], op: CompareOp, value: Exclude<Scalar, null>, ignoreCase: boolean): string {
     if (typeof value === 'boolean') {
-      const a = this.col('attributes');
+      const a = this.attrs();
       return this.dialect === 'pg'
         ? `(${a} #> ${this.jsonPath(path)}) = CAST(${this.bind(String(value))} AS jsonb)`
         : `json_type(${a}, ${this.jsonPath(path)}) = ${this.bind(String(value))}`;

@@ -99,7 +99,13 @@ const requireCjs = createRequire(import.meta.url);
  */
 function translatingClient(dialect: 'postgres' | 'better-sqlite3'): ClientClass {
   const Base = requireCjs(`knex/lib/dialects/${dialect}/index.js`) as ClientClass;
+  const name = dialect === 'postgres' ? 'pg' : 'better-sqlite3';
   return class TranslatingClient extends Base {
+    constructor(config: Knex.Config) {
+      super(config);
+      // Code that asks which driver this is (migrations, throttle-store) reads the name, as before.
+      (this.config as { client?: unknown }).client = name;
+    }
     override query(connection: unknown, queryParam: unknown): Promise<unknown> {
       return (super.query(connection, queryParam) as Promise<unknown>).catch((e: unknown) => { throw translateDriverError(e); });
     }

@@ -125,6 +125,20 @@ for (const dialect of dialects()) {
         expectScimError(await scim.post('/Users', userBody('deep-scim', { [DIRGATE]: { attributes: { big: 'x'.repeat(70000) } } })), 400, 'invalidValue', 'attributes');
       });
 
+      it('a user whose attributes already nest 1,100 levels (written before the limit) breaks no query', async () => {
+        const made = await admin.post('/users', { username: 'deep-legacy', attributes: { department: 'Legacy' } });
+        expect(made.status).to.equal(201);
+        const deep = `{"department":"Legacy","x":${'{"a":'.repeat(1100)}1${'}'.repeat(1100)}}`;
+        await server.database.db.knex('users').where({ id: made.body.id }).update({ attributes: deep });
+        const search = await admin.get(`/users?search=${encodeURIComponent('attributes.department = "Sales"')}`);
+        expect(search.status, JSON.stringify(search.body)).to.equal(200);
+        const dept = await scim.get(`/Users?filter=${encodeURIComponent('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "Sales"')}`);
+        expect(dept.status, dept.text).to.equal(200);
+        for (const q of ['attributes.x.a = 1', 'attributes.department ~ "Leg"', 'attributes.flag = True']) {
+          expect((await admin.get(`/users?search=${encodeURIComponent(q)}`)).status, q).to.equal(200);
+        }
+      });
+
       it('groups: attributes over the depth limit → 400', async () => {
         expectProblem(await admin.post('/groups', { name: 'deep-g', attributes: nested(17) }), 400, ['attributes']);
       });
