@@ -91,7 +91,7 @@ export async function patchUser(ctx: ScimContext, id: string, body: unknown, pre
     checkIfMatch(pre.ifMatch, current);
     const doc = userToScim(current, undefined, ctx.base);
     applyPatch(doc, ops, USER_TYPE);
-    const changes = userChanges(current, userInputFromScim(doc, current));
+    const changes = userChanges(current, userInputFromScim(doc, current, 'patch'));
     try {
       const user = Object.keys(changes).length === 0 ? current
         : await ctx.services.users.update(id, changes, ctx.actor, { unit, ifVersion: current.version });

@@ -1,3 +1,5 @@
+import { ELEMENT_SUB_ATTRIBUTES, MULTI_VALUED_ATTRIBUTES, SUB_ATTRIBUTES_OF } from './multi-valued.js';
+import type { MultiValuedAttribute } from './multi-valued.js';
 import { USER_TYPES } from './types.js';
 /**
  * The schema catalogue: one table of fields per entity, shared by every door. A field says
@@ -8,7 +10,7 @@ import { USER_TYPES } from './types.js';
 
 export type Entity = 'users' | 'groups';
 
-export type FieldType = 'string' | 'boolean' | 'datetime' | 'uuid' | 'enum' | 'integer' | 'json' | 'relation';
+export type FieldType = 'string' | 'boolean' | 'datetime' | 'uuid' | 'enum' | 'integer' | 'json' | 'relation' | 'complex';
 
 /** How the related rows of a relation field are reached. */
 export type RelationName =
@@ -28,7 +30,12 @@ export type Storage =
   /** A value of related rows; `ciColumn` on the related table. */
   | { readonly kind: 'relation'; readonly relation: RelationName; readonly ciColumn: string }
   /** Users: member (at any depth) of a group with `is_superuser`. */
-  | { readonly kind: 'superuser' };
+  | { readonly kind: 'superuser' }
+  /**
+   * A multi-valued complex attribute: its elements are `user_values` rows with `attr` = this
+   * name; queried only through an `any` node, whose fields are the `subFields`.
+   */
+  | { readonly kind: 'elements'; readonly attr: MultiValuedAttribute };
 
 export interface FieldDef {
   readonly name: string;
@@ -42,6 +49,8 @@ export interface FieldDef {
   readonly examples: readonly (string | number | boolean)[];
   /** Enum fields: the allowed values. */
   readonly values?: readonly string[];
+  /** Complex fields: the sub-attributes of one element (columns of `user_values`). */
+  readonly subFields?: ReadonlyMap<string, FieldDef>;
 }
 
 /** uidNumber = POSIX_ID_BASE + users.seq; a user's gidNumber equals its uidNumber (private group). */
@@ -58,6 +67,25 @@ const col = (column: string, nullable = false, ciColumn?: string): Storage =>
 function field(name: string, type: FieldType, storage: Storage, description: string, examples: FieldDef['examples'], extra: Partial<FieldDef> = {}): FieldDef {
   const caseExact = !(storage.kind === 'column' && storage.ciColumn) && storage.kind !== 'relation';
   return Object.freeze({ name, type, multiValued: false, caseExact, storage, description, examples, ...extra });
+}
+
+/** The `user_values` alias the SQL compiler gives an element row. */
+export const ELEMENT_ALIAS = 'uv';
+
+/** A sub-attribute of an element: a lowercased `user_values` column (or the `is_primary` boolean). */
+function subField(name: string): FieldDef {
+  const { column, type } = ELEMENT_SUB_ATTRIBUTES[name]!;
+  const storage: Storage = type === 'boolean' ? col(column) : col(column, true, column);
+  return Object.freeze({ name, type, multiValued: false, caseExact: false, storage, description: `${name} of one element`, examples: type === 'boolean' ? [true] : ['work'] });
+}
+
+function complexField(attr: MultiValuedAttribute): FieldDef {
+  const subFields = new Map(SUB_ATTRIBUTES_OF[attr].map((n) => [n, subField(n)]));
+  const def: FieldDef = {
+    name: attr, type: 'complex', multiValued: true, caseExact: false, storage: { kind: 'elements', attr },
+    description: `every element of ${attr} (a filter matches when any element does)`, examples: [`${attr}.value`], subFields,
+  };
+  return Object.freeze(def);
 }
 
 const USER_FIELDS: readonly FieldDef[] = [
@@ -78,6 +106,7 @@ const USER_FIELDS: readonly FieldDef[] = [
   field('attributes', 'json', { kind: 'json', column: 'attributes' }, 'custom attributes: attributes.<key>[.<key>…]', ['attributes.department']),
   field('groups.name', 'relation', { kind: 'relation', relation: 'user-groups', ciColumn: 'name_ci' }, 'name of a direct group', ['admins'], { multiValued: true, valueType: 'string' }),
   field('roles.name', 'relation', { kind: 'relation', relation: 'user-roles', ciColumn: 'name_ci' }, 'name of a role held directly or through groups', ['helpdesk'], { multiValued: true, valueType: 'string' }),
+  ...MULTI_VALUED_ATTRIBUTES.map(complexField),
 ];
 
 const GROUP_FIELDS: readonly FieldDef[] = [
@@ -127,6 +156,12 @@ export function resolveField(entity: Entity, name: string): ResolvedField | unde
   const path = name.slice(dot + 1).split('.');
   if (path.some((k) => !isValidJsonKey(k))) return undefined;
   return { def: base, path };
+}
+
+/** A sub-field of one element of the complex field `def` (`value`, `type`, …); undefined when it has none such. */
+export function resolveSubField(def: FieldDef, name: string): ResolvedField | undefined {
+  const sub = def.subFields?.get(name);
+  return sub ? { def: sub, path: [] } : undefined;
 }
 
 /** Whether a JSON key can be addressed in a query. */

@@ -63,9 +63,17 @@ export type MemberRef =
 /** Groups only: the group has this user or child group as a member (transitive: at any depth). */
 export interface HasMemberNode { readonly kind: 'hasMember'; readonly member: MemberRef; readonly transitive: boolean }
 
+/**
+ * Some element of the multi-valued complex field `field` (`emails`, `addresses`, …) satisfies
+ * `where`, whose field names are the element's sub-fields (`value`, `type`, `primary`, …). All
+ * of `where` holds for one and the same element: `emails[type eq "home" and value co "x"]`.
+ * `where` holds no `any`, `memberOf` or `hasMember`.
+ */
+export interface AnyNode { readonly kind: 'any'; readonly field: string; readonly where: QueryNode }
+
 export type QueryNode =
   | AndNode | OrNode | NotNode | TrueNode | FalseNode
-  | CompareNode | PresentNode | InNode | SubstringNode | MemberOfNode | HasMemberNode;
+  | CompareNode | PresentNode | InNode | SubstringNode | MemberOfNode | HasMemberNode | AnyNode;
 
 export type NodeKind = QueryNode['kind'];
 
@@ -159,6 +167,12 @@ export function hasMember(member: MemberRef, transitive = false): QueryNode {
   return Object.freeze({ kind: 'hasMember', member: Object.freeze({ ...member }), transitive });
 }
 
+/** Some element of `field` satisfies `where`; no element can satisfy `FALSE`. */
+export function any(field: string, where: QueryNode): QueryNode {
+  if (where.kind === 'false') return FALSE;
+  return Object.freeze({ kind: 'any', field, where });
+}
+
 /** Nesting depth of boolean operators (a leaf is depth 1). */
 export function depthOf(node: QueryNode): number {
   switch (node.kind) {
@@ -167,6 +181,8 @@ export function depthOf(node: QueryNode): number {
       return 1 + Math.max(...node.operands.map(depthOf));
     case 'not':
       return 1 + depthOf(node.operand);
+    case 'any':
+      return 1 + depthOf(node.where);
     case 'true': case 'false': case 'compare': case 'present': case 'in':
     case 'substring': case 'memberOf': case 'hasMember':
       return 1;
@@ -183,6 +199,8 @@ export function sizeOf(node: QueryNode): number {
       return 1 + node.operands.reduce((n, o) => n + sizeOf(o), 0);
     case 'not':
       return 1 + sizeOf(node.operand);
+    case 'any':
+      return 1 + sizeOf(node.where);
     case 'true': case 'false': case 'compare': case 'present': case 'in':
     case 'substring': case 'memberOf': case 'hasMember':
       return 1;

@@ -5,8 +5,9 @@
  */
 import { assertNever } from './ast.js';
 import type { CompareOp, QueryNode, Scalar } from './ast.js';
-import { resolveField } from '../domain/catalogue.js';
-import type { Entity, RelationName, ResolvedField } from '../domain/catalogue.js';
+import { elementColumns, userElements } from '../domain/multi-valued.js';
+import { resolveField, resolveSubField } from '../domain/catalogue.js';
+import type { Entity, FieldDef, RelationName, ResolvedField } from '../domain/catalogue.js';
 import { asciiLower, compareCodePoints } from './sql-text.js';
 import type { Validated } from './validate.js';
 
@@ -79,8 +80,12 @@ function absent(v: unknown): boolean {
   return v === null || v === undefined || v === '';
 }
 
+/** One element of a multi-valued attribute as its `user_values` row holds it (lowercased sub-attributes). */
+type ElementRecord = Readonly<Record<string, unknown>>;
+
 class Evaluator {
-  constructor(readonly entity: Entity, readonly dir: EvalDirectory) {}
+  /** `scope`: evaluating the `where` of an `any` node over element records of this complex field. */
+  constructor(readonly entity: Entity, readonly dir: EvalDirectory, readonly scope?: FieldDef) {}
 
   node(n: QueryNode, r: EvalUser | EvalGroup): boolean {
     switch (n.kind) {
@@ -110,12 +115,25 @@ class Evaluator {
         const set = n.transitive ? this.closure(start, 'up') : new Set(start);
         return set.has(r.id);
       }
+      case 'any': {
+        const f = this.field(n.field);
+        const inner = new Evaluator(this.entity, this.dir, f.def);
+        return this.elementsOf(f, r).some((el) => inner.node(n.where, el as unknown as EvalUser));
+      }
       default: return assertNever(n);
     }
   }
 
+  /** The element records of a complex field, derived as the store derives `user_values`. */
+  private elementsOf(f: ResolvedField, r: EvalUser | EvalGroup): ElementRecord[] {
+    if (f.def.storage.kind !== 'elements' || this.entity !== 'users') return [];
+    const attr = f.def.storage.attr;
+    const u = r as EvalUser;
+    return userElements(u.email, u.attributes as Record<string, unknown>).filter((e) => e.attr === attr).map((e) => elementColumns(e.element));
+  }
+
   private field(name: string): ResolvedField {
-    const f = resolveField(this.entity, name);
+    const f = this.scope ? resolveSubField(this.scope, name) : resolveField(this.entity, name);
     if (!f) throw new Error(`unknown field "${name}"`);
     return f;
   }
@@ -200,6 +218,7 @@ class Evaluator {
         return v;
       }
       case 'relation': return this.related(s.relation, r);
+      case 'elements': return this.elementsOf(f, r);
       default: return assertNever(s);
     }
   }
@@ -212,7 +231,7 @@ class Evaluator {
 
   private present(f: ResolvedField, r: EvalUser | EvalGroup): boolean {
     const v = this.raw(f, r);
-    if (f.def.storage.kind === 'relation') return (v as string[]).length > 0;
+    if (f.def.storage.kind === 'relation' || f.def.storage.kind === 'elements') return (v as unknown[]).length > 0;
     if (f.def.storage.kind === 'json') return !absent(v) && !(typeof v === 'string' && v === '');
     return !absent(v);
   }

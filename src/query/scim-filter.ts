@@ -5,8 +5,11 @@
  * §3.10). An unknown attribute, or an operator the attribute's type cannot take, is an
  * `InvalidQuery` (the SCIM door answers 400 invalidFilter); nothing is ever dropped.
  *
- * Mapping choices: the one email of a user is `type "work"`, `primary true`; `groups.value`
- * is direct membership by group id; `name.givenName` / `name.familyName` live in
+ * Mapping choices: the multi-valued attributes (emails, phoneNumbers, addresses, ims, photos,
+ * entitlements, roles, x509Certificates) match when any element does (RFC 7644 §3.4.2.2):
+ * `emails.value eq "…"` and `emails[type eq "home" and value co "…"]` are `any` nodes, a value
+ * path's conditions holding for one element; `groups.value` is direct membership by group id;
+ * `name.formatted` lives in `attributes.name.formatted`, `name.givenName` / `name.familyName` in
  * `attributes.givenName` / `attributes.familyName`; enterprise extension attributes in
  * `attributes.<name>` (`manager` / `manager.value` in `attributes.manager`); the dirgate
  * extension offers `path`, `type` and `attributes.<key>`.
@@ -15,7 +18,9 @@ import { parse } from 'scim2-parse-filter';
 import type { Filter } from 'scim2-parse-filter';
 import type { QueryLimits } from '../config.js';
 import { InvalidQuery } from '../domain/errors.js';
-import { and, compare, FALSE, hasMember, memberOf, not, or, present, TRUE } from './ast.js';
+import { MULTI_VALUED_ATTRIBUTES, SUB_ATTRIBUTES_OF, ELEMENT_SUB_ATTRIBUTES } from '../domain/multi-valued.js';
+import type { MultiValuedAttribute } from '../domain/multi-valued.js';
+import { and, any, compare, FALSE, hasMember, memberOf, not, or, present, TRUE } from './ast.js';
 import type { CompareOp, QueryNode, Scalar } from './ast.js';
 import type { Entity } from '../domain/catalogue.js';
 import { isValidJsonKey } from '../domain/catalogue.js';
@@ -36,7 +41,32 @@ type Target =
   | { readonly kind: 'field'; readonly field: string; readonly type: 'string' | 'boolean' | 'datetime' | 'uuid'; readonly ignoreCase?: boolean }
   | { readonly kind: 'const'; readonly value: string | boolean; readonly requires?: string }
   | { readonly kind: 'groupId' }
-  | { readonly kind: 'memberId' };
+  | { readonly kind: 'memberId' }
+  /** A sub-attribute of every element of a multi-valued attribute (`emails.value`; `emails` alone means its value). */
+  | { readonly kind: 'element'; readonly field: MultiValuedAttribute; readonly sub: string; readonly whole: boolean }
+  /** A complex attribute that is present when any of these fields is (`name`). */
+  | { readonly kind: 'someOf'; readonly fields: readonly string[] };
+
+/** The parts of `name`, as userToScim stores them. */
+const NAME_FIELDS = ['attributes.name.formatted', 'attributes.givenName', 'attributes.familyName', 'attributes.middleName', 'attributes.honorificPrefix', 'attributes.honorificSuffix'];
+
+/** `emails` → `emails`, ignoring case (RFC 7643 §2.1). */
+const MULTI_BY_LOWER: ReadonlyMap<string, MultiValuedAttribute> = new Map(MULTI_VALUED_ATTRIBUTES.map((a) => [a.toLowerCase(), a]));
+
+/** A sub-attribute of `field` spelled ignoring case, or undefined. */
+function subOf(field: MultiValuedAttribute, name: string): string | undefined {
+  return SUB_ATTRIBUTES_OF[field].find((s) => s.toLowerCase() === name.toLowerCase());
+}
+
+/** `emails`, `emails.value`, `addresses.locality`… as element targets. */
+function elementTarget(lower: string): Target | undefined {
+  const dot = lower.indexOf('.');
+  const field = MULTI_BY_LOWER.get(dot < 0 ? lower : lower.slice(0, dot));
+  if (!field) return undefined;
+  if (dot < 0) return { kind: 'element', field, sub: 'value', whole: true };
+  const sub = subOf(field, lower.slice(dot + 1));
+  return sub ? { kind: 'element', field, sub, whole: false } : undefined;
+}
 
 const ENTERPRISE_KEYS: Readonly<Record<string, string>> = {
   employeenumber: 'employeeNumber', department: 'department', costcenter: 'costCenter',
@@ -47,13 +77,10 @@ const USER_CORE: Readonly<Record<string, Target>> = {
   'id': { kind: 'field', field: 'id', type: 'uuid' },
   'username': { kind: 'field', field: 'username', type: 'string' },
   'displayname': { kind: 'field', field: 'name', type: 'string' },
-  'name.formatted': { kind: 'field', field: 'name', type: 'string' },
+  'name': { kind: 'someOf', fields: NAME_FIELDS },
+  'name.formatted': { kind: 'field', field: 'attributes.name.formatted', type: 'string', ignoreCase: true },
   'name.givenname': { kind: 'field', field: 'attributes.givenName', type: 'string', ignoreCase: true },
   'name.familyname': { kind: 'field', field: 'attributes.familyName', type: 'string', ignoreCase: true },
-  'emails': { kind: 'field', field: 'email', type: 'string' },
-  'emails.value': { kind: 'field', field: 'email', type: 'string' },
-  'emails.type': { kind: 'const', value: 'work', requires: 'email' },
-  'emails.primary': { kind: 'const', value: true, requires: 'email' },
   'active': { kind: 'field', field: 'is_active', type: 'boolean' },
   'externalid': { kind: 'field', field: 'external_id', type: 'string' },
   'usertype': { kind: 'field', field: 'type', type: 'string', ignoreCase: true },
@@ -96,6 +123,8 @@ function resolveAttr(path: string, entity: Entity): Target {
   if (schema === undefined || schema === coreSchema) {
     const t = Object.prototype.hasOwnProperty.call(core, lower) ? core[lower] : undefined;
     if (t) return t;
+    const element = entity === 'users' ? elementTarget(lower) : undefined;
+    if (element) return element;
     throw unknown();
   }
   if (entity === 'users' && schema === SCIM_ENTERPRISE_USER_SCHEMA.toLowerCase()) {
@@ -180,7 +209,8 @@ class Translator {
   private valuePath(attr: string, valFilter: Filter): QueryNode {
     const { attr: base } = splitUrn(attr);
     const lower = base.toLowerCase();
-    if (this.entity === 'users' && lower === 'emails') return and(present('email'), this.filter(valFilter, attr));
+    const multi = this.entity === 'users' ? MULTI_BY_LOWER.get(lower) : undefined;
+    if (multi) return any(multi, this.element(valFilter, multi));
     if ((this.entity === 'users' && lower === 'groups') || (this.entity === 'groups' && lower === 'members')) {
       // Several conditions inside one element of a multi-valued relation cannot be split into
       // independent EXISTS tests without matching more than asked; accept only disjunctions.
@@ -188,6 +218,58 @@ class Translator {
       return this.filter(valFilter, attr);
     }
     throw new InvalidQuery(`attribute "${attr}" has no sub-attributes to filter on`);
+  }
+
+  /** The conditions of a value path on `field` (`emails[type eq "work" and value co "x"]`), about one element. */
+  private element(f: Filter, field: MultiValuedAttribute): QueryNode {
+    switch (f.op) {
+      case 'and':
+      case 'or': {
+        this.budget.node();
+        this.budget.enter();
+        const parts = (f as { filters: Filter[] }).filters.map((x) => this.element(x, field));
+        this.budget.leave();
+        return f.op === 'and' ? and(...parts) : or(...parts);
+      }
+      case 'not': {
+        this.budget.node();
+        this.budget.enter();
+        const inner = this.element((f as { filter: Filter }).filter, field);
+        this.budget.leave();
+        return not(inner);
+      }
+      case '[]':
+        throw new InvalidQuery('value paths cannot nest');
+      default: {
+        this.budget.node();
+        const c = f as { op: string; attrPath: string; compValue?: Scalar };
+        const op = c.op.toLowerCase() as ScimOp;
+        if (!(op === 'pr' || op in OPS)) throw new InvalidQuery(`unknown operator "${c.op}"`);
+        const sub = subOf(field, splitUrn(c.attrPath).attr);
+        if (!sub) throw new InvalidQuery(`unknown attribute "${field}.${c.attrPath}" in filter for Users`);
+        return this.subCondition(field, sub, op, op === 'pr' ? undefined : c.compValue ?? null);
+      }
+    }
+  }
+
+  /** One condition on a sub-attribute of one element. */
+  private subCondition(field: string, sub: string, op: ScimOp, value: Scalar | undefined): QueryNode {
+    const bad = (why: string) => new InvalidQuery(`operator "${op}" ${why} for attribute "${field}.${sub}"`);
+    if (op === 'pr') return present(sub);
+    let v: Scalar = value ?? null;
+    if (v === null) {
+      if (op === 'eq' || op === 'ne') return compare(sub, op, null);
+      throw bad('cannot compare with null');
+    }
+    if (ELEMENT_SUB_ATTRIBUTES[sub]!.type === 'boolean') {
+      if (op !== 'eq' && op !== 'ne') throw bad('does not apply to a boolean (use eq, ne or pr)');
+      // Microsoft Entra ID sends booleans as strings ("True"), as with `active`.
+      if (typeof v === 'string' && /^(true|false)$/i.test(v)) v = v.toLowerCase() === 'true';
+      if (typeof v !== 'boolean') throw bad('needs true or false');
+      return compare(sub, op, v);
+    }
+    if (typeof v === 'boolean') throw bad('needs a string');
+    return compare(sub, OPS[op], String(v));
   }
 
   /** `inValuePath`: inside `emails[…]`, which already requires the element to exist. */
@@ -212,6 +294,16 @@ class Translator {
       }
       case 'field':
         return this.field(t, op, value, bad);
+      case 'element':
+        // `emails eq null`: the attribute has no element at all.
+        if (t.whole && (value === null || op === 'pr') && (op === 'eq' || op === 'ne' || op === 'pr')) {
+          return op === 'eq' ? not(present(t.field)) : present(t.field);
+        }
+        if (t.whole && !subOf(t.field, 'value')) throw bad(`needs a sub-attribute (${SUB_ATTRIBUTES_OF[t.field].join(', ')})`);
+        return any(t.field, this.subCondition(t.field, t.sub, op, value));
+      case 'someOf':
+        if (op !== 'pr') throw bad('is not supported on a complex attribute (name its sub-attributes, or use pr)');
+        return or(...t.fields.map((f) => present(f)));
       default:
         throw new InvalidQuery(`unsupported attribute "${path}"`);
     }

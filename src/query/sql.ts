@@ -15,9 +15,9 @@
  *   recursive CTE (UNION, so cycles terminate).
  */
 import { assertNever } from './ast.js';
-import type { CompareNode, CompareOp, GroupRef, HasMemberNode, InNode, MemberOfNode, QueryNode, Scalar, SubstringNode } from './ast.js';
-import { ENTITY_TABLE, resolveField } from '../domain/catalogue.js';
-import type { Entity, RelationName, ResolvedField } from '../domain/catalogue.js';
+import type { AnyNode, CompareNode, CompareOp, GroupRef, HasMemberNode, InNode, MemberOfNode, QueryNode, Scalar, SubstringNode } from './ast.js';
+import { ELEMENT_ALIAS, ENTITY_TABLE, resolveField, resolveSubField } from '../domain/catalogue.js';
+import type { Entity, FieldDef, RelationName, ResolvedField } from '../domain/catalogue.js';
 import { asciiLower, foldSql, matchSql, patternFor } from './sql-text.js';
 import type { SqlDialect, SqlFragment } from './sql-text.js';
 import type { Validated } from './validate.js';
@@ -38,8 +38,12 @@ const SQL_OP: Readonly<Record<'eq' | 'gt' | 'ge' | 'lt' | 'le', string>> = { eq:
 type TextMode = 'ci' | 'fold' | 'exact';
 
 class Compiler {
-  readonly bindings: unknown[] = [];
-  constructor(readonly entity: Entity, readonly dialect: SqlDialect, readonly alias: string) {}
+  /**
+   * `scope`: compiling the `where` of an `any` node, whose names are sub-fields of this complex
+   * field and whose columns belong to the element row `alias`. Bindings are shared with the
+   * enclosing compiler so they stay in text order.
+   */
+  constructor(readonly entity: Entity, readonly dialect: SqlDialect, readonly alias: string, readonly scope?: FieldDef, readonly bindings: unknown[] = []) {}
 
   private bind(value: unknown): string {
     this.bindings.push(value);
@@ -59,6 +63,7 @@ class Compiler {
       case 'substring': return this.substring(n);
       case 'memberOf': return this.memberOf(n);
       case 'hasMember': return this.hasMember(n);
+      case 'any': return this.any(n);
       default: return assertNever(n);
     }
   }
@@ -68,7 +73,7 @@ class Compiler {
   }
 
   private field(name: string): ResolvedField {
-    const f = resolveField(this.entity, name);
+    const f = this.scope ? resolveSubField(this.scope, name) : resolveField(this.entity, name);
     if (!f) throw new Error(`field "${name}" escaped validation`);
     return f;
   }
@@ -102,6 +107,8 @@ class Compiler {
         return this.json(f.path, n.op, value, n.ignoreCase === true);
       case 'relation':
         return this.relation(s.relation, (expr) => this.text(expr, n.op, String(value), 'ci'));
+      case 'elements':
+        throw new Error(`field "${n.field}" escaped validation`);
       default:
         return assertNever(s);
     }
@@ -158,6 +165,8 @@ class Compiler {
         return `COALESCE(${this.jsonAny(f.path)}, '') <> ''`;
       case 'relation':
         return this.relation(s.relation, () => '1 = 1');
+      case 'elements':
+        return this.elements(s.attr, '1 = 1');
       default:
         return assertNever(s);
     }
@@ -195,6 +204,27 @@ class Compiler {
     }
     if (s.kind === 'relation') return this.relation(s.relation, (expr) => this.match(expr, parts((x) => x.toLowerCase())));
     throw new Error(`field "${n.field}" escaped validation`);
+  }
+
+  // Multi-valued complex attributes ---------------------------------------------------------
+
+  /** Some element of the field satisfies `where`: one `user_values` row holds all of it. */
+  private any(n: AnyNode): string {
+    const f = this.field(n.field);
+    if (f.def.storage.kind !== 'elements') throw new Error(`field "${n.field}" escaped validation`);
+    const attr = this.bind(f.def.storage.attr);
+    const inner = new Compiler(this.entity, this.dialect, ELEMENT_ALIAS, f.def, this.bindings).node(n.where);
+    return this.elementsSql(attr, inner);
+  }
+
+  private elements(attr: string, cond: string): string {
+    return this.elementsSql(this.bind(attr), cond);
+  }
+
+  /** Served by the `(attr, value_ci)` and `(attr, type_ci)` indexes of migration 0006. */
+  private elementsSql(attrParam: string, cond: string): string {
+    const uv = ELEMENT_ALIAS;
+    return this.inIds(`SELECT ${uv}.user_id FROM user_values ${uv} WHERE ${uv}.attr = ${attrParam} AND ${cond}`);
   }
 
   // JSON attributes -------------------------------------------------------------------------

@@ -6,10 +6,10 @@
 import type { QueryLimits } from '../config.js';
 import { InvalidQuery, LimitExceeded } from '../domain/errors.js';
 import {
-  and, assertNever, compare, depthOf, FALSE, hasMember, inList, memberOf, not, or, present, sizeOf, substring, TRUE,
+  and, any, assertNever, compare, depthOf, FALSE, hasMember, inList, memberOf, not, or, present, sizeOf, substring, TRUE,
 } from './ast.js';
 import type { CompareOp, QueryNode, Scalar } from './ast.js';
-import { resolveField } from '../domain/catalogue.js';
+import { resolveField, resolveSubField } from '../domain/catalogue.js';
 import type { Entity, FieldDef, ResolvedField } from '../domain/catalogue.js';
 
 declare const validatedBrand: unique symbol;
@@ -111,30 +111,39 @@ function checkShape(node: QueryNode, limits: QueryLimits): void {
   if (depth > limits.maxDepth) throw new LimitExceeded(`query nests deeper than ${limits.maxDepth} levels`, 'maxDepth');
 }
 
-function normalise(node: QueryNode, entity: Entity): QueryNode {
+/** `scope`: inside an `any` node, the complex field whose sub-fields the names refer to. */
+function normalise(node: QueryNode, entity: Entity, scope?: FieldDef): QueryNode {
+  const resolve = (name: string) => resolveIn(entity, name, scope);
   switch (node.kind) {
-    case 'and': return and(...node.operands.map((o) => normalise(o, entity)));
-    case 'or': return or(...node.operands.map((o) => normalise(o, entity)));
-    case 'not': return not(normalise(node.operand, entity));
+    case 'and': return and(...node.operands.map((o) => normalise(o, entity, scope)));
+    case 'or': return or(...node.operands.map((o) => normalise(o, entity, scope)));
+    case 'not': return not(normalise(node.operand, entity, scope));
     case 'true': return TRUE;
     case 'false': return FALSE;
     case 'present': {
-      resolve(entity, node.field);
+      resolve(node.field);
       return present(node.field);
     }
+    case 'any': {
+      if (scope) throw new InvalidQuery(`"${node.field}" cannot be searched inside ${scope.name}`);
+      const f = resolve(node.field);
+      if (f.def.type !== 'complex') throw new InvalidQuery(`field "${node.field}" has no elements to search`);
+      return any(node.field, normalise(node.where, entity, f.def));
+    }
     case 'compare': {
-      const f = resolve(entity, node.field);
+      const f = resolve(node.field);
+      if (f.def.type === 'complex') throw new InvalidQuery(`field "${node.field}" is complex: compare one of its sub-attributes`);
       if (node.value === null && (node.op === 'eq' || node.op === 'ne')) return compare(node.field, node.op, null);
       const value = checkValue(f, node.op, node.value);
       const ignoreCase = node.ignoreCase === true && isTextual(f);
       return compare(node.field, node.op, value, { ignoreCase });
     }
     case 'in': {
-      const f = resolve(entity, node.field);
+      const f = resolve(node.field);
       return inList(node.field, node.values.map((v) => checkValue(f, 'eq', v)));
     }
     case 'substring': {
-      const f = resolve(entity, node.field);
+      const f = resolve(node.field);
       if (!isTextual(f)) throw new InvalidQuery(`field "${node.field}" does not support substring matching`);
       for (const s of [node.initial, node.final, ...node.any]) {
         if (s !== undefined && (typeof s !== 'string' || !isStorableText(s))) throw new InvalidQuery(`substring parts of "${node.field}" must be well-formed strings`);
@@ -142,10 +151,12 @@ function normalise(node: QueryNode, entity: Entity): QueryNode {
       return substring(node.field, node, { ignoreCase: node.ignoreCase === true });
     }
     case 'memberOf': {
+      if (scope) throw new InvalidQuery(`membership cannot be searched inside ${scope.name}`);
       checkRef(node.group.by === 'id' || node.group.by === 'name', node.group.value, 'group');
       return memberOf({ by: node.group.by, value: normaliseRef(node.group.by, node.group.value) }, node.transitive === true);
     }
     case 'hasMember': {
+      if (scope) throw new InvalidQuery(`membership cannot be searched inside ${scope.name}`);
       if (entity !== 'groups') throw new InvalidQuery('only groups have members');
       const m = node.member;
       const okBy = m.entity === 'users' ? m.by === 'id' || m.by === 'username' : m.by === 'id' || m.by === 'name';
@@ -166,7 +177,12 @@ function normaliseRef(by: string, value: string): string {
   return by === 'id' ? value.toLowerCase() : value;
 }
 
-function resolve(entity: Entity, name: string): ResolvedField {
+function resolveIn(entity: Entity, name: string, scope: FieldDef | undefined): ResolvedField {
+  if (scope) {
+    const f = typeof name === 'string' ? resolveSubField(scope, name) : undefined;
+    if (!f) throw new InvalidQuery(`unknown sub-field "${String(name)}" of ${scope.name}`);
+    return f;
+  }
   const f = typeof name === 'string' ? resolveField(entity, name) : undefined;
   if (!f) throw new InvalidQuery(`unknown field "${String(name)}" for ${entity}`);
   return f;
@@ -215,6 +231,8 @@ export function checkValue(f: ResolvedField, op: CompareOp, value: Scalar): Excl
       if (Number.isNaN(ms)) return bad('takes a date such as "2024-01-31" or "2024-01-31T12:00:00Z"');
       return new Date(ms).toISOString();
     }
+    case 'complex':
+      return bad('is complex: compare one of its sub-attributes');
     case 'json':
       if (typeof value === 'boolean' && op !== 'eq' && op !== 'ne') return bad(`holds a boolean here: ${op} does not apply`);
       if (typeof value === 'number' && (TEXT_OPS.has(op) || !Number.isFinite(value))) return bad(`${op} takes a string`);

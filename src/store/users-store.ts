@@ -3,6 +3,7 @@ import type { User, UserType, JsonObject } from '../domain/types.js';
 import { AlreadyExists, NotFound, PreconditionFailed } from '../domain/errors.js';
 import { perChunk } from './chunks.js';
 import { isUniqueViolation } from './database.js';
+import { writeUserValues } from './user-values-store.js';
 import { fold, isUuid, jsonColumn, nowIso, rowToUser, type Queryable } from './rows.js';
 
 /** The user columns the services may write. */
@@ -50,7 +51,9 @@ export async function insertUser(q: Queryable, w: UserWrite & { username: string
     if (isUniqueViolation(e)) throw new AlreadyExists(`a user named "${w.username}" already exists`, 'username');
     throw e;
   }
-  return (await findUserById(q, id))!;
+  const user = (await findUserById(q, id))!;
+  await writeUserValues(q, id, user.email, user.attributes);
+  return user;
 }
 
 /**
@@ -72,7 +75,9 @@ export async function updateUser(q: Queryable, id: string, w: UserWrite, ifVersi
     if (await findUserById(q, id)) throw new PreconditionFailed('the user was changed by someone else (version mismatch)');
     throw new NotFound(`no user with id ${id}`);
   }
-  return (await findUserById(q, id))!;
+  const user = (await findUserById(q, id))!;
+  if (w.email !== undefined || w.attributes !== undefined) await writeUserValues(q, id, user.email, user.attributes);
+  return user;
 }
 
 /** Sets last_login without touching the version (not a change of the record). */

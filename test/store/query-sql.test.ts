@@ -34,7 +34,14 @@ const DIR: EvalDirectory = {
     user(0, { username: 'Jdoe', name: 'Jane Doe', email: 'Jane@Example.com', attributes: { department: 'R&D', "a'b": 'x', level: 3 } }),
     user(1, { username: 'bob', name: 'Bob 50%_off', email: null, is_active: false, path: 'users/contractors' }),
     user(2, { username: 'Ünïcode', name: 'Zoë Ünïcode', email: 'zoe@example.com', attributes: { department: 'Sales', nested: { k: 'v' } } }),
-    user(3, { username: 'carol', name: 'Carol', email: 'carol@example.com', type: 'service_account', last_login: '2024-03-01T10:00:00.000Z' }),
+    user(3, {
+      username: 'carol', name: 'Carol', email: 'carol@example.com', type: 'service_account', last_login: '2024-03-01T10:00:00.000Z',
+      attributes: {
+        emails: [{ value: 'carol@example.com', type: 'work', primary: true }, { value: 'C.Home@Mail.test', type: 'home' }],
+        addresses: [{ type: 'work', locality: 'Hollywood', postalCode: '91608' }, { type: 'home', locality: 'Paris' }],
+        name: { formatted: 'Ms. Carol Q. Public' },
+      },
+    }),
     user(4, { username: 'dave', name: 'Dave', email: '', attributes: { level: 10 } }),
   ],
   groups: [
@@ -96,6 +103,17 @@ for (const dialect of dialects()) {
       expect(await scim('active eq "False"')).to.deep.equal(['bob']);
       expect(await scim(`groups eq "${id('2', 1)}"`)).to.deep.equal(['carol']);
       expect(await scim('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "r&d"')).to.deep.equal(['Jdoe']);
+      // Any element matches (RFC 7644 §3.4.2.2), the primary email from its column included.
+      expect(await scim('emails.value eq "c.home@mail.TEST"')).to.deep.equal(['carol']);
+      expect(await scim('emails.value eq "jane@example.com"')).to.deep.equal(['Jdoe']);
+      expect(await scim('emails[type eq "home"]')).to.deep.equal(['carol']);
+      expect(await scim('emails[type eq "home" and value sw "carol"]')).to.deep.equal([]);
+      expect(await scim('emails[primary eq true and value ew "example.com"]')).to.deep.equal(['carol', 'Jdoe', 'Ünïcode']);
+      expect(await scim('not (emails pr)')).to.deep.equal(['bob', 'dave']);
+      expect(await scim('addresses[type eq "work" and locality eq "paris"]')).to.deep.equal([]);
+      expect(await scim('addresses[type eq "home" and locality eq "paris"]')).to.deep.equal(['carol']);
+      expect(await scim('name.formatted eq "ms. carol q. public"')).to.deep.equal(['carol']);
+      expect(await scim('name pr')).to.deep.equal(['carol']);
     });
 
     it('LDAP filters with three-valued logic and transitive membership', async () => {

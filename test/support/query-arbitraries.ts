@@ -4,7 +4,7 @@
  * drawn from the same pools, so that comparisons actually hit.
  */
 import fc from 'fast-check';
-import { and, compare, hasMember, inList, memberOf, not, or, present, substring, FALSE, TRUE } from '../../src/query/ast.js';
+import { and, any, compare, hasMember, inList, memberOf, not, or, present, substring, FALSE, TRUE } from '../../src/query/ast.js';
 import type { CompareOp, QueryNode } from '../../src/query/ast.js';
 import type { Entity } from '../../src/domain/catalogue.js';
 import { USER_TYPES } from '../../src/domain/catalogue.js';
@@ -32,6 +32,16 @@ const jsonValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 const attributes = fc.dictionary(fc.constantFrom(...KEYS), jsonValue, { maxKeys: 4 });
 
+/** Elements of multi-valued attributes: typed, primary or not ("True" is not JSON true), sometimes not an object at all. */
+const TYPES = ['work', 'home', 'Work', 'other'];
+const element = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ value: fc.option(text, { nil: undefined }), type: fc.option(fc.constantFrom(...TYPES), { nil: undefined }), primary: fc.option(fc.constantFrom<unknown>(true, false, 'True'), { nil: undefined }), display: fc.option(text, { nil: undefined }) }, { requiredKeys: [] }) },
+  { weight: 2, arbitrary: fc.record({ locality: fc.option(text, { nil: undefined }), postalCode: fc.option(text, { nil: undefined }), type: fc.option(fc.constantFrom(...TYPES), { nil: undefined }) }, { requiredKeys: [] }) },
+  { weight: 1, arbitrary: fc.oneof(text, fc.constant(null), fc.integer()) },
+);
+const userAttributes = fc.tuple(attributes, fc.dictionary(fc.constantFrom('emails', 'addresses', 'phoneNumbers'), fc.array(element, { maxLength: 3 }), { maxKeys: 2 }))
+  .map(([a, lists]) => ({ ...a, ...lists }));
+
 /** Distinct by lowercase, as the unique `_ci` columns demand. */
 function uniqueCi(names: string[], fallback: string): string[] {
   const seen = new Set<string>();
@@ -50,7 +60,7 @@ export const directoryArb: fc.Arbitrary<EvalDirectory> = fc.record({
   users: fc.array(fc.record({
     username: textOrUnicode, name: textOrUnicode, email: fc.option(textOrUnicode), path: fc.constantFrom(...PATHS),
     type: fc.constantFrom(...USER_TYPES), is_active: fc.boolean(), last_login: fc.option(date), created_at: date, updated_at: date,
-    external_id: fc.option(text), attributes,
+    external_id: fc.option(text), attributes: userAttributes,
   }), { minLength: USER_IDS.length, maxLength: USER_IDS.length }),
   groups: fc.array(fc.record({ name: textOrUnicode, is_superuser: fc.boolean(), external_id: fc.option(text), created_at: date, attributes }), { minLength: GROUP_IDS.length, maxLength: GROUP_IDS.length }),
   roleNames: fc.array(text, { minLength: ROLE_IDS.length, maxLength: ROLE_IDS.length }),
@@ -140,13 +150,32 @@ const groupRef = fc.oneof(
   textOrUnicode.map((value) => ({ by: 'name' as const, value })),
 );
 
+/** `any` over a multi-valued attribute: small trees of sub-field leaves, all about one element. */
+function elementLeaf(): fc.Arbitrary<QueryNode> {
+  return fc.constantFrom('emails', 'addresses', 'phoneNumbers').chain((field) => {
+    const subs = field === 'addresses' ? ['locality', 'postalCode', 'type'] : ['value', 'type', 'display'];
+    const leaf = fc.oneof(
+      ...subs.map((sub) => textLeaf(sub)),
+      boolLeaf('primary'),
+      fc.constant(TRUE),
+    );
+    const where = fc.oneof(
+      { weight: 3, arbitrary: leaf },
+      { weight: 1, arbitrary: fc.array(leaf, { minLength: 2, maxLength: 2 }).map((xs) => and(...xs)) },
+      { weight: 1, arbitrary: fc.array(leaf, { minLength: 2, maxLength: 2 }).map((xs) => or(...xs)) },
+      { weight: 1, arbitrary: leaf.map((x) => not(x)) },
+    );
+    return fc.oneof({ weight: 4, arbitrary: where.map((w) => any(field, w)) }, { weight: 1, arbitrary: fc.constant(present(field)) });
+  });
+}
+
 function leafArb(entity: Entity, names: fc.Arbitrary<string>): fc.Arbitrary<QueryNode> {
   const byName = names.map((value) => ({ by: 'name' as const, value }));
   const group = fc.oneof(groupRef, byName);
   if (entity === 'users') {
     return fc.oneof(
       textLeaf('username'), textLeaf('name'), textLeaf('email'), textLeaf('path'), textLeaf('type'), textLeaf('external_id'),
-      textLeaf('groups.name'), textLeaf('roles.name'), jsonLeaf, jsonLeaf,
+      textLeaf('groups.name'), textLeaf('roles.name'), jsonLeaf, jsonLeaf, elementLeaf(), elementLeaf(),
       dateLeaf('last_login'), dateLeaf('date_joined'), dateLeaf('updated_at'),
       boolLeaf('is_active'), boolLeaf('is_superuser'), intLeaf('uid_number', 10000), intLeaf('gid_number', 10000),
       fc.tuple(fc.constantFrom<CompareOp>('eq', 'ne'), fc.constantFrom(...USER_IDS)).map(([op, v]) => compare('id', op, v)),

@@ -3,9 +3,10 @@
  * into a migrated database, filling the `_ci` shadow columns as the store does.
  */
 import type { Database } from '../../src/store/database.js';
+import { userValueRows } from '../../src/store/user-values-store.js';
 import type { EvalDirectory, EvalUser, EvalGroup } from '../../src/query/evaluate.js';
 
-const TABLES = ['group_roles', 'user_roles', 'role_permissions', 'roles', 'group_members', 'group_parents', 'groups', 'users'];
+const TABLES = ['user_values', 'group_roles', 'user_roles', 'role_permissions', 'roles', 'group_members', 'group_parents', 'groups', 'users'];
 
 function iso(d: EvalUser['created_at']): string | null {
   if (d === null || d === undefined) return null;
@@ -38,6 +39,9 @@ export async function writeDirectory(db: Database, dir: EvalDirectory): Promise<
     if (rows.length) await db.knex(table).insert(rows);
   };
   await insert('users', users);
+  // Derived as the store derives them on every write (src/domain/multi-valued.ts).
+  const values = dir.users.flatMap((u) => userValueRows(u.id, u.email, u.attributes as Record<string, unknown>, db.dialect === 'pg'));
+  for (let i = 0; i < values.length; i += 100) await insert('user_values', values.slice(i, i + 100));
   await insert('groups', groups);
   await insert('roles', roles);
   await insert('group_members', dir.members);

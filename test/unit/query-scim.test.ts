@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { InvalidQuery, LimitExceeded } from '../../src/domain/errors.js';
-import { and, compare, FALSE, hasMember, memberOf, not, or, present, TRUE } from '../../src/query/ast.js';
+import { and, any, compare, FALSE, hasMember, memberOf, not, or, present, TRUE } from '../../src/query/ast.js';
 import type { QueryNode } from '../../src/query/ast.js';
 import { parseScimFilter } from '../../src/query/scim-filter.js';
 import { DEFAULT_QUERY_LIMITS } from '../../src/query/validate.js';
@@ -18,19 +18,30 @@ describe('SCIM filters', () => {
     ['USERNAME Eq "bjensen"', eq('username', 'bjensen')],
     ['urn:ietf:params:scim:schemas:core:2.0:User:userName eq "bjensen"', eq('username', 'bjensen')],
     ['displayName co "Jen"', compare('name', 'contains', 'Jen')],
-    ['name.formatted sw "Ba"', compare('name', 'startswith', 'Ba')],
+    ['name.formatted sw "Ba"', compare('attributes.name.formatted', 'startswith', 'Ba', { ignoreCase: true })],
+    ['name.formatted eq "John Doe"', compare('attributes.name.formatted', 'eq', 'John Doe', { ignoreCase: true })],
+    ['name pr', or(...['attributes.name.formatted', 'attributes.givenName', 'attributes.familyName', 'attributes.middleName', 'attributes.honorificPrefix', 'attributes.honorificSuffix'].map((f) => present(f)))],
     ['name.familyName ew "sen"', compare('attributes.familyName', 'endswith', 'sen', { ignoreCase: true })],
     ['name.givenName eq "Barbara"', compare('attributes.givenName', 'eq', 'Barbara', { ignoreCase: true })],
-    ['emails.value eq "b@example.com"', eq('email', 'b@example.com')],
-    ['emails co "@example.com"', compare('email', 'contains', '@example.com')],
-    ['emails pr', present('email')],
-    ['emails[type eq "work" and value co "@example.com"]', and(present('email'), compare('email', 'contains', '@example.com'))],
-    ['emails[type eq "home"]', FALSE],
-    ['emails[primary eq true]', present('email')],
+    // RFC 7644 §3.4.2.2: a multi-valued attribute matches when any of its values does.
+    ['emails.value eq "b@example.com"', any('emails', eq('value', 'b@example.com'))],
+    ['emails co "@example.com"', any('emails', compare('value', 'contains', '@example.com'))],
+    ['emails pr', present('emails')],
+    ['emails[type eq "work" and value co "@example.com"]', any('emails', and(eq('type', 'work'), compare('value', 'contains', '@example.com')))],
+    ['emails[type eq "home"]', any('emails', eq('type', 'home'))],
+    ['EMAILS[PRIMARY eq "True"]', any('emails', eq('primary', true))],
+    ['emails[not (type eq "work")]', any('emails', not(eq('type', 'work')))],
+    ['phoneNumbers.value eq "+1 555"', any('phoneNumbers', eq('value', '+1 555'))],
+    ['addresses[type eq "work" and postalCode eq "91608"]', any('addresses', and(eq('type', 'work'), eq('postalCode', '91608')))],
+    ['addresses.locality sw "Holly"', any('addresses', compare('locality', 'startswith', 'Holly'))],
+    ['ims.type eq "xmpp"', any('ims', eq('type', 'xmpp'))],
+    ['photos.value pr', any('photos', present('value'))],
+    ['entitlements.display co "x" or roles.value eq "admin"', or(any('entitlements', compare('display', 'contains', 'x')), any('roles', eq('value', 'admin')))],
+    ['x509Certificates.value eq "MIIC"', any('x509Certificates', eq('value', 'MIIC'))],
     ['active eq true', eq('is_active', true)],
     ['active eq "False"', eq('is_active', false)],
     ['active pr', present('is_active')],
-    ['emails.type eq "work"', present('email')],
+    ['emails.type eq "work"', any('emails', eq('type', 'work'))],
     ['externalId eq "00u1"', eq('external_id', '00u1')],
     ['userType eq "Employee"', compare('type', 'eq', 'Employee', { ignoreCase: true })],
     ['meta.lastModified gt "2011-05-13T04:42:34Z"', compare('updated_at', 'gt', '2011-05-13T04:42:34.000Z')],
@@ -46,7 +57,7 @@ describe('SCIM filters', () => {
     ['urn:ietf:params:scim:schemas:extension:dirgate:2.0:User:path sw "users/"', compare('path', 'startswith', 'users/')],
     ['urn:ietf:params:scim:schemas:extension:dirgate:2.0:User:attributes.costCenter eq "4"', eq('attributes.costCenter', '4')],
     ['title pr or userName eq "x"', null as unknown as QueryNode],
-    ['emails eq null', not(present('email'))],
+    ['emails eq null', not(present('emails'))],
     ['externalId eq 42', eq('external_id', '42')],
     // Precedence: not > and > or.
     ['userName eq "a" or userName eq "b" and active eq true',
@@ -86,6 +97,13 @@ describe('SCIM filters', () => {
       ['(userName eq "a"', /invalid filter/],
       [`groups[value eq "a" and display eq "b"]`, /only "or"/],
       ['displayName eq "x"', /unknown attribute/],
+      ['emails.nosuch eq "x"', /unknown attribute "emails.nosuch"/],
+      ['emails[nosuch eq "x"]', /unknown attribute "emails.nosuch"/],
+      ['emails[primary gt true]', /does not apply to a boolean/],
+      ['emails[value eq true]', /needs a string/],
+      ['addresses eq "x"', /needs a sub-attribute/],
+      ['name eq "x"', /not supported on a complex attribute/],
+      ['emails[type eq "a" and groups[value eq "b"]]', /invalid filter|cannot nest/],
     ];
     for (const [text, re] of bad) {
       it(text, () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { and, compare, FALSE, inList, memberOf, not, or, present, substring, TRUE } from '../../src/query/ast.js';
+import { and, any, compare, FALSE, inList, memberOf, not, or, present, substring, TRUE } from '../../src/query/ast.js';
 import type { QueryNode } from '../../src/query/ast.js';
 import type { Entity } from '../../src/domain/catalogue.js';
 import { compileOrderBy, compileWhere, keysetAfter, parseOrdering } from '../../src/query/sql.js';
@@ -63,6 +63,42 @@ describe('SQL compiler', () => {
     expect(sql(compare('gid_number', 'eq', 1010003), 'pg', 'groups')).to.deep.equal({ sql: 'groups.seq = ?', bindings: [3] });
     expect(sql(inList('username', ['A', 'b']), 'pg')).to.deep.equal({ sql: 'users.username_ci IN (?, ?)', bindings: ['a', 'b'] });
     expect(sql(and(TRUE, or(FALSE, compare('type', 'eq', 'internal'))), 'pg')).to.deep.equal({ sql: 'users.type = ?', bindings: ['internal'] });
+  });
+
+  it('compiles "any element" to one user_values row per element (the attr + value/type indexes)', () => {
+    const node = any('emails', and(compare('type', 'eq', 'Home'), compare('value', 'endswith', '@Example.com')));
+    expect(sql(node, 'pg')).to.deep.equal({
+      sql: "users.id = ANY(ARRAY(SELECT uv.user_id FROM user_values uv WHERE uv.attr = ? AND (uv.type_ci = ? AND uv.value_ci LIKE ? ESCAPE '\\')))",
+      bindings: ['emails', 'home', '%@example.com'],
+    });
+    expect(sql(node, 'sqlite')).to.deep.equal({
+      sql: 'users.id IN (SELECT uv.user_id FROM user_values uv WHERE uv.attr = ? AND (uv.type_ci = ? AND uv.value_ci GLOB ?))',
+      bindings: ['emails', 'home', '*@example.com'],
+    });
+    expect(sql(not(any('emails', compare('primary', 'eq', true))), 'sqlite')).to.deep.equal({
+      sql: '(users.id IN (SELECT uv.user_id FROM user_values uv WHERE uv.attr = ? AND uv.is_primary = ?)) IS NOT TRUE',
+      bindings: ['emails', 1],
+    });
+    expect(sql(present('addresses'), 'pg')).to.deep.equal({
+      sql: 'users.id = ANY(ARRAY(SELECT uv.user_id FROM user_values uv WHERE uv.attr = ? AND 1 = 1))',
+      bindings: ['addresses'],
+    });
+    expect(sql(and(compare('username', 'eq', 'a'), any('phoneNumbers', inList('value', ['X', 'y']))), 'sqlite')).to.deep.equal({
+      sql: '(users.username_ci = ? AND users.id IN (SELECT uv.user_id FROM user_values uv WHERE uv.attr = ? AND uv.value_ci IN (?, ?)))',
+      bindings: ['a', 'phoneNumbers', 'x', 'y'],
+    });
+    expect(sql(any('emails', FALSE), 'pg')).to.deep.equal({ sql: '1 = 0', bindings: [] });
+  });
+
+  it('refuses element queries that make no sense', () => {
+    const bad = (node: QueryNode) => expect(() => sql(node, 'pg')).to.throw(InvalidQuery);
+    bad(compare('emails', 'eq', 'x'));
+    bad(any('username', compare('value', 'eq', 'x')));
+    bad(any('emails', compare('locality', 'eq', 'x')));
+    bad(any('emails', any('emails', TRUE)));
+    bad(any('emails', memberOf({ by: 'name', value: 'x' })));
+    bad(any('emails', compare('primary', 'gt', true)));
+    expect(() => sql(any('emails', TRUE), 'pg', 'groups')).to.throw(InvalidQuery);
   });
 
   it('compiles membership to uncorrelated subqueries, transitive through a recursive CTE', () => {
