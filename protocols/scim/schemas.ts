@@ -51,10 +51,12 @@ const str = (name: string, description: string, o: AttrOptions = {}): AttrDef =>
 
 /** The sub-attributes RFC 7643 §2.4 gives every multi-valued attribute. */
 function multi(name: string, description: string, types: readonly string[], valueType: AttrType = 'string', extra: readonly AttrDef[] = []): AttrDef {
+  // RFC 7643 §7: a reference lists the resource types it may point at (§8.7.1: photos are "external").
+  const value = valueType === 'reference' ? attr('value', valueType, `the ${name} value`, { referenceTypes: ['external'] }) : attr('value', valueType, `the ${name} value`);
   return attr(name, 'complex', description, {
     multiValued: true,
     subAttributes: [
-      attr('value', valueType, `the ${name} value`),
+      value,
       str('display', 'a human-readable name'),
       str('type', 'a label for the value', { canonicalValues: types }),
       attr('primary', 'boolean', 'the primary value'),
@@ -65,9 +67,9 @@ function multi(name: string, description: string, types: readonly string[], valu
 
 const USER_ATTRIBUTES: readonly AttrDef[] = [
   str('userName', 'unique login name, case-insensitive (dirgate username)', { required: true, uniqueness: 'server' }),
-  attr('name', 'complex', 'the parts of the name; formatted is the dirgate name', {
+  attr('name', 'complex', 'the parts of the name', {
     subAttributes: [
-      str('formatted', 'full name (same as displayName)'),
+      str('formatted', 'full name, kept as sent (displayName is the dirgate name)'),
       str('familyName', 'family name'),
       str('givenName', 'given name'),
       str('middleName', 'middle name'),
@@ -101,7 +103,8 @@ const USER_ATTRIBUTES: readonly AttrDef[] = [
     multiValued: true, mutability: 'readOnly',
     subAttributes: [
       str('value', 'group id', { mutability: 'readOnly' }),
-      attr('$ref', 'reference', 'group URI', { mutability: 'readOnly', referenceTypes: ['Group'] }),
+      // RFC 7643 §8.7.1 lists both (a group reached through a nested group is still a Group).
+      attr('$ref', 'reference', 'group URI', { mutability: 'readOnly', referenceTypes: ['User', 'Group'] }),
       str('display', 'group name', { mutability: 'readOnly' }),
       str('type', 'direct', { mutability: 'readOnly', canonicalValues: ['direct', 'indirect'] }),
     ],
