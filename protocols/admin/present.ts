@@ -1,3 +1,4 @@
+import { groupShape, userShape } from '../../src/domain/shapes.js';
 import type { ApiToken, DirEvent, Group, Role, Session, User } from '../../src/domain/types.js';
 import { USER_TYPES } from '../../src/domain/types.js';
 import type { Application, PolicyBinding } from '../../src/services/access.js';
@@ -22,12 +23,7 @@ export const UserSchema = defineComponent('User', {
 });
 
 /** Never a password or hash: only these ten fields leave the server. */
-export function userJson(u: User) {
-  return {
-    id: u.id, username: u.username, name: u.name, email: u.email, path: u.path, type: u.type,
-    is_active: u.isActive, attributes: u.attributes, last_login: iso(u.lastLogin), date_joined: iso(u.createdAt)!,
-  };
-}
+export const userJson = userShape;
 
 export const GroupSchema = defineComponent('Group', {
   type: 'object',
@@ -39,9 +35,7 @@ export const GroupSchema = defineComponent('Group', {
   },
 });
 
-export function groupJson(g: Group, parents: readonly string[]) {
-  return { id: g.id, name: g.name, is_superuser: g.isSuperuser, parents: [...parents], attributes: g.attributes };
-}
+export const groupJson = groupShape;
 
 export const RoleSchema = defineComponent('Role', {
   type: 'object',

@@ -91,3 +91,6 @@ export function validBoolean(v: unknown, field: string): boolean {
   if (typeof v === 'boolean') return v;
   throw InvalidValue.field(field, 'must be true or false');
 }
+
+/** The shape of the ids dirgate hands out (UUID strings). */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -10,6 +10,7 @@ import type { Database } from '../store/database.js';
 import {
   deleteExportRow, findExport, insertExport, listExports, type ExportRecord,
 } from '../store/exports-store.js';
+import { countUsers } from '../store/query-sql.js';
 import type { AccessService } from './access.js';
 import { recordEvent } from './events.js';
 import { writeUsersCsv } from './export-csv.js';
@@ -52,6 +53,28 @@ export class ExportService {
     });
     this.onQueued?.();
     return record;
+  }
+
+  /**
+   * Writes the matching users as CSV to `out` now, in the caller's process (the command line's
+   * `export`), with the same columns and keyset streaming as the background job; records
+   * `users_exported`. `onTotal` hears the match count before the first row.
+   * @throws InvalidQuery, LimitExceeded, InvalidValue
+   */
+  async exportNow(
+    input: { search: string; ordering: string }, out: string | Writable, actor: Actor,
+    progress: { onTotal?: (total: number) => void; onRows?: (rows: number) => void } = {},
+  ): Promise<number> {
+    const v = parseAdminQuery(input.search, 'users', this.config.query);
+    const ordering = parseOrdering(input.ordering, 'users');
+    progress.onTotal?.(await countUsers(this.db, v));
+    const rows = await writeUsersCsv(this.db, v, ordering, out, progress.onRows ? { onRows: progress.onRows } : {});
+    await this.db.transaction(async (trx) => {
+      await recordEvent(trx, actor, 'users_exported', null, {
+        search: input.search, ordering: input.ordering, row_count: rows, file: typeof out === 'string' ? out : 'stream',
+      });
+    });
+    return rows;
   }
 
   /** Newest first: every export for holders of `user.export`, else the caller's own. */

@@ -1,3 +1,4 @@
+import { UUID } from '../domain/validation.js';
 import { Conflict, InvalidValue, NotFound } from '../domain/errors.js';
 import type { Actor, Group, User } from '../domain/types.js';
 import { validAttributes, validBoolean, validGroupName } from '../domain/validation.js';
@@ -38,6 +39,20 @@ export class GroupService {
     const g = await findGroupById(queryable(this.db, opts), id);
     if (!g) throw new NotFound(`no group with id ${id}`);
     return g;
+  }
+
+  /**
+   * A group named by its id or its name (unique ignoring case); an id wins.
+   * @throws NotFound
+   */
+  async resolve(ref: string, opts?: TxOptions): Promise<Group> {
+    if (UUID.test(ref)) {
+      const byId = await findGroupById(opts?.trx ?? this.db.knex, ref);
+      if (byId) return byId;
+    }
+    const byName = await this.findByName(ref, opts);
+    if (!byName) throw new NotFound(`no group with id or name ${ref}`);
+    return byName;
   }
 
   /** One page of groups matching a validated query, and the total. */

@@ -19,6 +19,10 @@ import type { SettingsService } from './settings.js';
 import { inTransaction, joining, queryable, type TxOptions } from './transactions.js';
 import { listUsers, type PageOptions } from './listing.js';
 import type { Validated } from '../query/validate.js';
+import type { Ordering } from '../query/ordering.js';
+import { rowToUser } from '../store/rows.js';
+import { userPages } from './export-csv.js';
+import { UUID } from '../domain/validation.js';
 
 /** What a door may set on a user. Unset keys are left alone on update. */
 export interface UserInput {
@@ -62,6 +66,29 @@ export class UserService {
   /** How many users match a validated query. */
   async count(v: Validated): Promise<number> {
     return countUsers(this.db, v);
+  }
+
+  /**
+   * Every user matching `v`, page by page along a keyset cursor (constant memory at any size):
+   * what the command line's `users list` prints.
+   */
+  async *stream(v: Validated, ordering: Ordering): AsyncGenerator<User[]> {
+    for await (const rows of userPages(this.db, v, ordering)) yield rows.map(rowToUser);
+  }
+
+  /**
+   * A user named by its id or its username (DESIGN.md: wherever a user is named, either is accepted;
+   * usernames are unique ignoring case). An id wins over a username that happens to look like one.
+   * @throws NotFound
+   */
+  async resolve(ref: string, opts?: TxOptions): Promise<User> {
+    if (UUID.test(ref)) {
+      const byId = await findUserById(queryable(this.db, opts), ref);
+      if (byId) return byId;
+    }
+    const byName = await this.findByUsername(ref, opts);
+    if (!byName) throw new NotFound(`no user with id or username ${ref}`);
+    return byName;
   }
 
   /** One page of users matching a validated query (any door's language), and the total. */

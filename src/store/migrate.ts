@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Knex } from 'knex';
 import { migrations } from '../../migrations/index.js';
 import type { Database } from './database.js';
@@ -43,4 +45,19 @@ export async function migrate(db: Database): Promise<string[]> {
 export async function migrationsCurrent(db: Database): Promise<boolean> {
   const [, pending] = (await db.knex.migrate.list(MIGRATION_CONFIG)) as [unknown[], unknown[]];
   return pending.length === 0;
+}
+
+/**
+ * Where the store named by `url` is, and whether it holds a dirgate store already (a SQLite file
+ * that exists; a PostgreSQL schema with our migrations table). Opens nothing that is not there.
+ */
+export async function storePresence(url: string, db: () => Database): Promise<{ exists: boolean; where: string }> {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    if (file === ':memory:') return { exists: false, where: ':memory:' };
+    const where = resolve(file);
+    return { exists: existsSync(where), where };
+  }
+  const where = url.replace(/\/\/[^@/]*@/, '//');
+  return { exists: await db().knex.schema.hasTable(MIGRATION_CONFIG.tableName!), where };
 }

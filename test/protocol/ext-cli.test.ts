@@ -1,30 +1,14 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { EXPORT_COLUMNS } from '../../src/services/exports.js';
+import { runCli } from '../support/cli.js';
 import { dialects, freshDatabase, type TestDatabase } from '../support/databases.js';
 
-const CLI = resolve('dist/src/cli.js');
-
 /** Runs the CLI as an operator would, against the store named by DIRGATE_DATABASE_URL. */
-function run(db: TestDatabase, args: string[], opts: { npx?: boolean; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const [cmd, argv] = opts.npx ? ['npx', ['--no-install', 'dirgate', ...args]] : [process.execPath, [CLI, ...args]];
-    const child = spawn(cmd as string, argv as string[], {
-      cwd: opts.cwd ?? process.cwd(),
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DIRGATE_DATABASE_URL: db.url, DIRGATE_LOG_LEVEL: 'warn', DIRGATE_SCRYPT_N: '1024' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', fail);
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
+const run = (db: TestDatabase, args: string[], opts: { npx?: boolean; cwd?: string } = {}) => runCli(db.url, args, opts);
 
 const LDIF = `version: 1
 

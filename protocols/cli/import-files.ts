@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Transform, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
-import type { UserInput } from './services/users.js';
+import type { UserInput } from '../../src/services/users.js';
 
 /** One user to import, with the 1-based line it starts on (for error messages). */
 export interface ImportUser {
