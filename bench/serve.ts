@@ -48,7 +48,7 @@ export async function spawnDirgate(url: string, env: Record<string, string> = {}
     env: {
       PATH: process.env.PATH ?? '', DIRGATE_DATABASE_URL: url, DIRGATE_HOST: '127.0.0.1', DIRGATE_HTTP_PORT: String(httpPort),
       DIRGATE_LDAP_PORT: String(await freePort()), DIRGATE_LDAPS_PORT: String(await freePort()), DIRGATE_LOG_LEVEL: 'warn',
-      DIRGATE_BOOTSTRAP_PASSWORD: 'unused-bench-password', DIRGATE_BOOTSTRAP_TOKEN: 'dgt_unused_bench_token',
+      DIRGATE_BOOTSTRAP_PASSWORD: 'unused-bench-password', DIRGATE_BOOTSTRAP_TOKEN: 'dgt_unused_bench_token_0123456789abcdef',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

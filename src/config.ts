@@ -18,7 +18,7 @@ const schema = z.object({
   database: z.object({ url: databaseUrl, pool_max: positive }).strict(),
   host: z.string().min(1),
   http: z.object({
-    port, public_url: z.string().url(), body_limit: positive, trust_proxy: bool,
+    port, public_url: z.union([z.literal(''), z.string().url()]), body_limit: positive, trust_proxy: bool,
   }).strict(),
   ldap: z.object({
     port, ldaps_port: port,
@@ -27,7 +27,12 @@ const schema = z.object({
     idle_timeout: positive, max_message_bytes: positive, bind_cache_ttl: z.coerce.number().int().min(0),
   }).strict(),
   tls: z.object({ cert: z.string(), key: z.string() }).strict(),
-  bootstrap: z.object({ password: z.string(), token: z.string() }).strict(),
+  bootstrap: z.object({
+    // The first superuser's password meets the default password policy (password.min_length, 8).
+    password: z.string().refine((p) => p === '' || [...p].length >= 8, 'must be at least 8 characters (or empty, to have one generated)'),
+    // Tokens are secrets: short ones can be guessed (a generated one has 256 random bits).
+    token: z.string().refine((t) => t === '' || t.length >= 32, 'must be at least 32 characters (or empty, to have one generated)'),
+  }).strict(),
   email: z.object({ smtp_url: z.string(), from: z.string().min(1) }).strict(),
   auth: z.object({
     session_ttl: positive, recovery_ttl: positive,
@@ -42,12 +47,27 @@ const schema = z.object({
 
 type Raw = z.infer<typeof schema>;
 
+/** Every dotted configuration key, from the schema (for the documentation check). */
+export function configKeys(): string[] {
+  const walk = (shape: Record<string, z.ZodType>, prefix: string): string[] => Object.entries(shape).flatMap(([k, v]) =>
+    v instanceof z.ZodObject ? walk(v.shape as Record<string, z.ZodType>, `${prefix}${k}.`) : [`${prefix}${k}`]);
+  return walk(schema.shape as Record<string, z.ZodType>, '');
+}
+
 /** The typed, frozen configuration; parsed once at start, never read from the environment again. */
 export interface Config {
   readonly databaseUrl: string;
   readonly databasePoolMax: number;
   readonly host: string;
-  readonly http: { readonly port: number; readonly publicUrl: string; readonly bodyLimit: number; readonly trustProxy: boolean };
+  readonly http: {
+    readonly port: number;
+    /** Origin for links in emails and notifications; defaults to http://localhost:<http.port>. */
+    readonly publicUrl: string;
+    /** Whether public_url was configured (false: derived from the port). */
+    readonly publicUrlSet: boolean;
+    readonly bodyLimit: number;
+    readonly trustProxy: boolean;
+  };
   readonly ldap: {
     readonly port: number; readonly ldapsPort: number; readonly baseDn: string; readonly application: string;
     readonly requireTls: boolean; readonly sizeLimit: number; readonly timeLimit: number; readonly idleTimeout: number;
@@ -72,8 +92,8 @@ export interface QueryLimits {
   readonly maxNodes: number;
 }
 
-/** Environment variable → dotted key. */
-const ENV_KEYS: Record<string, string> = {
+/** Environment variable → dotted key: every key of the schema has one (a test holds it to that). */
+export const ENV_KEYS: Readonly<Record<string, string>> = {
   DIRGATE_DATABASE_URL: 'database.url',
   DIRGATE_DATABASE_POOL_MAX: 'database.pool_max',
   DIRGATE_HOST: 'host',
@@ -100,6 +120,8 @@ const ENV_KEYS: Record<string, string> = {
   DIRGATE_SESSION_TTL: 'auth.session_ttl',
   DIRGATE_RECOVERY_TTL: 'auth.recovery_ttl',
   DIRGATE_SCRYPT_N: 'auth.scrypt_n',
+  DIRGATE_SCRYPT_R: 'auth.scrypt_r',
+  DIRGATE_SCRYPT_P: 'auth.scrypt_p',
   DIRGATE_QUERY_MAX_LENGTH: 'query.max_length',
   DIRGATE_QUERY_MAX_DEPTH: 'query.max_depth',
   DIRGATE_QUERY_MAX_NODES: 'query.max_nodes',
@@ -146,7 +168,13 @@ function toConfig(r: Raw): Config {
     databaseUrl: r.database.url,
     databasePoolMax: r.database.pool_max,
     host: r.host,
-    http: { port: r.http.port, publicUrl: r.http.public_url.replace(/\/+$/, ''), bodyLimit: r.http.body_limit, trustProxy: r.http.trust_proxy },
+    http: {
+      port: r.http.port,
+      // Unset: the origin of the port this instance listens on, so links follow DIRGATE_HTTP_PORT.
+      publicUrl: (r.http.public_url || `http://localhost:${r.http.port}`).replace(/\/+$/, ''),
+      publicUrlSet: r.http.public_url !== '',
+      bodyLimit: r.http.body_limit, trustProxy: r.http.trust_proxy,
+    },
     ldap: {
       port: r.ldap.port, ldapsPort: r.ldap.ldaps_port, baseDn: r.ldap.base_dn, application: r.ldap.application,
       requireTls: r.ldap.require_tls, sizeLimit: r.ldap.size_limit, timeLimit: r.ldap.time_limit,

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { NotFound } from './domain/errors.js';
 import { createLogger } from './logger.js';
 import { createServices, type Services } from './services/index.js';
 import { bootstrap } from './services/bootstrap.js';
@@ -29,6 +30,7 @@ export async function startServer(config: Config, log: Logger): Promise<Running>
     await migrate(db);
     const services = createServices(db, config);
     await bootstrap(services, config, log);
+    await checkLdapApplication(services);
     const http = await listenHttp(services, log);
     let ldap: LdapListener;
     try {
@@ -74,6 +76,19 @@ async function checkReachable(db: Database): Promise<void> {
     await db.knex.raw('select 1');
   } catch (e) {
     throw new StartError(`database: cannot reach ${db.dialect === 'pg' ? 'PostgreSQL' : 'SQLite'}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** An LDAP application that does not exist would refuse every bind without a word: stop instead. */
+async function checkLdapApplication(services: Services): Promise<void> {
+  const slug = services.config.ldap.application;
+  if (!slug) return;
+  const found = await services.access.getApplication(slug).then(() => true, (e: unknown) => {
+    if (e instanceof NotFound) return false;
+    throw e;
+  });
+  if (!found) {
+    throw new StartError(`configuration: ldap.application (DIRGATE_LDAP_APPLICATION) names no application: "${slug}"; create it first (POST /api/v1/applications) or leave it empty`);
   }
 }
 

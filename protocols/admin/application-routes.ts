@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { InvalidValue, NotFound } from '../../src/domain/errors.js';
 import type { Services } from '../../src/services/index.js';
-import { existingUserId } from './lookups.js';
+import { existingGroupId, existingUserId } from './lookups.js';
 import { PAGE_PARAMS, paged, pagedInMemory, pageRequest, stringParam } from './pagination.js';
 import { ApplicationSchema, applicationJson, BindingSchema, bindingJson, pageOf } from './present.js';
 import { defineRoute, type JsonSchema } from './routes.js';
@@ -71,7 +71,13 @@ export function mountApplicationRoutes(router: Router, services: Services): void
     summary: 'Bind a user or a group (exactly one) to an application',
     requestSchema: { type: 'object', additionalProperties: false, properties: { user: { type: 'string' }, group: { type: 'string' }, ...BINDING_FLAGS } },
     responseSchema: BindingSchema,
-    handler: async ({ params, body, actor }) => bindingJson(await services.access.createBinding(params.slug, body, actor)),
+    handler: async ({ params, body, actor }) => {
+      // A user or a group may be named by id or by name; the service gets ids.
+      const named = { ...body };
+      if (typeof body.user === 'string') named.user = await existingUserId(services, body.user);
+      if (typeof body.group === 'string') named.group = await existingGroupId(services, body.group);
+      return bindingJson(await services.access.createBinding(params.slug, named, actor));
+    },
   });
 
   const bindingOf = async (slug: string, id: string) => {
@@ -104,7 +110,7 @@ export function mountApplicationRoutes(router: Router, services: Services): void
   defineRoute(router, {
     method: 'get', path: '/applications/:slug/check_access', permission: 'application.view', tag: 'applications',
     summary: 'Whether a user may use the application, with the reasons when not',
-    query: { user: { schema: { type: 'string' }, required: true, description: 'a user id' } },
+    query: { user: { schema: { type: 'string' }, required: true, description: 'a user id or username' } },
     responseSchema: {
       type: 'object', additionalProperties: false, required: ['passing', 'messages'],
       properties: { passing: { type: 'boolean' }, messages: { type: 'array', items: { type: 'string' } } },

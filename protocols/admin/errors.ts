@@ -59,7 +59,9 @@ export function toProblem(err: unknown): Problem {
     if (err instanceof PermissionDenied && err.permission) p.permission = err.permission;
     if (err instanceof InvalidQuery) {
       if (err.position !== undefined) p.column = err.position;
-      p.errors = { search: err.position !== undefined ? `${err.message} (column ${err.position})` : err.message };
+      // Once: most messages name their column already (the number is in `column` for programs).
+      const named = err.position === undefined || /\bcolumn \d+/.test(err.message);
+      p.errors = { search: named ? err.message : `${err.message} (column ${err.position})` };
     }
     if (err instanceof LimitExceeded) {
       if (err.limit) p.limit = err.limit;

@@ -58,6 +58,8 @@ export function mountExportRoutes(router: Router, services: Services): void {
   defineRoute(router, {
     method: 'get', path: '/exports/:id/download', permission: 'self', tag: 'exports',
     summary: 'The CSV file (to its requester or holders of user.export)',
+    status: 200,
+    responseContent: { 'text/csv': { type: 'string', description: 'header row, then one row per user (EXPORT_COLUMNS)' } },
     handler: async ({ params, actor, res }) => {
       const file = await services.exports.download(params.id!, actor);
       res.status(200).set({

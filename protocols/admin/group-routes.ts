@@ -7,12 +7,12 @@ import { PAGE_PARAMS, paged, pagedInMemory, pageRequest } from './pagination.js'
 import { GroupSchema, groupJson, pageOf, RoleSchema, roleJson, UserSchema, userJson } from './present.js';
 import { defineRoute, type JsonSchema } from './routes.js';
 import { parseSearch, searchParams } from './search.js';
-import { existingUserId, roleIdOf } from './lookups.js';
+import { existingGroupId, existingUserId, roleIdOf } from './lookups.js';
 
 export const GROUP_FIELDS: Record<string, JsonSchema> = {
   name: { type: 'string' },
   is_superuser: { type: 'boolean' },
-  parents: { type: 'array', maxItems: 1000, items: { type: 'string' }, description: 'parent group ids (replaces the set)' },
+  parents: { type: 'array', maxItems: 1000, items: { type: 'string' }, description: 'parent groups by id or name (replaces the set)' },
   attributes: { anyOf: [{ type: 'object' }, { type: 'string' }, { type: 'null' }], description: 'a JSON object, or a YAML string' },
 };
 
@@ -23,6 +23,13 @@ export function groupInput(body: Record<string, unknown>): GroupInput {
   if ('parents' in body) input.parents = body.parents;
   if ('attributes' in body) input.attributes = body.attributes;
   return input;
+}
+
+/** `parents` may name groups by id or by name; the service gets ids. @throws InvalidValue */
+async function withParentIds(services: Services, input: GroupInput): Promise<GroupInput> {
+  if (!Array.isArray(input.parents) || input.parents.some((p) => typeof p !== 'string')) return input;
+  const parents = await Promise.all((input.parents as string[]).map((p) => existingGroupId(services, p, 'parents')));
+  return { ...input, parents };
 }
 
 /** The issue asks for group cycles to be refused with 400, naming `parents`. */
@@ -60,7 +67,7 @@ export function mountGroupRoutes(router: Router, services: Services): void {
     requestSchema: { type: 'object', additionalProperties: false, required: ['name'], properties: GROUP_FIELDS },
     responseSchema: GroupSchema,
     handler: async ({ body, actor }) => {
-      const g = await services.groups.create(groupInput(body), actor, { allowYamlAttributes: true }).catch((e) => rethrowCycle(e));
+      const g = await services.groups.create(await withParentIds(services, groupInput(body)), actor, { allowYamlAttributes: true }).catch((e) => rethrowCycle(e));
       return one(g.id);
     },
   });
@@ -78,7 +85,7 @@ export function mountGroupRoutes(router: Router, services: Services): void {
     requestSchema: { type: 'object', additionalProperties: false, properties: GROUP_FIELDS },
     responseSchema: GroupSchema,
     handler: async ({ params, body, actor }) => {
-      await services.groups.update(params.id, groupInput(body), actor, { allowYamlAttributes: true }).catch((e) => rethrowCycle(e));
+      await services.groups.update(params.id, await withParentIds(services, groupInput(body)), actor, { allowYamlAttributes: true }).catch((e) => rethrowCycle(e));
       return one(params.id);
     },
   });

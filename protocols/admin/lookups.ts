@@ -16,24 +16,24 @@ export async function roleIdOf(services: Services, ref: unknown, field = 'role')
   return byName.id;
 }
 
-/** @throws InvalidValue */
-export async function existingUserId(services: Services, id: unknown, field = 'user'): Promise<string> {
-  if (typeof id !== 'string') throw InvalidValue.field(field, 'must be a user id');
+/** A user given by id or username. @throws InvalidValue */
+export async function existingUserId(services: Services, ref: unknown, field = 'user'): Promise<string> {
+  if (typeof ref !== 'string' || ref === '') throw InvalidValue.field(field, 'must be a user id or username');
   try {
-    return (await services.users.get(id)).id;
+    return (await services.users.resolve(ref)).id;
   } catch (e) {
-    if (e instanceof NotFound) throw InvalidValue.field(field, `no user with id ${id}`);
+    if (e instanceof NotFound) throw InvalidValue.field(field, `no user with id or username ${ref}`);
     throw e;
   }
 }
 
-/** @throws InvalidValue */
-export async function existingGroupId(services: Services, id: unknown, field = 'group'): Promise<string> {
-  if (typeof id !== 'string') throw InvalidValue.field(field, 'must be a group id');
+/** A group given by id or name. @throws InvalidValue */
+export async function existingGroupId(services: Services, ref: unknown, field = 'group'): Promise<string> {
+  if (typeof ref !== 'string' || ref === '') throw InvalidValue.field(field, 'must be a group id or name');
   try {
-    return (await services.groups.get(id)).id;
+    return (await services.groups.resolve(ref)).id;
   } catch (e) {
-    if (e instanceof NotFound) throw InvalidValue.field(field, `no group with id ${id}`);
+    if (e instanceof NotFound) throw InvalidValue.field(field, `no group with id or name ${ref}`);
     throw e;
   }
 }

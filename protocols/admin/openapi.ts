@@ -35,11 +35,12 @@ function operation(route: RouteSpec, params: string[]): JsonSchema {
   for (const [name, q] of Object.entries(route.query ?? {})) {
     parameters.push({ name, in: 'query', required: !!q.required, schema: q.schema, ...(q.description ? { description: q.description } : {}) });
   }
-  const status = String(route.status ?? (route.responseSchema ? 200 : 204));
+  const content: Record<string, JsonSchema> | null = route.responseSchema
+    ? { 'application/json': { schema: route.responseSchema } }
+    : route.responseContent ? Object.fromEntries(Object.entries(route.responseContent).map(([type, schema]) => [type, { schema }])) : null;
+  const status = String(route.status ?? (content ? 200 : 204));
   const responses: Record<string, JsonSchema> = {
-    [status]: route.responseSchema
-      ? { description: 'success', content: { 'application/json': { schema: route.responseSchema } } }
-      : { description: 'success, no content' },
+    [status]: content ? { description: 'success', content } : { description: 'success, no content' },
     400: problemResponse('invalid input'),
     default: problemResponse('an error'),
   };

@@ -34,6 +34,7 @@ import type { Request, Response, Router } from 'express';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { InvalidValue } from '../../src/domain/errors.js';
+import { UUID } from '../../src/domain/validation.js';
 import { isPermission, type Permission } from '../../src/domain/permissions.js';
 import { checkJson } from '../../src/domain/text.js';
 import type { Actor } from '../../src/domain/types.js';
@@ -74,6 +75,8 @@ export interface RouteSpec {
   readonly query?: Readonly<Record<string, QueryParam>>;
   readonly requestSchema?: JsonSchema;
   readonly responseSchema?: JsonSchema;
+  /** A success body that is not JSON (a CSV download): content type → schema, for the OpenAPI document. */
+  readonly responseContent?: Readonly<Record<string, JsonSchema>>;
   /** Success status; default 200 (204 when the handler returns nothing). */
   readonly status?: number;
   readonly handler: (ctx: RouteContext) => Promise<unknown>;
@@ -121,7 +124,9 @@ export function defineRoute(router: Router, spec: RouteSpec): void {
   }
   const validate = spec.requestSchema ? ajv.compile(spec.requestSchema) : null;
   tables.get(router)!.push(spec);
+  const resolveRef = referenceResolver(spec.path, services);
   router[spec.method](spec.path, async (req: Request, res: Response) => {
+    if (resolveRef) await resolveRef(req.params as Record<string, string>);
     const ctx = contextOf(req, res);
     if (spec.permission !== null) {
       const auth = requireAuth(req);
@@ -140,6 +145,25 @@ export function defineRoute(router: Router, spec: RouteSpec): void {
     if (result === undefined) res.status(204).end();
     else res.status(spec.status ?? 200).json(result);
   });
+}
+
+/**
+ * Paths that name a user or a group (`/users/:id…`, `/groups/:id…`) take its id or its name
+ * (DESIGN.md). A name is replaced by the id before anything else runs; a name that matches
+ * nothing is left as it is, so the permission check still comes first and the handler's own
+ * lookup answers 404 after it.
+ */
+function referenceResolver(path: string, services: Services): ((params: Record<string, string>) => Promise<void>) | null {
+  const find = path.startsWith('/users/:id')
+    ? (ref: string) => services.users.findByUsername(ref)
+    : path.startsWith('/groups/:id') ? (ref: string) => services.groups.findByName(ref) : null;
+  if (!find) return null;
+  return async (params) => {
+    const ref = params.id;
+    if (!ref || UUID.test(ref)) return;
+    const found = await find(ref);
+    if (found) params.id = found.id;
+  };
 }
 
 function contextOf(req: Request, res: Response): RouteContext {

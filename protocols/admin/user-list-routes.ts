@@ -64,12 +64,14 @@ const FieldsSchema = defineComponent('SearchFields', {
       type: 'array',
       items: {
         type: 'object', required: ['name', 'type', 'operators', 'examples'],
-        properties: { name: { type: 'string' }, type: { type: 'string' }, description: { type: 'string' }, operators: { type: 'array', items: { type: 'string' } }, examples: { type: 'array', items: { type: 'string' } } },
+        properties: { name: { type: 'string' }, type: { type: 'string' }, description: { type: 'string' }, operators: { type: 'array', items: { type: 'string' } }, examples: { type: 'array', items: { type: 'string' } }, aliases: { type: 'array', items: { type: 'string' } } },
       },
     },
     operators: { type: 'array' },
     values: { type: 'array' },
     combinators: { type: 'array', items: { type: 'string' } },
+    ordering: { type: 'array', items: { type: 'string' }, description: 'fields the ordering parameter accepts' },
+    plain_text: { type: 'string' },
   },
 });
 

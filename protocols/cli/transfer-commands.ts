@@ -2,6 +2,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { isDirgateError } from '../../src/domain/errors.js';
+import { parseAdminQuery } from '../../src/query/admin-query.js';
+import { parseOrdering } from '../../src/query/ordering.js';
 import { CLI_ACTOR, Refused, type CliContext } from './context.js';
 import { byteCounter, readCsvUsers, readLdif, type ImportRecord } from './import-files.js';
 import { progressBar } from './progress.js';
@@ -15,15 +17,15 @@ export function transferCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--out <file>', 'FILE.csv, or - for stdout')
     .action(async (o: { search: string; ordering: string; out: string }) => {
       const services = await ctx.services();
+      const v = parseAdminQuery(o.search, 'users', services.config.query);
+      const ordering = parseOrdering(o.ordering, 'users');
       const toStdout = o.out === '-';
       const part = `${o.out}.part`;
       const bar = progressBar('export', 'users');
+      bar.start(await services.users.count(v), 0, { extra: '' });
       let rows = 0;
       try {
-        rows = await services.exports.exportNow({ search: o.search, ordering: o.ordering }, toStdout ? ctx.out : part, CLI_ACTOR, {
-          onTotal: (total) => bar.start(total, 0, { extra: '' }),
-          onRows: (n) => bar.update(n),
-        });
+        rows = await services.exports.writeCsv(v, ordering, toStdout ? ctx.out : part, { onRows: (n) => bar.update(n) });
         if (!toStdout) await rename(part, o.out);
       } catch (e) {
         if (!toStdout) await rm(part, { force: true });
@@ -31,6 +33,8 @@ export function transferCommands(program: Command, ctx: CliContext): void {
       } finally {
         bar.stop();
       }
+      // Recorded once the file is in place, as the background export does.
+      await services.exports.recordWritten(CLI_ACTOR, { search: o.search, ordering: o.ordering, row_count: rows, file: toStdout ? 'stdout' : o.out });
       ctx.err.write(`exported ${rows} user${rows === 1 ? '' : 's'}${toStdout ? '' : ` to ${o.out}`}\n`);
     });
 

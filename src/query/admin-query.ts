@@ -17,6 +17,7 @@ import type { CompareOp, QueryNode, Scalar } from './ast.js';
 import { fieldsOf, resolveField, suggestField } from '../domain/catalogue.js';
 import type { Entity, FieldDef, ResolvedField } from '../domain/catalogue.js';
 import { lex } from './admin-lexer.js';
+import { orderableFields } from './ordering.js';
 import type { Token } from './admin-lexer.js';
 import { checkValue, matchAll, QueryBudget, validate } from './validate.js';
 import type { Validated } from './validate.js';
@@ -71,9 +72,25 @@ export function parseAdminQuery(text: string, entity: Entity, limits: QueryLimit
   const budget = new QueryBudget(limits);
   budget.checkLength(text);
   if (text.trim() === '') return matchAll(entity);
+  if (isPlainText(text)) return validate(plainTextSearch(text.trim(), entity), entity, limits);
   const parser = new Parser(lex(text), entity, budget);
   const node = parser.parse();
   return validate(node, entity, limits);
+}
+
+/**
+ * Text with none of the characters a comparison needs (`= ~ < > ! ( ) "`) cannot be a query, so
+ * it is a plain search, as authentik's search box does without its query language: `bob` finds
+ * users whose username, name or email contain "bob" (groups: whose name does).
+ */
+export function isPlainText(text: string): boolean {
+  return !/[=~<>!()"]/.test(text);
+}
+
+const PLAIN_TEXT_FIELDS: Readonly<Record<Entity, readonly string[]>> = { users: ['username', 'name', 'email'], groups: ['name'] };
+
+function plainTextSearch(text: string, entity: Entity): QueryNode {
+  return or(...PLAIN_TEXT_FIELDS[entity].map((f) => compare(f, 'contains', text, { ignoreCase: true })));
 }
 
 class Parser {
@@ -203,6 +220,10 @@ class Parser {
       case 'none': return { value: null, token: t };
       default: {
         const column = t.type === 'eof' ? opToken.end : t.column;
+        const spelled = t.type === 'name' ? CAPITALISED.get(t.value.toLowerCase()) : undefined;
+        if (spelled) {
+          throw this.error(`expected a value after "${op}" at column ${column}: write ${spelled} (True, False and None are capitalised), not ${t.value}`, column);
+        }
         throw this.error(`expected a value after "${op}" at column ${column}`, column);
       }
     }
@@ -224,6 +245,8 @@ class Parser {
   }
 }
 
+const CAPITALISED = new Map([['true', 'True'], ['false', 'False'], ['none', 'None'], ['null', 'None']]);
+
 function describe(t: Token): string {
   switch (t.type) {
     case 'eof': return 'the end of the query';
@@ -239,6 +262,8 @@ export interface FieldDescription {
   readonly operators: readonly AdminOperator[];
   readonly examples: readonly string[];
   readonly values?: readonly string[];
+  /** Other spellings the language accepts for this field. */
+  readonly aliases?: readonly string[];
 }
 
 export interface LanguageDescription {
@@ -247,6 +272,9 @@ export interface LanguageDescription {
   readonly operators: readonly { readonly operator: AdminOperator; readonly description: string }[];
   readonly values: readonly { readonly syntax: string; readonly description: string }[];
   readonly combinators: readonly string[];
+  /** Fields the `ordering` parameter accepts. */
+  readonly ordering: readonly string[];
+  readonly plain_text: string;
 }
 
 /** Fields, operators and example values of the admin language, for an auto-complete box (JSON-serialisable). */
@@ -258,12 +286,15 @@ export function describeFields(entity: Entity): LanguageDescription {
     const examples = def.examples.map((e) => (def.type === 'json' ? `${e} = "value"` : `${shown} = ${typeof e === 'string' ? JSON.stringify(e) : e === true ? 'True' : e === false ? 'False' : String(e)}`));
     return {
       name: shown, type: def.type, description: def.description, operators: adminOperatorsFor(def), examples,
+      ...(name === 'attributes' ? { aliases: ['attribute.<key>'] } : {}),
       ...(def.values ? { values: def.values } : {}),
     };
   });
   return {
     entity,
     fields,
+    ordering: orderableFields(entity),
+    plain_text: `text without = ~ < > ! ( ) or " searches ${PLAIN_TEXT_FIELDS[entity].join(', ')} (contains, ignoring case)`,
     operators: TEXT_OPERATORS.map((operator) => ({ operator, description: OPERATORS[operator].description })),
     values: [
       { syntax: '"text"', description: 'a double-quoted string with JSON escapes' },

@@ -121,7 +121,8 @@ export class ExportRunner {
   }
 
   private exportUrl(id: string): string {
-    return `${this.config.http.publicUrl}/api/v1/exports/${id}`;
+    // A person opens the link in a browser: the console's Data Exports page, not the API (which answers 401 there).
+    return `${this.config.http.publicUrl}/admin/exports?highlight=${encodeURIComponent(id)}`;
   }
 
   /** Writes the CSV to a temporary file, renames it into place, then records the result. */
@@ -161,7 +162,7 @@ export class ExportRunner {
           await this.notifications.notify(trx, job.requesterId, {
             title: 'Your user export is ready',
             body: `${rowCount} user${rowCount === 1 ? '' : 's'} exported${job.search ? ` matching ${job.search}` : ''}.`,
-            link: `${this.exportUrl(job.id)}/download`,
+            link: this.exportUrl(job.id),
           });
         }
         return true;

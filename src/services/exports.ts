@@ -1,7 +1,7 @@
 import { rm, stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
-import { Conflict, Gone, InvalidValue, NotFound } from '../domain/errors.js';
+import { Conflict, Gone, InvalidQuery, InvalidValue, NotFound } from '../domain/errors.js';
 import type { Actor } from '../domain/types.js';
 import { parseAdminQuery } from '../query/admin-query.js';
 import { parseOrdering, type Ordering } from '../query/ordering.js';
@@ -10,7 +10,6 @@ import type { Database } from '../store/database.js';
 import {
   deleteExportRow, findExport, insertExport, listExports, type ExportRecord,
 } from '../store/exports-store.js';
-import { countUsers } from '../store/query-sql.js';
 import type { AccessService } from './access.js';
 import { recordEvent } from './events.js';
 import { writeUsersCsv } from './export-csv.js';
@@ -18,6 +17,16 @@ import { writeUsersCsv } from './export-csv.js';
 export type { ExportRecord };
 
 export { EXPORT_COLUMNS, userCsvRecord } from './export-csv.js';
+
+/** An export's ordering; a bad one is reported under `ordering`, not `search`. @throws InvalidValue */
+function orderingOf(text: string): Ordering {
+  try {
+    return parseOrdering(text, 'users');
+  } catch (e) {
+    if (e instanceof InvalidQuery) throw new InvalidValue(e.message, { ordering: e.message });
+    throw e;
+  }
+}
 
 /**
  * User exports as background jobs: the request is checked and queued here; the job runner
@@ -45,7 +54,7 @@ export class ExportService {
     if (typeof search !== 'string') throw InvalidValue.field('search', 'must be a string');
     if (typeof ordering !== 'string') throw InvalidValue.field('ordering', 'must be a string');
     parseAdminQuery(search, 'users', this.config.query);
-    parseOrdering(ordering, 'users');
+    orderingOf(ordering);
     const record = await this.db.transaction(async (trx) => {
       const e = await insertExport(trx, { requesterId: actor.userId, search, ordering });
       await recordEvent(trx, actor, 'export_requested', { type: 'export', id: e.id }, { search, ordering });
@@ -53,28 +62,6 @@ export class ExportService {
     });
     this.onQueued?.();
     return record;
-  }
-
-  /**
-   * Writes the matching users as CSV to `out` now, in the caller's process (the command line's
-   * `export`), with the same columns and keyset streaming as the background job; records
-   * `users_exported`. `onTotal` hears the match count before the first row.
-   * @throws InvalidQuery, LimitExceeded, InvalidValue
-   */
-  async exportNow(
-    input: { search: string; ordering: string }, out: string | Writable, actor: Actor,
-    progress: { onTotal?: (total: number) => void; onRows?: (rows: number) => void } = {},
-  ): Promise<number> {
-    const v = parseAdminQuery(input.search, 'users', this.config.query);
-    const ordering = parseOrdering(input.ordering, 'users');
-    progress.onTotal?.(await countUsers(this.db, v));
-    const rows = await writeUsersCsv(this.db, v, ordering, out, progress.onRows ? { onRows: progress.onRows } : {});
-    await this.db.transaction(async (trx) => {
-      await recordEvent(trx, actor, 'users_exported', null, {
-        search: input.search, ordering: input.ordering, row_count: rows, file: typeof out === 'string' ? out : 'stream',
-      });
-    });
-    return rows;
   }
 
   /** Newest first: every export for holders of `user.export`, else the caller's own. */

@@ -47,7 +47,7 @@ export class GroupService {
    */
   async resolve(ref: string, opts?: TxOptions): Promise<Group> {
     if (UUID.test(ref)) {
-      const byId = await findGroupById(opts?.trx ?? this.db.knex, ref);
+      const byId = await findGroupById(queryable(this.db, opts), ref);
       if (byId) return byId;
     }
     const byName = await this.findByName(ref, opts);

@@ -38,6 +38,8 @@ describe('admin problem JSON translator', () => {
     const q = toProblem(new InvalidQuery('unknown field "x"', 7));
     expect(q.column).to.equal(7);
     expect(q.errors!.search).to.match(/column 7/);
+    // A message that names its column already does not get it twice.
+    expect(toProblem(new InvalidQuery('expected a value after "=" at column 13', 13)).errors!.search).to.equal('expected a value after "=" at column 13');
     expect(toProblem(new LimitExceeded('too deep', 'maxDepth', 3))).to.include({ limit: 'maxDepth', column: 3 });
   });
 

@@ -79,7 +79,7 @@ for (const dialect of dialects()) {
     it('notifies the requester with the download link; notifications can be marked seen', async () => {
       const list = await api(server, 'GET', '/notifications', server.token);
       expect(list.status).to.equal(200);
-      const n = (list.json.results as Array<Record<string, unknown>>).find((x) => String(x.link).endsWith(`/api/v1/exports/${exportId}/download`));
+      const n = (list.json.results as Array<Record<string, unknown>>).find((x) => String(x.link).endsWith(`/admin/exports?highlight=${exportId}`));
       expect(n, list.text).to.not.equal(undefined);
       expect(n!.seen).to.equal(false);
       expect(n!.title).to.match(/ready/);

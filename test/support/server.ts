@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type Running } from '../../src/main.js';
@@ -26,8 +29,11 @@ export interface BootedServer {
  */
 export async function bootServer(dialect: Dialect, overrides: Record<string, unknown> = {}): Promise<BootedServer> {
   const database = await freshDatabase(dialect);
+  // Exports go to a folder of their own, never into the checkout's data/exports.
+  const exportsDir = mkdtempSync(join(tmpdir(), 'dirgate-exports-'));
   const config = loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, {
     'database.url': database.url,
+    'exports.dir': exportsDir,
     host: '127.0.0.1',
     'http.port': 0,
     'ldap.port': 0,
@@ -49,6 +55,7 @@ export async function bootServer(dialect: Dialect, overrides: Record<string, unk
     async stop() {
       await running.stop();
       await database.drop();
+      rmSync(exportsDir, { recursive: true, force: true });
     },
   };
 }

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, configKeys, DEFAULT_CONFIG_FILE, ENV_KEYS, loadConfig } from '../../src/config.js';
 
 function configError(env: Record<string, string>): string {
   try {
@@ -25,6 +26,30 @@ describe('configuration', () => {
     expect(c.http.publicUrl).to.equal('http://localhost:9000');
     expect(c.logLevel).to.equal('info');
     expect(Object.isFrozen(c) && Object.isFrozen(c.ldap)).to.equal(true);
+  });
+
+  it('gives every key an environment variable, and config/default.yaml names it beside the key', () => {
+    const keys = configKeys();
+    expect(keys).to.include.members(['auth.scrypt_r', 'auth.scrypt_p', 'http.public_url', 'bootstrap.token']);
+    const byKey = new Map(Object.entries(ENV_KEYS).map(([env, key]) => [key, env]));
+    const yaml = readFileSync(DEFAULT_CONFIG_FILE, 'utf8');
+    for (const key of keys) {
+      const env = byKey.get(key);
+      expect(env, `${key} has no environment variable`).to.be.a('string');
+      expect(yaml, `config/default.yaml does not name ${env} for ${key}`).to.match(new RegExp(`\\[[^\\]]*\\b${env}\\b[^\\]]*\\]`));
+    }
+    expect(loadConfig({ DIRGATE_SCRYPT_R: '4', DIRGATE_SCRYPT_P: '2' }).auth.scrypt).to.include({ r: 4, p: 2 });
+  });
+
+  it('derives the public URL from the HTTP port unless it is set', () => {
+    expect(loadConfig({ DIRGATE_HTTP_PORT: '8123' }).http.publicUrl).to.equal('http://localhost:8123');
+    expect(loadConfig({ DIRGATE_HTTP_PORT: '8123', DIRGATE_PUBLIC_URL: 'https://id.example.com/' }).http.publicUrl).to.equal('https://id.example.com');
+  });
+
+  it('checks the bootstrap values like any other key, naming key and variable', () => {
+    expect(configError({ DIRGATE_BOOTSTRAP_PASSWORD: 'short' })).to.equal('configuration: bootstrap.password (DIRGATE_BOOTSTRAP_PASSWORD) must be at least 8 characters (or empty, to have one generated)');
+    expect(configError({ DIRGATE_BOOTSTRAP_TOKEN: 'mytoken' })).to.equal('configuration: bootstrap.token (DIRGATE_BOOTSTRAP_TOKEN) must be at least 32 characters (or empty, to have one generated)');
+    expect(loadConfig({ DIRGATE_BOOTSTRAP_TOKEN: 'dgt_0123456789abcdef0123456789abcdef' }).bootstrap.token).to.have.length(36);
   });
 
   it('lets DIRGATE_* variables override the file named by DIRGATE_CONFIG, which overrides the defaults', () => {

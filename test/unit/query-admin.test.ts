@@ -85,6 +85,22 @@ describe('admin query language (DjangoQL)', () => {
     it('no not (...) in DjangoQL', () => fails('not (name = "a")', 'expected a field name, found "not" at column 1', 1));
     it('injection in a key is a lexical error', () => fails(`attributes.a'b = "x"`, `unexpected character "'" at column 13`, 13));
     it('list syntax', () => fails('type in "x"', 'expected "(" and a list of values after "in" at column 9', 9));
+    it('lowercase false says how to write it', () => fails('is_active = false', 'expected a value after "=" at column 13: write False (True, False and None are capitalised), not false', 13));
+    it('lowercase none and true too', () => {
+      fails('email = none', 'expected a value after "=" at column 9: write None (True, False and None are capitalised), not none', 9);
+      fails('is_active != TRUE', 'expected a value after "!=" at column 14: write True (True, False and None are capitalised), not TRUE', 14);
+    });
+  });
+
+  describe('plain text (no operator) searches username, name and email', () => {
+    const contains = (f: string, v: string) => compare(f, 'contains', v, { ignoreCase: true });
+    it('one word', () => expect(users('bob')).to.deep.equal(or(contains('username', 'bob'), contains('name', 'bob'), contains('email', 'bob'))));
+    it('an address and several words, trimmed', () => {
+      expect(users(' bob@corp.com ')).to.deep.equal(or(contains('username', 'bob@corp.com'), contains('name', 'bob@corp.com'), contains('email', 'bob@corp.com')));
+      expect(users('Ann Lee')).to.deep.equal(or(contains('username', 'Ann Lee'), contains('name', 'Ann Lee'), contains('email', 'Ann Lee')));
+    });
+    it('groups: the name', () => expect(parseAdminQuery('ops', 'groups', L).node).to.deep.equal(contains('name', 'ops')));
+    it('anything with an operator character is still the query language', () => fails('bob = ', 'unknown field "bob" at column 1', 1));
   });
 
   describe('limits are checked while parsing', () => {
