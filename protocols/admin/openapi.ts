@@ -55,7 +55,10 @@ function operation(route: RouteSpec, params: string[]): JsonSchema {
     security: route.permission === null ? [] : [{ bearer: [] }],
     'x-permission': route.permission,
   };
-  if (route.requestSchema) op.requestBody = { required: false, content: { 'application/json': { schema: route.requestSchema } } };
+  if (route.requestSchema) {
+    const types = route.requestContentTypes ?? ['application/json'];
+    op.requestBody = { required: false, content: Object.fromEntries(types.map((t) => [t, { schema: route.requestSchema }])) };
+  }
   return op;
 }
 

@@ -20,7 +20,8 @@ import { mountUserRoutes } from './user-routes.js';
 export function adminRouter(services: Services, log: Logger): Router {
   const router = Router();
   attachServices(router, services);
-  router.use(express.json({ limit: '1mb', strict: false }));
+  // application/merge-patch+json (RFC 7396) is JSON too: PATCH /users/{id} merges attributes with it.
+  router.use(express.json({ limit: '1mb', strict: false, type: ['application/json', 'application/merge-patch+json'] }));
   router.use(bearerAuthentication(services));
 
   mountAuthRoutes(router, services);

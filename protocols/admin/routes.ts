@@ -74,6 +74,8 @@ export interface RouteSpec {
   readonly tag?: string;
   readonly query?: Readonly<Record<string, QueryParam>>;
   readonly requestSchema?: JsonSchema;
+  /** Body content types the OpenAPI document lists (default application/json). */
+  readonly requestContentTypes?: readonly string[];
   readonly responseSchema?: JsonSchema;
   /** A success body that is not JSON (a CSV download): content type → schema, for the OpenAPI document. */
   readonly responseContent?: Readonly<Record<string, JsonSchema>>;

@@ -70,10 +70,16 @@ export function mountUserRoutes(router: Router, services: Services): void {
 
   defineRoute(router, {
     method: 'patch', path: '/users/:id', permission: 'user.change', tag: 'users',
-    summary: 'Change fields; {"is_active": false} deactivates (sessions revoked, every door closed at once), true reactivates',
+    summary: 'Change fields; {"is_active": false} deactivates (sessions revoked, every door closed at once), true reactivates. '
+      + '`attributes` replaces the whole object with Content-Type application/json, and is merged into the stored one '
+      + '(RFC 7396: keys merge, null removes a key) with Content-Type application/merge-patch+json',
     requestSchema: { type: 'object', additionalProperties: false, properties: userFields },
+    requestContentTypes: ['application/json', 'application/merge-patch+json'],
     responseSchema: UserSchema,
-    handler: async ({ params, body, actor }) => userJson(await services.users.update(params.id, userInput(body), actor, { allowYamlAttributes: true })),
+    handler: async ({ req, params, body, actor }) => userJson(await services.users.update(params.id, userInput(body), actor, {
+      allowYamlAttributes: true,
+      mergeAttributes: req.is('application/merge-patch+json') === 'application/merge-patch+json',
+    })),
   });
 
   defineRoute(router, {

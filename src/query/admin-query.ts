@@ -12,6 +12,7 @@
  */
 import type { QueryLimits } from '../config.js';
 import { InvalidQuery } from '../domain/errors.js';
+import { textProblem } from '../domain/text.js';
 import { and, compare, depthOf, inList, not, or } from './ast.js';
 import type { CompareOp, QueryNode, Scalar } from './ast.js';
 import { fieldsOf, resolveField, suggestField } from '../domain/catalogue.js';
@@ -84,7 +85,9 @@ export function parseAdminQuery(text: string, entity: Entity, limits: QueryLimit
  * users whose username, name or email contain "bob" (groups: whose name does).
  */
 export function isPlainText(text: string): boolean {
-  return !/[=~<>!()"]/.test(text);
+  // Control characters and broken Unicode go to the parser, which refuses them with their column.
+  // eslint-disable-next-line no-control-regex
+  return !/[=~<>!()"\u0000-\u001f\u007f]/.test(text) && textProblem(text) === undefined;
 }
 
 const PLAIN_TEXT_FIELDS: Readonly<Record<Entity, readonly string[]>> = { users: ['username', 'name', 'email'], groups: ['name'] };

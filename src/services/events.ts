@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/types.js';
 import type { Database } from '../store/database.js';
-import { insertEvent, listEvents, type EventFilter } from '../store/events-store.js';
+import { insertEvent, insertEvents, listEvents, type EventFilter } from '../store/events-store.js';
 import type { DirEvent } from '../domain/types.js';
 import type { Queryable } from '../store/rows.js';
 
@@ -15,6 +15,16 @@ export function scrub(context: Record<string, unknown>): Record<string, unknown>
     if (SECRET_KEYS.test(k) && !NOT_SECRET.has(k)) continue;
     out[k] = v && typeof v === 'object' && !Array.isArray(v) ? scrub(v as Record<string, unknown>) : v;
   }
+  return out;
+}
+
+/**
+ * A change described with the field names the admin API uses (`is_active`, `external_id`,
+ * `last_login`, `is_superuser`), so an event reads like the request that caused it.
+ */
+export function apiFieldNames(change: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(change)) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
   return out;
 }
 
@@ -49,4 +59,19 @@ export class EventService {
   async list(filter: EventFilter): Promise<{ events: DirEvent[]; count: number }> {
     return listEvents(this.db.knex, filter);
   }
+}
+
+/** One event per target (e.g. each user a membership change touched), in the caller's transaction. */
+export async function recordEventPerTarget(
+  q: Queryable,
+  actor: Actor,
+  action: string,
+  targets: ReadonlyArray<{ type: string; id: string }>,
+  context: Record<string, unknown> = {},
+): Promise<void> {
+  const ctx = scrub(context);
+  await insertEvents(q, targets.map((t) => ({
+    action, actorId: actor.userId, actorUsername: actor.username, impersonatorId: actor.impersonatorId ?? null,
+    impersonatorUsername: actor.impersonatorUsername ?? null, targetType: t.type, targetId: t.id, clientIp: actor.clientIp ?? null, context: ctx,
+  })));
 }

@@ -1,7 +1,6 @@
-import { UUID } from '../domain/validation.js';
 import { Conflict, InvalidValue, NotFound } from '../domain/errors.js';
 import type { Actor, Group, User } from '../domain/types.js';
-import { validAttributes, validBoolean, validGroupName } from '../domain/validation.js';
+import { UUID, validAttributes, validBoolean, validGroupName } from '../domain/validation.js';
 import type { Database } from '../store/database.js';
 import {
   addChildGroups, addMembers, ancestorIds, bumpGroupVersion, childrenOfGroups, clearChildGroups, clearMembers,
@@ -10,7 +9,7 @@ import {
   type GroupWrite,
 } from '../store/groups-store.js';
 import { existingUserIds } from '../store/users-store.js';
-import { recordEvent } from './events.js';
+import { apiFieldNames, recordEvent, recordEventPerTarget } from './events.js';
 import { inTransaction, queryable, type TxOptions } from './transactions.js';
 import { listGroups, type PageOptions } from './listing.js';
 import type { Validated } from '../query/validate.js';
@@ -87,7 +86,7 @@ export class GroupService {
     return inTransaction(this.db, opts, async (trx) => {
       const group = await insertGroup(trx, write);
       if (input.parents !== undefined) await this.replaceParents(trx, group.id, input.parents);
-      await recordEvent(trx, actor, 'group_created', { type: 'group', id: group.id }, { name: group.name, changed: { ...write } });
+      await recordEvent(trx, actor, 'group_created', { type: 'group', id: group.id }, { name: group.name, changed: apiFieldNames(write) });
       return group;
     });
   }
@@ -100,7 +99,7 @@ export class GroupService {
       if (!before) throw new NotFound(`no group with id ${id}`);
       if (input.parents !== undefined) await this.replaceParents(trx, id, input.parents);
       const group = await updateGroup(trx, id, write, opts.ifVersion);
-      await recordEvent(trx, actor, 'group_updated', { type: 'group', id }, { name: group.name, changed: { ...write, ...(input.parents !== undefined ? { parents: input.parents } : {}) } });
+      await recordEvent(trx, actor, 'group_updated', { type: 'group', id }, { name: group.name, changed: { ...apiFieldNames(write), ...(input.parents !== undefined ? { parents: input.parents } : {}) } });
       return group;
     });
   }
@@ -161,6 +160,10 @@ export class GroupService {
         name: group.name, added_users: addUsers, removed_users: change.removeUsers ?? [], added_groups: addGroups,
         removed_groups: change.removeGroups ?? [], replaced: !!change.replace,
       });
+      // The same change, seen from each user it touched, so it shows among that user's events.
+      const seen = { group: group.name, group_id: groupId };
+      await recordEventPerTarget(trx, actor, 'group_membership_added', addUsers.map((id) => ({ type: 'user', id })), seen);
+      await recordEventPerTarget(trx, actor, 'group_membership_removed', (change.removeUsers ?? []).map((id) => ({ type: 'user', id })), seen);
       return (await findGroupById(trx, groupId))!;
     });
   }

@@ -9,12 +9,12 @@ import { groupsOfUsers, groupsOfUsersPrepared } from '../store/groups-store.js';
 import { countUsers } from '../store/query-sql.js';
 import { deleteSessions } from '../store/sessions-store.js';
 import {
-  countAllUsers, deleteUserRow, findUserByEmail, findUserById, findUserByUsername, findUsersByIds, insertUser, updateUser,
+  countAllUsers, deleteUserRow, findUserByEmail, findUserById, findUserByIdForUpdate, findUserByUsername, findUsersByIds, insertUser, updateUser,
   userPathCounts,
   type UserWrite,
 } from '../store/users-store.js';
 import { hashPassword, MAX_PASSWORD_BYTES } from './credentials.js';
-import { recordEvent } from './events.js';
+import { apiFieldNames, recordEvent } from './events.js';
 import type { SettingsService } from './settings.js';
 import { inTransaction, joining, queryable, type TxOptions } from './transactions.js';
 import { listUsers, type PageOptions } from './listing.js';
@@ -23,6 +23,7 @@ import type { Ordering } from '../query/ordering.js';
 import { rowToUser } from '../store/rows.js';
 import { userPages } from './export-csv.js';
 import { UUID } from '../domain/validation.js';
+import { mergePatch } from '../domain/merge-patch.js';
 
 /** What a door may set on a user. Unset keys are left alone on update. */
 export interface UserInput {
@@ -42,6 +43,11 @@ export interface WriteOptions extends TxOptions {
   readonly ifVersion?: number;
   /** The admin API accepts attributes as a YAML string. */
   readonly allowYamlAttributes?: boolean;
+  /**
+   * `attributes` is a JSON Merge Patch (RFC 7396) onto the stored attributes — keys merge, null
+   * removes — instead of replacing them (the admin API's `application/merge-patch+json`).
+   */
+  readonly mergeAttributes?: boolean;
 }
 
 export class UserService {
@@ -145,8 +151,11 @@ export class UserService {
       write.passwordHash = await hashPassword(password as string, this.config.auth.scrypt);
     }
     return inTransaction(this.db, opts, async (trx) => {
-      const before = await findUserById(trx, id);
+      const before = opts.mergeAttributes ? await findUserByIdForUpdate(trx, id) : await findUserById(trx, id);
       if (!before) throw new NotFound(`no user with id ${id}`);
+      if (opts.mergeAttributes && write.attributes !== undefined) {
+        write.attributes = validAttributes(mergePatch(before.attributes, write.attributes));
+      }
       if (write.email !== undefined) await this.checkUniqueEmail(trx, write.email, id);
       const user = Object.keys(write).length === 0 && opts.ifVersion === undefined
         ? before
@@ -248,11 +257,8 @@ export class UserService {
 }
 
 /** The changed fields for an event, without secrets. */
+/** What changed, in the API's field names (is_active, not isActive); never the hash. */
 function describe(w: UserWrite): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(w)) {
-    if (k === 'passwordHash') continue;
-    out[k] = v;
-  }
-  return out;
+  const { passwordHash: _never, ...rest } = w;
+  return apiFieldNames(rest);
 }

@@ -1,3 +1,4 @@
+import { insertChunked } from './chunks.js';
 import { randomUUID } from 'node:crypto';
 import type { DirEvent } from '../domain/types.js';
 import { jsonColumn, nowIso, toDate, toJson, type Queryable } from './rows.js';
@@ -22,6 +23,17 @@ export async function insertEvent(q: Queryable, e: EventWrite): Promise<void> {
     target_type: e.targetType ?? null, target_id: e.targetId ?? null, client_ip: e.clientIp ?? null,
     context: jsonColumn(e.context ?? {}), created_at: nowIso(),
   });
+}
+
+/** Several events (a membership change touching thousands of users) in bounded statements. */
+export async function insertEvents(q: Queryable, events: readonly EventWrite[]): Promise<void> {
+  const at = nowIso();
+  await insertChunked(q, 'events', events.map((e) => ({
+    id: randomUUID(), action: e.action, actor_id: e.actorId, actor_username: e.actorUsername,
+    impersonator_id: e.impersonatorId ?? null, impersonator_username: e.impersonatorUsername ?? null,
+    target_type: e.targetType ?? null, target_id: e.targetId ?? null, client_ip: e.clientIp ?? null,
+    context: jsonColumn(e.context ?? {}), created_at: at,
+  })));
 }
 
 export interface EventFilter {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { User, UserType, JsonObject } from '../domain/types.js';
 import { AlreadyExists, NotFound, PreconditionFailed } from '../domain/errors.js';
 import { perChunk } from './chunks.js';
@@ -94,6 +95,17 @@ export async function deleteUserRow(q: Queryable, id: string, ifVersion?: number
 export async function findUserById(q: Queryable, id: string): Promise<User | null> {
   if (!isUuid(id)) return null;
   const row = await q('users').where({ id }).first();
+  return row ? rowToUser(row) : null;
+}
+
+/**
+ * The user row, locked until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite's writer
+ * transaction already excludes other writers), for read-modify-write changes such as a merge patch.
+ */
+export async function findUserByIdForUpdate(trx: Knex.Transaction, id: string): Promise<User | null> {
+  if (!isUuid(id)) return null;
+  const query = trx('users').where({ id }).first();
+  const row = trx.client.config.client === 'pg' ? await query.forUpdate() : await query;
   return row ? rowToUser(row) : null;
 }
 

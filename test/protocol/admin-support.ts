@@ -81,7 +81,7 @@ export class AdminClient {
     let payload: string | undefined;
     if (init.raw !== undefined) payload = init.raw;
     else if (body !== undefined) payload = JSON.stringify(body);
-    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (payload !== undefined) headers['content-type'] ??= 'application/json';
     const res = await fetch(`${this.base}/api/v1${path}`, { method, headers, body: payload });
     const text = await res.text();
     let parsed: unknown = null;

@@ -122,7 +122,7 @@ for (const dialect of dialects()) {
       const lines = (await csv.text()).trimEnd().split('\n');
       expect(lines).to.have.length(total + 1);
       const ready = await api(b, 'GET', '/notifications', ADMIN_TOKEN);
-      expect((ready.json.results as Array<{ link: string }>).filter((n) => n.link.endsWith(`/exports/${id}/download`))).to.have.length(1);
+      expect((ready.json.results as Array<{ link: string }>).filter((n) => n.link.endsWith(`/admin/exports?highlight=${id}`))).to.have.length(1);
     });
 
     // The release on SIGTERM is one conditional UPDATE, the same on both dialects; run it on one to keep the suite short.

@@ -135,6 +135,17 @@ describe('the dirgate process', function () {
     expect(p.err()).to.match(/cannot reach PostgreSQL/);
   });
 
+  it('stops with one clear line when ldap.application names no application', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dirgate-proc-'));
+    const p = start({
+      DIRGATE_DATABASE_URL: `sqlite:${join(dir, 'd.sqlite')}`, DIRGATE_HTTP_PORT: String(await freePort()), DIRGATE_LDAP_PORT: String(await freePort()),
+      DIRGATE_LDAP_APPLICATION: 'no-such-app', DIRGATE_LOG_LEVEL: 'warn',
+    });
+    expect(await exitOf(p)).to.not.equal(0);
+    expect(p.err().trim().split('\n')).to.have.length(1);
+    expect(p.err()).to.match(/ldap\.application \(DIRGATE_LDAP_APPLICATION\) names no application: "no-such-app"/);
+  });
+
   it('runs `migrate` and exits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dirgate-proc-'));
     const child = spawn(process.execPath, [MAIN, 'migrate'], { env: { PATH: process.env.PATH ?? '', DIRGATE_DATABASE_URL: `sqlite:${join(dir, 'd.sqlite')}` }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { loadConfig } from '../../src/config.js';
+import { createServices } from '../../src/services/index.js';
 import { Client, InvalidCredentialsError, UnwillingToPerformError } from 'ldapts';
 import { SYSTEM_ACTOR } from '../../src/domain/types.js';
 import { dialects } from '../support/databases.js';
@@ -36,8 +38,12 @@ for (const dialect of dialects()) {
     };
 
     before(async () => {
-      server = await bootServer(dialect, { 'ldap.application': APP });
-      await server.running.services.access.createApplication({ name: 'LDAP gateway', slug: APP }, SYSTEM_ACTOR);
+      // The application must exist before the start: an unknown ldap.application stops it.
+      server = await bootServer(dialect, { 'ldap.application': APP }, {
+        seed: async (database) => {
+          await createServices(database.db, loadConfig({}, { 'auth.scrypt_n': 1024 })).access.createApplication({ name: 'LDAP gateway', slug: APP }, SYSTEM_ACTOR);
+        },
+      });
     });
     after(async () => { await server?.stop(); });
 

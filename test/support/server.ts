@@ -25,10 +25,16 @@ export interface BootedServer {
 
 /**
  * Boots a whole dirgate (migrated fresh database, bootstrap admin, HTTP and LDAP on free
- * loopback ports). `overrides` are dotted config keys, e.g. `{ 'ldap.size_limit': 10 }`.
+ * loopback ports). `overrides` are dotted config keys, e.g. `{ 'ldap.size_limit': 10 }`;
+ * `seed` writes what must be in the store before the start.
  */
-export async function bootServer(dialect: Dialect, overrides: Record<string, unknown> = {}): Promise<BootedServer> {
+export async function bootServer(
+  dialect: Dialect, overrides: Record<string, unknown> = {},
+  options: { seed?: (database: TestDatabase) => Promise<void> } = {},
+): Promise<BootedServer> {
   const database = await freshDatabase(dialect);
+  // What must exist before the server starts (an application named by ldap.application).
+  await options.seed?.(database);
   // Exports go to a folder of their own, never into the checkout's data/exports.
   const exportsDir = mkdtempSync(join(tmpdir(), 'dirgate-exports-'));
   const config = loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, {
