@@ -34,6 +34,7 @@ import type { Request, Response, Router } from 'express';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { InvalidValue } from '../../src/domain/errors.js';
+import { textProblem } from '../../src/domain/text.js';
 import { UUID } from '../../src/domain/validation.js';
 import { isPermission, type Permission } from '../../src/domain/permissions.js';
 import { checkJson } from '../../src/domain/text.js';
@@ -162,7 +163,8 @@ function referenceResolver(path: string, services: Services): ((params: Record<s
   if (!find) return null;
   return async (params) => {
     const ref = params.id;
-    if (!ref || UUID.test(ref)) return;
+    // Broken text is left for the path check to refuse with 400 (it never reaches the database).
+    if (!ref || UUID.test(ref) || textProblem(ref) !== undefined) return;
     const found = await find(ref);
     if (found) params.id = found.id;
   };

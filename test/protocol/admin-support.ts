@@ -85,7 +85,8 @@ export class AdminClient {
     const res = await fetch(`${this.base}/api/v1${path}`, { method, headers, body: payload });
     const text = await res.text();
     let parsed: unknown = null;
-    if (text !== '') parsed = JSON.parse(text);
+    // JSON bodies are parsed; anything else (a CSV download) is kept as text for the checker.
+    if (text !== '') parsed = /json/.test(res.headers.get('content-type') ?? 'application/json') ? JSON.parse(text) : text;
     const r: ApiResponse = { status: res.status, body: parsed, headers: res.headers };
     this.checker?.check(method, path, r);
     return r;

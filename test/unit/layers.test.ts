@@ -63,14 +63,15 @@ describe('layer rules (DESIGN.md "Dependency rules")', () => {
       ]);
     });
 
-    it('refuses src/ importing protocols/, except src/main.ts', () => {
+    it('refuses src/ importing protocols/, except the composition roots src/main.ts and src/cli.ts', () => {
       const found = check({
         'src/services/users.ts': "import { x } from '../../protocols/scim/router.js';",
-        'src/cli.ts': "import { y } from '../protocols/admin/present.js';",
+        'src/query/q.ts': "import { y } from '../../protocols/cli/program.js';",
         'migrations/0002-x.ts': "import type { z } from '../protocols/http.js';",
         'src/main.ts': "import { createHttpApp } from '../protocols/http.js';",
+        'src/cli.ts': "import { buildProgram } from '../protocols/cli/program.js';",
       });
-      expect(found.map((v) => v.file)).to.deep.equal(['src/services/users.ts', 'src/cli.ts', 'migrations/0002-x.ts']);
+      expect(found.map((v) => v.file)).to.deep.equal(['src/services/users.ts', 'src/query/q.ts', 'migrations/0002-x.ts']);
       expect(found[0]!.rule).to.match(/src\/ never imports protocols\//);
     });
 
@@ -102,11 +103,12 @@ describe('layer rules (DESIGN.md "Dependency rules")', () => {
         'protocols/admin/a.ts': "import type { Database } from '../../src/store/database.js';",
         'protocols/ldap/b.ts': "type P = import('pg').Pool;",
         'protocols/http.ts': "import { migrationsCurrent } from '../src/store/migrate.js';",
-        'src/cli.ts': "import { openDatabase } from './store/database.js';",
-        'src/cli-import.ts': "import Sqlite from 'better-sqlite3';",
+        'protocols/cli/a.ts': "import { openDatabase } from '../../src/store/database.js';",
+        'protocols/cli/b.ts': "import Sqlite from 'better-sqlite3';",
+        'protocols/cli/c.ts': "import { adminRouter } from '../admin/router.js';",
       });
       expect(found.map((v) => v.file)).to.deep.equal([
-        'protocols/scim/context.ts', 'protocols/admin/a.ts', 'protocols/ldap/b.ts', 'protocols/http.ts', 'src/cli.ts', 'src/cli-import.ts',
+        'protocols/scim/context.ts', 'protocols/admin/a.ts', 'protocols/ldap/b.ts', 'protocols/http.ts', 'protocols/cli/a.ts', 'protocols/cli/b.ts', 'protocols/cli/c.ts',
       ]);
       expect(found[0]!.rule).to.match(/never imports knex/);
       expect(found[1]!.rule).to.match(/never imports src\/store/);
