@@ -24,7 +24,7 @@ const schema = z.object({
     port, ldaps_port: port,
     base_dn: z.string().regex(/^[a-zA-Z]+=[^,]+(,[a-zA-Z]+=[^,]+)*$/, 'must be a DN such as dc=example,dc=com'),
     application: z.string(), require_tls: bool, size_limit: positive, time_limit: positive,
-    idle_timeout: positive, max_message_bytes: positive, bind_cache_ttl: z.coerce.number().int().min(0),
+    idle_timeout: positive, max_message_bytes: positive, bind_cache_ttl: z.coerce.number().int().min(0), read_only: bool,
   }).strict(),
   tls: z.object({ cert: z.string(), key: z.string() }).strict(),
   bootstrap: z.object({
@@ -72,6 +72,8 @@ export interface Config {
     readonly port: number; readonly ldapsPort: number; readonly baseDn: string; readonly application: string;
     readonly requireTls: boolean; readonly sizeLimit: number; readonly timeLimit: number; readonly idleTimeout: number;
     readonly maxMessageBytes: number; readonly bindCacheTtl: number;
+    /** Refuse every LDAP write (Add, Modify, Delete, ModifyDN) with unwillingToPerform. */
+    readonly readOnly: boolean;
   };
   readonly tls: { readonly cert: string; readonly key: string };
   readonly bootstrap: { readonly password: string; readonly token: string };
@@ -111,6 +113,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   DIRGATE_LDAP_IDLE_TIMEOUT: 'ldap.idle_timeout',
   DIRGATE_LDAP_MAX_MESSAGE: 'ldap.max_message_bytes',
   DIRGATE_LDAP_BIND_CACHE_TTL: 'ldap.bind_cache_ttl',
+  DIRGATE_LDAP_READ_ONLY: 'ldap.read_only',
   DIRGATE_TLS_CERT: 'tls.cert',
   DIRGATE_TLS_KEY: 'tls.key',
   DIRGATE_BOOTSTRAP_PASSWORD: 'bootstrap.password',
@@ -178,7 +181,7 @@ function toConfig(r: Raw): Config {
     ldap: {
       port: r.ldap.port, ldapsPort: r.ldap.ldaps_port, baseDn: r.ldap.base_dn, application: r.ldap.application,
       requireTls: r.ldap.require_tls, sizeLimit: r.ldap.size_limit, timeLimit: r.ldap.time_limit,
-      idleTimeout: r.ldap.idle_timeout, maxMessageBytes: r.ldap.max_message_bytes, bindCacheTtl: r.ldap.bind_cache_ttl,
+      idleTimeout: r.ldap.idle_timeout, maxMessageBytes: r.ldap.max_message_bytes, bindCacheTtl: r.ldap.bind_cache_ttl, readOnly: r.ldap.read_only,
     },
     tls: { cert: r.tls.cert, key: r.tls.key },
     bootstrap: { password: r.bootstrap.password, token: r.bootstrap.token },

@@ -15,6 +15,7 @@ export const RESULT = {
   noSuchAttribute: 16,
   undefinedAttributeType: 17,
   constraintViolation: 19,
+  attributeOrValueExists: 20,
   invalidAttributeSyntax: 21,
   noSuchObject: 32,
   invalidDNSyntax: 34,
@@ -24,6 +25,10 @@ export const RESULT = {
   busy: 51,
   unavailable: 52,
   unwillingToPerform: 53,
+  namingViolation: 64,
+  objectClassViolation: 65,
+  notAllowedOnNonLeaf: 66,
+  notAllowedOnRDN: 67,
   entryAlreadyExists: 68,
   other: 80,
 } as const;

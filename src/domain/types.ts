@@ -93,6 +93,8 @@ export interface Actor {
   readonly clientIp?: string | null;
   /** The session this request came through, if any. */
   readonly sessionId?: string | null;
+  /** The door the request came through (`ldap`, …), recorded with each event it causes. */
+  readonly door?: string | null;
 }
 
 export const SYSTEM_ACTOR: Actor = Object.freeze({ userId: null, username: null, clientIp: null });

@@ -45,7 +45,7 @@ export async function recordEvent(
     targetType: target?.type ?? null,
     targetId: target?.id ?? null,
     clientIp: actor.clientIp ?? null,
-    context: scrub(context),
+    context: actor.door ? { ...scrub(context), door: actor.door } : scrub(context),
   });
 }
 

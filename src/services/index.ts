@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../store/database.js';
 import { AccessService } from './access.js';
 import { AuthService } from './auth.js';
+import { DirectoryWriteService } from './directory-writes.js';
 import { EventService } from './events.js';
 import { ExportService } from './exports.js';
 import { GroupService } from './groups.js';
@@ -50,6 +51,8 @@ export interface Services {
   readonly selfRecovery: SelfServiceRecovery;
   readonly impersonation: ImpersonationService;
   readonly exports: ExportService;
+  /** LDAP-shaped writes (Add, Modify, Delete, ModifyDN) in domain terms, one transaction each. */
+  readonly directoryWrites: DirectoryWriteService;
 }
 
 export function createServices(db: Database, config: Config): Services {
@@ -58,6 +61,7 @@ export function createServices(db: Database, config: Config): Services {
   const users = new UserService(db, config, settings);
   const access = new AccessService(db);
   const recovery = new RecoveryService(db, config, users, mail);
+  const groups = new GroupService(db);
   return {
     config,
     units: new UnitService(db),
@@ -66,7 +70,7 @@ export function createServices(db: Database, config: Config): Services {
     ldapStore: db,
     settings,
     users,
-    groups: new GroupService(db),
+    groups,
     roles: new RoleService(db),
     access,
     auth: new AuthService(db, config, settings),
@@ -77,5 +81,6 @@ export function createServices(db: Database, config: Config): Services {
     selfRecovery: new SelfServiceRecovery(db, settings, recovery, mail),
     impersonation: new ImpersonationService(db, config, settings, access),
     exports: new ExportService(db, config, access),
+    directoryWrites: new DirectoryWriteService(db, users, groups, access),
   };
 }

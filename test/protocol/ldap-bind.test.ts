@@ -118,21 +118,6 @@ for (const dialect of dialects()) {
       await c.unbind();
     });
 
-    it('answers add, modify, delete and modify DN with unwillingToPerform pointing at SCIM and the admin API', async () => {
-      const c = new Client({ url: server.ldap });
-      await c.bind(userDn('admin'), ADMIN_PASSWORD);
-      for (const op of [
-        c.del(userDn('alice')),
-        c.add(`cn=x,ou=users,${BASE}`, { objectClass: 'inetOrgPerson', cn: 'x', sn: 'x' }),
-        c.modifyDN(userDn('alice'), 'cn=alice2'),
-      ]) {
-        const e = await errorOf(op);
-        expect(e).to.be.instanceOf(UnwillingToPerformError);
-        expect((e as Error).message).to.match(/SCIM.*admin API/);
-      }
-      await c.unbind();
-    });
-
     it('compare, WhoAmI and Password Modify through ldapts', async () => {
       const c = new Client({ url: server.ldap });
       await c.bind(userDn('alice'), 'alice-password-1');
