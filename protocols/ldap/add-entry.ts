@@ -11,11 +11,12 @@ import type { Session } from './session.js';
 import {
   booleanValue, clearPassword, GROUP_CLASSES, meaningful, PERSON_CLASSES, textValues, USER_CLASSES, writeField, type WriteField,
 } from './write-attributes.js';
-import type { AddRequest } from './write-requests.js';
-import { writer, writeTarget, type WriteTarget } from './write-support.js';
+import { OP } from './messages.js';
+import { decodeAdd, type AddRequest } from './write-requests.js';
+import { writer, writeTarget, type WriteTarget, writeOperation } from './write-support.js';
 
 /** Performs an Add. @throws LdapError or a service error */
-export async function performAdd(s: Session, req: AddRequest): Promise<void> {
+async function performAdd(s: Session, req: AddRequest): Promise<void> {
   const actor = await writer(s, 'add');
   const target = writeTarget(s, req.dn, RESULT.entryAlreadyExists);
   const fields = collect(target.kind, req);
@@ -130,3 +131,7 @@ export function memberOfDn(s: Session, attribute: string, dn: string): MemberRef
   if (t.kind === 'user' || t.kind === 'group') return { kind: t.kind, name: t.name };
   throw new LdapError(RESULT.invalidAttributeSyntax, `${attribute}: ${dn} is not a user or group of this directory`);
 }
+
+export const addOperation = writeOperation({
+  name: 'add', requestTag: OP.ADD_REQUEST, responseTag: OP.ADD_RESPONSE, decode: decodeAdd, perform: performAdd,
+});

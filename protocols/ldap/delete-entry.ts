@@ -4,13 +4,18 @@
  */
 import { RESULT } from './result-codes.js';
 import type { Session } from './session.js';
-import type { DeleteRequest } from './write-requests.js';
-import { writer, writeTarget } from './write-support.js';
+import { OP } from './messages.js';
+import { decodeDelete, type DeleteRequest } from './write-requests.js';
+import { writer, writeTarget, writeOperation } from './write-support.js';
 
 /** Performs a Delete. @throws LdapError or a service error */
-export async function performDelete(s: Session, req: DeleteRequest): Promise<void> {
+async function performDelete(s: Session, req: DeleteRequest): Promise<void> {
   const actor = await writer(s, 'delete');
   const target = writeTarget(s, req.dn, RESULT.notAllowedOnNonLeaf);
   if (target.kind === 'user') await s.ctx.services.directoryWrites.deleteUser(actor, target.name);
   else await s.ctx.services.directoryWrites.deleteGroup(actor, target.name);
 }
+
+export const deleteOperation = writeOperation({
+  name: 'delete', requestTag: OP.DELETE_REQUEST, responseTag: OP.DELETE_RESPONSE, decode: decodeDelete, perform: performDelete,
+});

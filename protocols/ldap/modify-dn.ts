@@ -8,11 +8,12 @@ import { parseDn } from '../../src/query/dn.js';
 import { LdapError } from './errors.js';
 import { RESULT } from './result-codes.js';
 import type { Session } from './session.js';
-import type { ModifyDnRequest } from './write-requests.js';
-import { writer, writeTarget } from './write-support.js';
+import { OP } from './messages.js';
+import { decodeModifyDn, type ModifyDnRequest } from './write-requests.js';
+import { writer, writeTarget, writeOperation } from './write-support.js';
 
 /** Performs a ModifyDN. @throws LdapError or a service error */
-export async function performModifyDn(s: Session, req: ModifyDnRequest): Promise<void> {
+async function performModifyDn(s: Session, req: ModifyDnRequest): Promise<void> {
   const actor = await writer(s, 'modify DN');
   const target = writeTarget(s, req.dn);
   const rdn = parseDn(req.newRdn);
@@ -35,3 +36,7 @@ export async function performModifyDn(s: Session, req: ModifyDnRequest): Promise
   if (target.kind === 'user') await s.ctx.services.directoryWrites.renameUser(actor, target.name, value);
   else await s.ctx.services.directoryWrites.renameGroup(actor, target.name, value);
 }
+
+export const modifyDnOperation = writeOperation({
+  name: 'modifyDN', requestTag: OP.MODDN_REQUEST, responseTag: OP.MODDN_RESPONSE, decode: decodeModifyDn, perform: performModifyDn,
+});

@@ -17,14 +17,15 @@ import { applyValues } from './modify-values.js';
 import { RESULT } from './result-codes.js';
 import type { Session } from './session.js';
 import { booleanValue, clearPassword, meaningful, textValues, writeField } from './write-attributes.js';
-import type { ModifyChange, ModifyRequest } from './write-requests.js';
-import { writer, writeTarget, type WriteTarget } from './write-support.js';
+import { OP } from './messages.js';
+import { decodeModify, type ModifyChange, type ModifyRequest } from './write-requests.js';
+import { writer, writeTarget, type WriteTarget, writeOperation } from './write-support.js';
 
 /** Times a Modify is recomputed after losing a race with another write. */
 const RETRIES = 3;
 
 /** Performs a Modify. @throws LdapError or a service error */
-export async function performModify(s: Session, req: ModifyRequest): Promise<void> {
+async function performModify(s: Session, req: ModifyRequest): Promise<void> {
   const actor = await writer(s, 'modify');
   const target = writeTarget(s, req.dn);
   for (let attempt = 1; ; attempt++) {
@@ -219,3 +220,7 @@ async function modifyGroup(s: Session, actor: Actor, target: WriteTarget, change
     ...(attributesChanged ? { attributes } : {}), members: steps,
   }, { ifVersion: group.version });
 }
+
+export const modifyOperation = writeOperation({
+  name: 'modify', requestTag: OP.MODIFY_REQUEST, responseTag: OP.MODIFY_RESPONSE, decode: decodeModify, perform: performModify,
+});

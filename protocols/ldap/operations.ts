@@ -3,11 +3,14 @@
  * one line here. Unbind and Abandon are not here: they act on the connection itself, at once
  * (connection.ts).
  */
+import { addOperation } from './add-entry.js';
 import { bindOperation } from './bind-operation.js';
 import { compareOperation } from './compare.js';
+import { deleteOperation } from './delete-entry.js';
 import { extendedOperation } from './extended.js';
 import type { Operation } from './operation.js';
-import { refusedAdd, refusedDelete, refusedModify, refusedModifyDn } from './refused-writes.js';
+import { modifyDnOperation } from './modify-dn.js';
+import { modifyOperation } from './modify-entry.js';
 import { searchOperation } from './search.js';
 
 function table(ops: readonly Operation[]): ReadonlyMap<number, Operation> {
@@ -24,8 +27,8 @@ export const OPERATIONS = table([
   searchOperation,
   compareOperation,
   extendedOperation,
-  refusedAdd,
-  refusedModify,
-  refusedDelete,
-  refusedModifyDn,
+  addOperation,
+  modifyOperation,
+  deleteOperation,
+  modifyDnOperation,
 ]);

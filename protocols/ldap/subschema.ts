@@ -19,17 +19,17 @@ const ATTRIBUTE_TYPES = [
   `( 0.9.2342.19200300.100.1.25 NAME ( 'dc' 'domainComponent' ) EQUALITY caseIgnoreIA5Match SUBSTR caseIgnoreIA5SubstringsMatch SYNTAX ${DS}.26 SINGLE-VALUE )`,
   `( 0.9.2342.19200300.100.1.1 NAME ( 'uid' 'userid' ) EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX ${DS}.15{256} )`,
   `( 0.9.2342.19200300.100.1.3 NAME ( 'mail' 'rfc822Mailbox' ) EQUALITY caseIgnoreIA5Match SUBSTR caseIgnoreIA5SubstringsMatch SYNTAX ${DS}.26{256} )`,
-  `( 2.16.840.1.113730.3.1.241 NAME 'displayName' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX ${DS}.15 SINGLE-VALUE )`,
-  `( 2.5.4.35 NAME 'userPassword' EQUALITY octetStringMatch SYNTAX ${DS}.40{128} )`,
+  `( 2.16.840.1.113730.3.1.241 NAME 'displayName' DESC 'the name' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX ${DS}.15 SINGLE-VALUE )`,
+  `( 2.5.4.35 NAME 'userPassword' DESC 'write-only: a clear-text value is hashed under the password policy' EQUALITY octetStringMatch SYNTAX ${DS}.40{128} )`,
   `( 2.5.4.49 NAME 'distinguishedName' EQUALITY distinguishedNameMatch SYNTAX ${DS}.12 )`,
   `( 2.5.4.31 NAME 'member' SUP distinguishedName )`,
   `( 2.5.4.50 NAME 'uniqueMember' EQUALITY uniqueMemberMatch SYNTAX ${DS}.34 )`,
   `( 1.2.840.113556.1.2.102 NAME 'memberOf' DESC 'direct groups of a user, parent groups of a group' EQUALITY distinguishedNameMatch SYNTAX ${DS}.12 NO-USER-MODIFICATION )`,
-  `( 1.3.6.1.1.1.1.0 NAME 'uidNumber' EQUALITY integerMatch ORDERING integerOrderingMatch SYNTAX ${DS}.27 SINGLE-VALUE )`,
-  `( 1.3.6.1.1.1.1.1 NAME 'gidNumber' EQUALITY integerMatch ORDERING integerOrderingMatch SYNTAX ${DS}.27 SINGLE-VALUE )`,
-  `( 1.3.6.1.1.1.1.3 NAME 'homeDirectory' EQUALITY caseExactIA5Match SYNTAX ${DS}.26 SINGLE-VALUE )`,
+  `( 1.3.6.1.1.1.1.0 NAME 'uidNumber' DESC 'assigned by dirgate' EQUALITY integerMatch ORDERING integerOrderingMatch SYNTAX ${DS}.27 SINGLE-VALUE NO-USER-MODIFICATION )`,
+  `( 1.3.6.1.1.1.1.1 NAME 'gidNumber' DESC 'assigned by dirgate' EQUALITY integerMatch ORDERING integerOrderingMatch SYNTAX ${DS}.27 SINGLE-VALUE NO-USER-MODIFICATION )`,
+  `( 1.3.6.1.1.1.1.3 NAME 'homeDirectory' DESC 'assigned by dirgate' EQUALITY caseExactIA5Match SYNTAX ${DS}.26 SINGLE-VALUE NO-USER-MODIFICATION )`,
   `( 1.3.6.1.1.1.1.12 NAME 'memberUid' EQUALITY caseExactIA5Match SUBSTR caseExactIA5SubstringsMatch SYNTAX ${DS}.26 )`,
-  `( ${DIRGATE_ARC}.1.1 NAME 'dirgateActive' DESC 'whether the user may log in' EQUALITY booleanMatch SYNTAX ${DS}.7 SINGLE-VALUE NO-USER-MODIFICATION )`,
+  `( ${DIRGATE_ARC}.1.1 NAME 'dirgateActive' DESC 'whether the user may log in; FALSE deactivates' EQUALITY booleanMatch SYNTAX ${DS}.7 SINGLE-VALUE )`,
   `( ${DIRGATE_ARC}.1.2 NAME 'dirgateSuperuser' DESC 'member of a superuser group, or a superuser group' EQUALITY booleanMatch SYNTAX ${DS}.7 SINGLE-VALUE NO-USER-MODIFICATION )`,
   `( 1.3.6.1.1.16.4 NAME 'entryUUID' EQUALITY UUIDMatch ORDERING UUIDOrderingMatch SYNTAX 1.3.6.1.1.16.1 SINGLE-VALUE NO-USER-MODIFICATION USAGE directoryOperation )`,
   `( 2.5.18.1 NAME 'createTimestamp' EQUALITY generalizedTimeMatch ORDERING generalizedTimeOrderingMatch SYNTAX ${DS}.24 SINGLE-VALUE NO-USER-MODIFICATION USAGE directoryOperation )`,
@@ -51,21 +51,27 @@ const OBJECT_CLASSES = [
   `( 2.5.6.9 NAME 'groupOfNames' SUP top STRUCTURAL MUST cn MAY ( member $ ou ) )`,
   `( 2.5.6.17 NAME 'groupOfUniqueNames' SUP top STRUCTURAL MUST cn MAY ( uniqueMember $ ou ) )`,
   `( 1.3.6.1.1.1.2.2 NAME 'posixGroup' SUP top AUXILIARY MUST ( cn $ gidNumber ) MAY memberUid )`,
-  `( 2.5.6.5 NAME 'organizationalUnit' SUP top STRUCTURAL MUST ou )`,
-  `( 0.9.2342.19200300.100.4.13 NAME 'domain' SUP top STRUCTURAL MUST dc )`,
-  `( 2.5.6.4 NAME 'organization' SUP top STRUCTURAL MUST o )`,
+  `( 2.5.6.5 NAME 'organizationalUnit' DESC 'fixed entries only: not accepted in an Add' SUP top STRUCTURAL MUST ou )`,
+  `( 0.9.2342.19200300.100.4.13 NAME 'domain' DESC 'fixed entries only: not accepted in an Add' SUP top STRUCTURAL MUST dc )`,
+  `( 2.5.6.4 NAME 'organization' DESC 'fixed entries only: not accepted in an Add' SUP top STRUCTURAL MUST o )`,
   `( 1.3.6.1.4.1.1466.101.120.111 NAME 'extensibleObject' SUP top AUXILIARY )`,
   `( 2.5.20.1 NAME 'subschema' AUXILIARY MAY ( attributeTypes $ objectClasses ) )`,
-  `( 2.5.17.0 NAME 'subentry' SUP top STRUCTURAL MUST cn )`,
+  `( 2.5.17.0 NAME 'subentry' DESC 'fixed entries only: not accepted in an Add' SUP top STRUCTURAL MUST cn )`,
   `( ${DIRGATE_ARC}.2.1 NAME 'dirgateObject' SUP top AUXILIARY MAY ( dirgateActive $ dirgateSuperuser $ memberOf ) )`,
 ];
 
-/** All attributes of `cn=subschema`. */
-export function subschemaEntry(): EntryAttribute[] {
+/** Every attribute type as a client may not write it (DIRGATE_LDAP_READ_ONLY). */
+const READ_ONLY_TYPES = ATTRIBUTE_TYPES.map((t) => (t.includes('NO-USER-MODIFICATION') ? t : t.replace(/ \)$/, ' NO-USER-MODIFICATION )')));
+
+/**
+ * All attributes of `cn=subschema`. What is writable is what lacks NO-USER-MODIFICATION; with
+ * `readOnly` (DIRGATE_LDAP_READ_ONLY) nothing is.
+ */
+export function subschemaEntry(readOnly = false): EntryAttribute[] {
   return [
     ['objectClass', ['top', 'subentry', 'subschema']],
     ['cn', ['subschema']],
-    ['attributeTypes', ATTRIBUTE_TYPES],
+    ['attributeTypes', readOnly ? READ_ONLY_TYPES : ATTRIBUTE_TYPES],
     ['objectClasses', OBJECT_CLASSES],
     ['entryDN', ['cn=subschema']],
   ];

@@ -5,7 +5,9 @@
  */
 import { AlreadyExists, InvalidValue, PreconditionFailed } from '../../src/domain/errors.js';
 import type { Actor } from '../../src/domain/types.js';
+import type { BerReader } from './ber.js';
 import { LdapError, toLdapResult, type Translated } from './errors.js';
+import { defineOperation, resultReply, type Operation } from './operation.js';
 import { RESULT, type ResultCode } from './result-codes.js';
 import type { Session } from './session.js';
 
@@ -61,4 +63,29 @@ export function toWriteResult(e: unknown): Translated {
 /** Values of a multi-valued text attribute as a set key: DN-ish and name attributes ignore case. */
 export function valueKey(value: string, caseIgnore: boolean): string {
   return caseIgnore ? value.toLowerCase() : value;
+}
+
+/**
+ * An update operation for operations.ts: success is an empty LDAPResult; a failure is
+ * translated here (toWriteResult), the unexpected ones left to the dispatcher to log as 80.
+ */
+export function writeOperation<R>(spec: {
+  name: string; requestTag: number; responseTag: number;
+  decode(body: BerReader): R;
+  perform(s: Session, request: R): Promise<void>;
+}): Operation {
+  return defineOperation({
+    name: spec.name, requestTag: spec.requestTag, responseTag: spec.responseTag,
+    decode: (body) => spec.decode(body),
+    perform: async (s, msg, request) => {
+      try {
+        await spec.perform(s, request);
+      } catch (e) {
+        const t = toWriteResult(e);
+        if (t.unexpected) throw e;
+        throw new LdapError(t.code, t.message, t.matchedDn);
+      }
+      return resultReply(msg.id, spec.responseTag, RESULT.success);
+    },
+  });
 }
