@@ -114,22 +114,33 @@ function newGroup(s: Session, target: WriteTarget, fields: Map<string, Collected
   checkRdn(target, fields, ['cn']);
   const members = new Map<string, MemberRef>();
   for (const key of ['member', 'uniqueMember'] as const) {
-    for (const dn of fields.get(key)?.values ?? []) {
-      const m = memberOfDn(s, key, dn);
-      members.set(`${m.kind}:${m.name.toLowerCase()}`, m);
-    }
+    for (const m of memberRefs(s, key, fields.get(key)?.values ?? [])) members.set(`${m.kind}:${m.name.toLowerCase()}`, m);
   }
   for (const name of fields.get('memberUid')?.values ?? []) members.set(`user:${name.toLowerCase()}`, { kind: 'user', name });
   return { name: target.name, attributes: customAttributes(fields, {}), members: [...members.values()] };
 }
 
-/** A member/uniqueMember value as a user or a group. @throws LdapError 21 for a DN that names neither */
-export function memberOfDn(s: Session, attribute: string, dn: string): MemberRef {
-  // uniqueMember may carry an optional #'…'B uid (RFC 4517 NameAndOptionalUID); we name by DN only.
-  const plain = attribute === 'uniqueMember' ? dn.replace(/#'[01]*'B$/, '') : dn;
-  const t = s.ctx.dit.classify(plain);
-  if (t.kind === 'user' || t.kind === 'group') return { kind: t.kind, name: t.name };
-  throw new LdapError(RESULT.invalidAttributeSyntax, `${attribute}: ${dn} is not a user or group of this directory`);
+/**
+ * Keycloak keeps this value in groupOfNames groups without members, because their schema makes
+ * `member` mandatory (LDAPConstants.EMPTY_MEMBER_ATTRIBUTE_VALUE): it stands for no member.
+ */
+const EMPTY_MEMBERSHIP_PLACEHOLDER = 'cn=empty-membership-placeholder';
+
+/**
+ * member/uniqueMember values as users and groups (Keycloak's placeholder dropped).
+ * @throws LdapError 21 for a DN that names neither
+ */
+export function memberRefs(s: Session, attribute: string, dns: readonly string[]): MemberRef[] {
+  const out: MemberRef[] = [];
+  for (const dn of dns) {
+    // uniqueMember may carry an optional #'…'B uid (RFC 4517 NameAndOptionalUID); we name by DN only.
+    const plain = attribute === 'uniqueMember' ? dn.replace(/#'[01]*'B$/, '') : dn;
+    if (plain.replace(/\s+/g, '').toLowerCase() === EMPTY_MEMBERSHIP_PLACEHOLDER) continue;
+    const t = s.ctx.dit.classify(plain);
+    if (t.kind !== 'user' && t.kind !== 'group') throw new LdapError(RESULT.invalidAttributeSyntax, `${attribute}: ${dn} is not a user or group of this directory`);
+    out.push({ kind: t.kind, name: t.name });
+  }
+  return out;
 }
 
 export const addOperation = writeOperation({

@@ -11,7 +11,7 @@
 import { PreconditionFailed } from '../../src/domain/errors.js';
 import type { Actor, Group, JsonObject, User } from '../../src/domain/types.js';
 import type { DirectoryUserChange, MemberRef, MemberStep } from '../../src/services/directory-writes.js';
-import { memberOfDn } from './add-entry.js';
+import { memberRefs } from './add-entry.js';
 import { LdapError } from './errors.js';
 import { applyValues } from './modify-values.js';
 import { RESULT } from './result-codes.js';
@@ -70,7 +70,8 @@ async function modifyUser(s: Session, actor: Actor, target: WriteTarget, changes
   const user = await s.ctx.services.users.findByUsername(target.name);
   if (!user) throw new LdapError(RESULT.noSuchObject, `no such user: ${target.name}`, s.ctx.dit.usersDn);
   const state: UserState = { name: user.name, email: user.email, attributes: { ...user.attributes }, isActive: user.isActive };
-  const nameWasDerived = user.name === '' || words(user.name).join(' ') === [shownGivenName(state), shownSn(state, user.username)].filter(Boolean).join(' ');
+  const spelled = (a: JsonObject) => [a.givenName, a.sn].filter((v) => typeof v === 'string' && v !== '').join(' ');
+  const nameWasDerived = user.name === '' || words(user.name).join(' ') === spelled(user.attributes);
   let nameTouched = false, namesTouched = false;
   for (const c of changes) {
     const field = writeField('user', c.modification.type);
@@ -116,8 +117,8 @@ async function modifyUser(s: Session, actor: Actor, target: WriteTarget, changes
   }
   // A name spelled from givenName and sn follows them (Keycloak changes first and last name, never displayName).
   if (!nameTouched && namesTouched && nameWasDerived) {
-    const spelled = [state.attributes.givenName, state.attributes.sn].filter((v) => typeof v === 'string').join(' ');
-    if (spelled !== '') state.name = spelled;
+    const next = spelled(state.attributes);
+    if (next !== '') state.name = next;
   }
   const change = diff(user, state);
   let proven = false;
@@ -199,11 +200,15 @@ async function modifyGroup(s: Session, actor: Actor, target: WriteTarget, change
       case 'member':
       case 'memberUid': {
         const members: MemberRef[] = field.kind === 'member'
-          ? values.map((dn) => memberOfDn(s, field.name, dn))
+          ? memberRefs(s, field.name, values)
           : values.map((name) => ({ kind: 'user' as const, name }));
         const scope = field.kind === 'member' ? 'all' as const : 'users' as const;
         if (c.operation === 'add') steps.push({ op: 'add', members });
-        else if (c.operation === 'delete') steps.push(members.length ? { op: 'remove', members } : { op: 'replace', scope, members: [] });
+        else if (c.operation === 'delete') {
+          // Deleting only Keycloak's placeholder removes nobody; deleting with no values removes everyone.
+          if (members.length) steps.push({ op: 'remove', members });
+          else if (values.length === 0) steps.push({ op: 'replace', scope, members: [] });
+        }
         else if (c.operation === 'replace') steps.push({ op: 'replace', scope, members });
         else throw new LdapError(RESULT.unwillingToPerform, `${type}: increment is not supported`);
         break;

@@ -14,6 +14,7 @@ import { ancestorIds, anySuperuser, findGroupByName, memberUserIds, userGroupClo
 import { findUserByUsername, findUsersByIds } from '../store/users-store.js';
 import type { AccessService } from './access.js';
 import type { GroupService } from './groups.js';
+import { joining } from './transactions.js';
 import type { UserService } from './users.js';
 
 /** A user to create. */
@@ -84,7 +85,7 @@ export class DirectoryWriteService {
       username: user.username, name: user.name, email: user.email, attributes: user.attributes,
       ...(user.password !== null ? { password: user.password } : {}),
       ...(user.isActive !== undefined ? { isActive: user.isActive } : {}),
-    }, actor, { trx }));
+    }, actor, joining(trx)));
   }
 
   /**
@@ -104,7 +105,7 @@ export class DirectoryWriteService {
       if (opts.ifVersion !== undefined && user.version !== opts.ifVersion) throw new PreconditionFailed('the user was changed by someone else (version mismatch)');
       if (Object.keys(fields).length === 0 && password === undefined) return user; // nothing to write: no new version, no event
       return this.users.update(user.id, { ...fields, ...(password !== undefined ? { password } : {}) }, actor, {
-        trx, ...(opts.ifVersion !== undefined ? { ifVersion: opts.ifVersion } : {}),
+        ...joining(trx), ...(opts.ifVersion !== undefined ? { ifVersion: opts.ifVersion } : {}),
       });
     });
   }
@@ -114,7 +115,7 @@ export class DirectoryWriteService {
     return this.db.transaction(async (trx) => {
       const user = await this.userNamed(trx, username);
       await this.requireOnUser(trx, actor, 'user.change', user);
-      return this.users.update(user.id, { username: newUsername }, actor, { trx });
+      return this.users.update(user.id, { username: newUsername }, actor, joining(trx));
     });
   }
 
@@ -123,7 +124,7 @@ export class DirectoryWriteService {
     await this.db.transaction(async (trx) => {
       const user = await this.userNamed(trx, username);
       await this.requireOnUser(trx, actor, 'user.delete', user);
-      await this.users.delete(user.id, actor, { trx });
+      await this.users.delete(user.id, actor, joining(trx));
     });
   }
 
@@ -131,7 +132,7 @@ export class DirectoryWriteService {
   async addGroup(actor: Actor, group: NewDirectoryGroup): Promise<Group> {
     await this.require(actor, 'group.add');
     return this.db.transaction(async (trx) => {
-      const created = await this.groups.create({ name: group.name, attributes: group.attributes }, actor, { trx });
+      const created = await this.groups.create({ name: group.name, attributes: group.attributes }, actor, joining(trx));
       if (group.members.length === 0) return created;
       return this.applyMembers(trx, actor, created, [{ op: 'add', members: group.members }]);
     });
@@ -146,7 +147,7 @@ export class DirectoryWriteService {
       let group = await this.groupNamed(trx, name);
       await this.requireOnGroup(trx, actor, 'group.change', group);
       if (opts.ifVersion !== undefined && group.version !== opts.ifVersion) throw new PreconditionFailed('the group was changed by someone else (version mismatch)');
-      if (change.attributes !== undefined) group = await this.groups.update(group.id, { attributes: change.attributes }, actor, { trx });
+      if (change.attributes !== undefined) group = await this.groups.update(group.id, { attributes: change.attributes }, actor, joining(trx));
       if (change.members && change.members.length > 0) group = await this.applyMembers(trx, actor, group, change.members);
       return group;
     });
@@ -157,7 +158,7 @@ export class DirectoryWriteService {
     return this.db.transaction(async (trx) => {
       const group = await this.groupNamed(trx, name);
       await this.requireOnGroup(trx, actor, 'group.change', group);
-      return this.groups.update(group.id, { name: newName }, actor, { trx });
+      return this.groups.update(group.id, { name: newName }, actor, joining(trx));
     });
   }
 
@@ -166,7 +167,7 @@ export class DirectoryWriteService {
     await this.db.transaction(async (trx) => {
       const group = await this.groupNamed(trx, name);
       await this.requireOnGroup(trx, actor, 'group.delete', group);
-      await this.groups.delete(group.id, actor, { trx });
+      await this.groups.delete(group.id, actor, joining(trx));
     });
   }
 
@@ -181,15 +182,15 @@ export class DirectoryWriteService {
       for (const g of groups) await this.requireOnGroup(trx, actor, 'group.change', g);
       const userIds = users.map((u) => u.id), groupIds = groups.map((g) => g.id);
       if (step.op === 'add') {
-        current = await this.groups.changeMembers(current.id, { addUsers: userIds, addGroups: groupIds }, actor, { trx });
+        current = await this.groups.changeMembers(current.id, { addUsers: userIds, addGroups: groupIds }, actor, joining(trx));
       } else if (step.op === 'remove') {
-        current = await this.groups.changeMembers(current.id, { removeUsers: userIds, removeGroups: groupIds }, actor, { trx });
+        current = await this.groups.changeMembers(current.id, { removeUsers: userIds, removeGroups: groupIds }, actor, joining(trx));
       } else if (step.op === 'replace' && step.scope === 'all') {
         await this.requireOnRemovedUsers(trx, actor, current.id, userIds);
-        current = await this.groups.changeMembers(current.id, { addUsers: userIds, addGroups: groupIds, replace: true }, actor, { trx });
+        current = await this.groups.changeMembers(current.id, { addUsers: userIds, addGroups: groupIds, replace: true }, actor, joining(trx));
       } else {
         const removed = await this.requireOnRemovedUsers(trx, actor, current.id, userIds);
-        current = await this.groups.changeMembers(current.id, { addUsers: userIds, removeUsers: removed }, actor, { trx });
+        current = await this.groups.changeMembers(current.id, { addUsers: userIds, removeUsers: removed }, actor, joining(trx));
       }
     }
     return current;

@@ -66,10 +66,10 @@ for (const dialect of dialects()) {
       expect(await bindOk(server.ldap, userDn('alice'), 'alice-password-1')).to.equal(true);
       const u = await server.running.services.users.findByUsername('alice');
       expect(u!.attributes).to.deep.equal({ sn: 'Liddell', givenName: 'Alice', department: 'Sales', employeeNumber: ['7', '8'] });
-      const ev = await server.running.services.db.knex('events').where({ action: 'user_created', target_id: u!.id }).first();
-      const ctx = typeof ev.context === 'string' ? JSON.parse(ev.context) : ev.context;
-      expect(ctx.door).to.equal('ldap');
-      expect(ev.actor_username).to.equal('admin');
+      const { events } = await server.running.services.events.list({ userId: u!.id, action: 'user_created', limit: 10, offset: 0 });
+      expect(events).to.have.length(1);
+      expect(events[0]!.context.door).to.equal('ldap');
+      expect(events[0]!.actorUsername).to.equal('admin');
     });
 
     it('modify: replace, add and delete in one request; modifyTimestamp moves', async () => {
