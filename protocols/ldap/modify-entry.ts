@@ -164,7 +164,9 @@ function shownValues(v: unknown): string[] {
 /** RFC 4511 arithmetic on a custom attribute; its key is matched ignoring case, as LDAP names are. */
 function customChange(attributes: JsonObject, name: string, operation: ModifyChange['operation'], values: readonly string[]): void {
   const key = Object.keys(attributes).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
-  const next = applyValues(name, key in attributes ? shownValues(attributes[key]) : [], operation, values, { caseIgnore: false, single: false });
+  const current = key in attributes ? shownValues(attributes[key]) : [];
+  const next = applyValues(name, current, operation, values, { caseIgnore: false, single: false });
+  if (next.length === current.length && next.every((v, i) => v === current[i])) return; // unchanged: keep the stored value as it is
   delete attributes[key];
   if (next.length === 1) attributes[key] = next[0]!;
   else if (next.length > 1) attributes[key] = next;

@@ -134,7 +134,7 @@ export class DirectoryWriteService {
     return this.db.transaction(async (trx) => {
       const created = await this.groups.create({ name: group.name, attributes: group.attributes }, actor, joining(trx));
       if (group.members.length === 0) return created;
-      return this.applyMembers(trx, actor, created, [{ op: 'add', members: group.members }]);
+      return this.applyMembers(trx, actor, created, [{ op: 'add', members: group.members }], 'group.add');
     });
   }
 
@@ -148,7 +148,7 @@ export class DirectoryWriteService {
       await this.requireOnGroup(trx, actor, 'group.change', group);
       if (opts.ifVersion !== undefined && group.version !== opts.ifVersion) throw new PreconditionFailed('the group was changed by someone else (version mismatch)');
       if (change.attributes !== undefined) group = await this.groups.update(group.id, { attributes: change.attributes }, actor, joining(trx));
-      if (change.members && change.members.length > 0) group = await this.applyMembers(trx, actor, group, change.members);
+      if (change.members && change.members.length > 0) group = await this.applyMembers(trx, actor, group, change.members, 'group.change');
       return group;
     });
   }
@@ -173,23 +173,24 @@ export class DirectoryWriteService {
 
   // ---- members -----------------------------------------------------------------------------
 
-  private async applyMembers(trx: Knex.Transaction, actor: Actor, group: Group, steps: readonly MemberStep[]): Promise<Group> {
+  /** `permission` is what the caller needed for the group itself (group.add for a new one). */
+  private async applyMembers(trx: Knex.Transaction, actor: Actor, group: Group, steps: readonly MemberStep[], permission: Permission): Promise<Group> {
     let current = group;
     for (const step of steps) {
       const { users, groups } = await this.resolve(trx, step.members);
       // Changing the memberships of a superuser account, or nesting a superuser group, is a superuser's act.
-      for (const u of users) await this.requireOnUser(trx, actor, 'group.change', u);
-      for (const g of groups) await this.requireOnGroup(trx, actor, 'group.change', g);
+      for (const u of users) await this.requireOnUser(trx, actor, permission, u);
+      for (const g of groups) await this.requireOnGroup(trx, actor, permission, g);
       const userIds = users.map((u) => u.id), groupIds = groups.map((g) => g.id);
       if (step.op === 'add') {
         current = await this.groups.changeMembers(current.id, { addUsers: userIds, addGroups: groupIds }, actor, joining(trx));
       } else if (step.op === 'remove') {
         current = await this.groups.changeMembers(current.id, { removeUsers: userIds, removeGroups: groupIds }, actor, joining(trx));
       } else if (step.op === 'replace' && step.scope === 'all') {
-        await this.requireOnRemovedUsers(trx, actor, current.id, userIds);
+        await this.requireOnRemovedUsers(trx, actor, current.id, userIds, permission);
         current = await this.groups.changeMembers(current.id, { addUsers: userIds, addGroups: groupIds, replace: true }, actor, joining(trx));
       } else {
-        const removed = await this.requireOnRemovedUsers(trx, actor, current.id, userIds);
+        const removed = await this.requireOnRemovedUsers(trx, actor, current.id, userIds, permission);
         current = await this.groups.changeMembers(current.id, { addUsers: userIds, removeUsers: removed }, actor, joining(trx));
       }
     }
@@ -197,11 +198,11 @@ export class DirectoryWriteService {
   }
 
   /** The user members a replace drops; each must be one the actor may take out. */
-  private async requireOnRemovedUsers(trx: Knex.Transaction, actor: Actor, groupId: string, keep: readonly string[]): Promise<string[]> {
+  private async requireOnRemovedUsers(trx: Knex.Transaction, actor: Actor, groupId: string, keep: readonly string[], permission: Permission): Promise<string[]> {
     const kept = new Set(keep);
     const removed = (await memberUserIds(trx, groupId)).filter((id) => !kept.has(id));
     for (let i = 0; i < removed.length; i += 500) {
-      for (const u of await findUsersByIds(trx, removed.slice(i, i + 500))) await this.requireOnUser(trx, actor, 'group.change', u);
+      for (const u of await findUsersByIds(trx, removed.slice(i, i + 500))) await this.requireOnUser(trx, actor, permission, u);
     }
     return removed;
   }
