@@ -33,7 +33,9 @@ export const HOSTILE = [
 
 /** A hostile or random string. */
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(...HOSTILE) },
+  { weight: 3, arbitrary: fc.constantFrom(...HOSTILE) },
+  // Ordinary text with one character no backend stores alike (NUL, a lone surrogate) inside.
+  { weight: 2, arbitrary: fc.tuple(fc.string({ maxLength: 6 }), fc.constantFrom('\u0000', '\ud800', '\udc00', '\udbff'), fc.nat()).map(([t, bad, at]) => { const i = at % (t.length + 1); return t.slice(0, i) + bad + t.slice(i); }) },
   { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 6 }) },
