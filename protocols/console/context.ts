@@ -37,6 +37,8 @@ export interface RedirectOutcome {
   readonly kind: 'redirect';
   readonly to: string;
   readonly message?: Message;
+  /** The session changed (sign-in as someone else): reload the whole page, not just <main>. */
+  readonly full?: boolean;
 }
 
 export type Outcome = PageOutcome | RedirectOutcome;
@@ -46,8 +48,8 @@ export function page(p: Omit<PageOutcome, 'kind'>): PageOutcome {
   return { kind: 'page', ...p };
 }
 
-export function redirect(to: string, message?: Message): RedirectOutcome {
-  return message ? { kind: 'redirect', to, message } : { kind: 'redirect', to };
+export function redirect(to: string, message?: Message, full = false): RedirectOutcome {
+  return { kind: 'redirect', to, ...(message ? { message } : {}), ...(full ? { full } : {}) };
 }
 
 /** May the signed-in user do this? (What they may not do is not offered.) */

@@ -36,10 +36,14 @@ export interface ListProps<T> {
   readonly empty?: string;
   /** Controls shown above the table, inside the swapped fragment (toggles, bulk buttons). */
   readonly toolbar?: ComponentChildren;
+  /** Swap the whole <main> instead of the list (a list inside a tab of a page). */
+  readonly swapMain?: boolean;
 }
 
-function hx(id: string, url: string) {
-  return { 'hx-get': url, 'hx-target': `#${id}`, 'hx-swap': 'outerHTML', 'hx-push-url': 'true' };
+function hx(id: string, url: string, main = false) {
+  return main
+    ? { 'hx-get': url, 'hx-target': '#main', 'hx-push-url': 'true' }
+    : { 'hx-get': url, 'hx-target': `#${id}`, 'hx-swap': 'outerHTML', 'hx-push-url': 'true' };
 }
 
 function Hidden({ state, omit }: { state: ListState; omit: readonly string[] }): VNode {
@@ -50,7 +54,7 @@ function Hidden({ state, omit }: { state: ListState; omit: readonly string[] }):
 function SearchBox<T>(p: ListProps<T>): VNode {
   const errId = `${p.id}-search-error`;
   return (
-    <form class="search" role="search" method="get" action={p.base} {...hx(p.id, p.base)}>
+    <form class="search" role="search" method="get" action={p.base} {...hx(p.id, p.base, p.swapMain)}>
       <Hidden state={p.state} omit={['search']} />
       <label for={`${p.id}-search`}>Search</label>
       <div class="query-box" data-query-box={p.noun === 'users' ? 'users' : p.noun === 'groups' ? 'groups' : ''}>
@@ -77,7 +81,7 @@ function Header<T>({ p, c }: { p: ListProps<T>; c: Column<T> }): VNode {
   const url = listUrl(p.base, p.state, { ordering: toggledOrdering(p.state.ordering, c.sort), page: 1 });
   return (
     <th scope="col" aria-sort={dir ?? 'none'}>
-      <a href={url} {...hx(p.id, url)}>
+      <a href={url} {...hx(p.id, url, p.swapMain)}>
         {c.label}
         <span class="sort-mark" aria-hidden="true">{dir === 'ascending' ? ' ▲' : dir === 'descending' ? ' ▼' : ''}</span>
       </a>
@@ -88,7 +92,7 @@ function Header<T>({ p, c }: { p: ListProps<T>; c: Column<T> }): VNode {
 function PageLink<T>({ p, page, label, enabled }: { p: ListProps<T>; page: number; label: string; enabled: boolean }): VNode {
   if (!enabled) return <span class="btn btn-page" aria-disabled="true">{label}</span>;
   const url = listUrl(p.base, p.state, { page });
-  return <a class="btn btn-page" href={url} {...hx(p.id, url)}>{label}</a>;
+  return <a class="btn btn-page" href={url} {...hx(p.id, url, p.swapMain)}>{label}</a>;
 }
 
 function Pager<T>(p: ListProps<T>): VNode {
@@ -104,7 +108,7 @@ function Pager<T>(p: ListProps<T>): VNode {
         <PageLink p={p} page={page + 1} label="Next" enabled={page < last} />
         <PageLink p={p} page={last} label="Last" enabled={page < last} />
       </nav>
-      <form method="get" action={p.base} class="page-size" {...hx(p.id, p.base)} hx-trigger="change">
+      <form method="get" action={p.base} class="page-size" {...hx(p.id, p.base, p.swapMain)} hx-trigger="change">
         <Hidden state={p.state} omit={['page_size']} />
         {p.state.search ? <input type="hidden" name="search" value={p.state.search} /> : null}
         <label for={sizeId}>Page size</label>

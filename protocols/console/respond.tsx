@@ -47,13 +47,14 @@ async function sendPage(c: PageContext, o: PageOutcome, flash: Message | undefin
   ));
 }
 
-function sendRedirect(c: PageContext, to: string, message: Message | undefined): void {
+function sendRedirect(c: PageContext, to: string, message: Message | undefined, full: boolean): void {
   if (message) {
     setCookie(c.res, FLASH_COOKIE, JSON.stringify({ t: message.text, e: message.error === true }), { secure: secureCookies(c.services), maxAge: 60 });
   }
   if (c.req.get('hx-request') === 'true') {
-    // htmx fetches the new page into <main> and pushes its URL.
-    c.res.status(200).set('HX-Location', JSON.stringify({ path: to, target: '#main' })).end();
+    // htmx fetches the new page into <main> and pushes its URL (or, when the session changed, loads it whole).
+    if (full) c.res.status(200).set('HX-Redirect', to).end();
+    else c.res.status(200).set('HX-Location', JSON.stringify({ path: to, target: '#main' })).end();
     return;
   }
   c.res.redirect(303, to);
@@ -87,7 +88,7 @@ export function handle(services: Services, log: Logger, fn: PageHandler) {
     try {
       const flash = req.method === 'GET' ? takeFlash(req, res, services) : undefined;
       const o: Outcome = await fn(c);
-      if (o.kind === 'redirect') sendRedirect(c, o.to, o.message);
+      if (o.kind === 'redirect') sendRedirect(c, o.to, o.message, o.full === true);
       else await sendPage(c, o, flash);
     } catch (e) {
       try {

@@ -2,16 +2,34 @@ import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Services } from '../../../src/services/index.js';
 import { handle } from '../respond.js';
+import { stopImpersonation } from './impersonation.js';
+import { searchFields, searchValues } from './search-lookups.js';
+import * as actions from './user-actions.js';
+import { userPage } from './user-detail.js';
+import { editUserPage, saveUser } from './user-edit.js';
 import { createUser, newUserPage } from './user-new.js';
 import { usersPage } from './users.js';
-import { searchFields, searchValues } from './search-lookups.js';
+import { bulkUsers } from './users-bulk.js';
 
 /** Every console page, one module each. */
 export function mountPages(router: Router, services: Services, log: Logger): void {
   const h = (fn: Parameters<typeof handle>[2]) => handle(services, log, fn);
   router.get('/search/fields', searchFields());
   router.get('/search/values', searchValues(services, log));
+  router.post('/impersonation/stop', h(stopImpersonation));
   router.get('/users', h(usersPage));
+  router.post('/users/bulk', h(bulkUsers));
   router.get('/users/new', h(newUserPage));
   router.post('/users/new', h(createUser));
+  router.get('/users/:id', h(userPage));
+  router.get('/users/:id/edit', h(editUserPage));
+  router.post('/users/:id/edit', h(saveUser));
+  const post: Record<string, Parameters<typeof handle>[2]> = {
+    deactivate: actions.deactivateUser, activate: actions.activateUser, delete: actions.deleteUser,
+    password: actions.setUserPassword, recovery: actions.createRecoveryLink, 'recovery-email': actions.emailRecoveryLink,
+    impersonate: actions.impersonateUser, 'sessions/delete': actions.deleteSessions,
+    'groups/add': actions.addToGroup, 'groups/create': actions.addToNewGroup, 'groups/remove': actions.removeFromGroup,
+    'roles/add': actions.addRole, 'roles/remove': actions.removeRole, 'artifacts/:kind/delete': actions.deleteArtifact,
+  };
+  for (const [path, fn] of Object.entries(post)) router.post(`/users/:id/${path}`, h(fn));
 }

@@ -54,7 +54,7 @@ function sendForm(res: Response, services: Services, status: number, s: FormStat
 }
 
 /** The security work adds TOTP: the login call then takes the code too (an extra argument is harmless before). */
-type LoginWithCode = (username: unknown, password: unknown, client: ClientInfo, code?: unknown) => ReturnType<Services['auth']['login']>;
+type LoginWithCode = (username: unknown, password: unknown, client: ClientInfo, opts?: { code?: unknown }) => ReturnType<Services['auth']['login']>;
 
 /** GET /admin/login */
 export function showLogin(services: Services) {
@@ -80,7 +80,7 @@ export function doLogin(services: Services, log: Logger) {
     const code = typeof body.code === 'string' && body.code !== '' ? body.code : undefined;
     try {
       const login = services.auth.login.bind(services.auth) as LoginWithCode;
-      const r = await login(username, body.password, { clientIp: req.ip ?? null, userAgent: req.get('user-agent') ?? null }, code);
+      const r = await login(username, body.password, { clientIp: req.ip ?? null, userAgent: req.get('user-agent') ?? null }, { code });
       const secure = secureCookies(services);
       clearCookie(res, LOGIN_CSRF_COOKIE, secure);
       clearCookie(res, ORIGINAL_COOKIE, secure);

@@ -6,7 +6,7 @@ import { fieldErrors } from '../errors.js';
 import { USER_TYPE_LABELS } from '../format.js';
 import { Csrf } from '../layout.js';
 
-interface Values {
+export interface Values {
   readonly username: string;
   readonly path: string;
   readonly name: string;
@@ -16,7 +16,7 @@ interface Values {
   readonly type: string;
 }
 
-type Errors = Readonly<Record<string, string>>;
+export type Errors = Readonly<Record<string, string>>;
 
 /**
  * Attributes typed as YAML or JSON (JSON is YAML): a parse error names its line, so the
@@ -51,11 +51,20 @@ function Field({ id, label, error, children }: { id: string; label: string; erro
 
 const aria = (id: string, error: string | undefined) => (error ? { 'aria-invalid': 'true' as const, 'aria-describedby': `${id}-error` } : {});
 
-export function UserForm({ c, v, errors }: { c: PageContext; v: Values; errors: Errors }): VNode {
+export interface FormMode {
+  readonly title: string;
+  readonly action: string;
+  readonly submit: string;
+  readonly cancel: string;
+}
+
+const NEW_MODE: FormMode = { title: 'New User', action: '/admin/users/new', submit: 'Create User', cancel: '/admin/users' };
+
+export function UserForm({ c, v, errors, mode = NEW_MODE }: { c: PageContext; v: Values; errors: Errors; mode?: FormMode }): VNode {
   return (
     <section class="form-page">
-      <h1>New User</h1>
-      <form method="post" action="/admin/users/new" hx-post="/admin/users/new" hx-target="#main" class="form" novalidate>
+      <h1>{mode.title}</h1>
+      <form method="post" action={mode.action} hx-post={mode.action} hx-target="#main" class="form" novalidate>
         <Csrf token={c.auth.csrf} />
         <Field id="nu-username" label="Username" error={errors.username}>
           <input id="nu-username" name="username" value={v.username} required autocomplete="off" {...aria('nu-username', errors.username)} />
@@ -83,15 +92,15 @@ export function UserForm({ c, v, errors }: { c: PageContext; v: Values; errors: 
         </Field>
         <p class="help">Attributes: YAML or JSON.</p>
         <div class="buttons">
-          <button type="submit" class="btn btn-primary">Create User</button>
-          <a class="btn" href="/admin/users">Cancel</a>
+          <button type="submit" class="btn btn-primary">{mode.submit}</button>
+          <a class="btn" href={mode.cancel}>Cancel</a>
         </div>
       </form>
     </section>
   );
 }
 
-function valuesOf(body: Record<string, unknown>, defaults = false): Values {
+export function valuesOf(body: Record<string, unknown>, defaults = false): Values {
   return {
     username: field(body, 'username'), path: field(body, 'path'), name: field(body, 'name'), email: field(body, 'email'),
     isActive: defaults ? true : field(body, 'is_active') === 'true', attributes: field(body, 'attributes'),
