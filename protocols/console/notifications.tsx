@@ -4,10 +4,10 @@ import type { Services } from '../../src/services/index.js';
 import { Csrf } from './layout.js';
 import type { ConsoleAuth } from './session.js';
 
-/** Links the services put in notifications point at the admin API; the console has its own download route. */
+/** An export's notification links to Data Exports (`/admin/exports?highlight=<id>`); Download goes straight to the file. */
 function consoleLink(link: string | null): string | null {
   if (!link) return null;
-  const m = /\/exports\/([0-9a-f-]{36})\/download$/.exec(link);
+  const m = /\/exports(?:\/|\?highlight=)([0-9a-f-]{36})/.exec(link);
   return m ? `/admin/exports/${m[1]}/download` : null;
 }
 

@@ -6,28 +6,12 @@ import { parseOrdering, type Ordering } from '../../src/query/sql.js';
 import { restrict, type Validated } from '../../src/query/validate.js';
 import type { Services } from '../../src/services/index.js';
 
-/** Text with none of the language's operators, quotes or brackets: a plain search. */
-const PLAIN = /^[^"=!~<>()]*$/;
-const KEYWORDS = /\b(and|or|in|startswith|endswith|not)\b/i;
-
-/** Fields a plain-text search looks in, per entity. */
-const PLAIN_FIELDS: Record<Entity, readonly string[]> = { users: ['username', 'name', 'email'], groups: ['name'] };
-
 export interface ParsedSearch {
   readonly v: Validated | null;
   readonly ordering: Ordering | null;
   readonly error?: { message: string; column?: number | undefined };
-  /** The query actually run (plain text shown as the query it became, for export). */
+  /** The query actually run (what Export sends too). */
   readonly query: string;
-}
-
-/** A plain text as the query language: `username ~ "t" or name ~ "t" or email ~ "t"`. */
-export function plainQuery(text: string, entity: Entity): string {
-  return PLAIN_FIELDS[entity].map((f) => `${f} ~ ${JSON.stringify(text.trim())}`).join(' or ');
-}
-
-export function isPlainText(text: string): boolean {
-  return text.trim() !== '' && PLAIN.test(text) && !KEYWORDS.test(text) && !text.includes('.');
 }
 
 /**
@@ -35,8 +19,8 @@ export function isPlainText(text: string): boolean {
  * operator, which searches the entity's name fields. The admin API's parser and validator.
  */
 export function parseListSearch(services: Services, entity: Entity, text: string, orderingText: string): ParsedSearch {
-  let query = text.trim();
-  if (isPlainText(query)) query = plainQuery(query, entity);
+  // Plain text (no operator) is the query engine's own: it searches the entity's name fields.
+  const query = text.trim();
   let ordering: Ordering;
   try {
     ordering = parseOrdering(orderingText, entity);

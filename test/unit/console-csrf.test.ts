@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { csrfForSession, csrfMatches, newLoginCsrf } from '../../protocols/console/csrf.js';
 import { safeNext } from '../../protocols/console/pages/login.js';
-import { isPlainText, plainQuery } from '../../protocols/console/search.js';
 import { listUrl, listState, toggledOrdering } from '../../protocols/console/list-state.js';
 
 describe('console: CSRF tokens, safe redirects, list state', () => {
@@ -21,15 +20,6 @@ describe('console: CSRF tokens, safe redirects, list state', () => {
     for (const bad of ['//evil.example/admin', 'https://evil.example', '/admin//evil', '/adminx', '/admin/login', '/admin\\evil', 42]) {
       expect(safeNext(bad), String(bad)).to.equal('/admin/users');
     }
-  });
-
-  it('tells plain text from the query language', () => {
-    expect(isPlainText('alice')).to.equal(true);
-    expect(isPlainText('Person 0')).to.equal(true);
-    expect(isPlainText('username = "a"')).to.equal(false);
-    expect(isPlainText('is_active')).to.equal(true);
-    expect(isPlainText('a and b')).to.equal(false);
-    expect(plainQuery(' bob "x" ', 'users')).to.equal('username ~ "bob \\"x\\"" or name ~ "bob \\"x\\"" or email ~ "bob \\"x\\""');
   });
 
   it('keeps the list state in the URL, dropping defaults', () => {
