@@ -3,7 +3,7 @@
  * Every refusal is invalidCredentials (49) with one message, so usernames cannot be probed;
  * the reason goes to the event log.
  */
-import type { LdapPrincipal } from '../../src/store/ldap-read-store.js';
+import type { LdapPrincipal } from '../../src/services/directory.js';
 import type { Identity, Session } from './session.js';
 import type { BindRequest } from './messages.js';
 import { textProblem } from '../../src/domain/text.js';

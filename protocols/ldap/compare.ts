@@ -1,11 +1,8 @@
 /**
- * The compare operation (RFC 4511 §4.10) on any entry the bound user may see. Visibility and
- * entries come from the statements search uses (same restriction, same rows), so Compare
- * answers exactly what a search of the entry would show.
+ * The compare operation (RFC 4511 §4.10) on any entry the bound user may see. Entries come from
+ * the directory service search reads (same visibility rule, same rows), so Compare answers
+ * exactly what a search of the entry would show.
  */
-import { compare, hasMember } from '../../src/query/ast.js';
-import { matchAll, restrict } from '../../src/query/validate.js';
-import { selectLdapGroups, selectLdapUsers } from '../../src/store/ldap-read-store.js';
 import { fixedEntry, groupEntry, userEntry } from './entries.js';
 import type { Selection } from './entries.js';
 import { LdapError } from './errors.js';
@@ -52,24 +49,17 @@ async function entryOf(s: Session, dn: string): Promise<readonly EntryAttribute[
   if (t.kind === 'subschema') return subschemaEntry();
   const me = await s.identity();
   if (!me) throw new LdapError(RESULT.insufficientAccessRights, 'anonymous clients may read only the root DSE and cn=subschema; bind first');
+  const viewer = { id: me.user.id, username: me.user.username, fullAccess: me.fullAccess };
   switch (t.kind) {
     case 'base': case 'users': case 'groups':
       return fixedEntry(dit, t.kind).attrs;
     case 'user': {
-      const u = await services.users.findByUsername(t.name);
-      // Who sees what, as search restricts it: a user without full access sees only itself.
-      let v = u ? restrict(matchAll('users'), compare('id', 'eq', u.id)) : null;
-      if (v && !me.fullAccess) v = restrict(v, compare('id', 'eq', me.user.id));
-      const [r] = v ? await selectLdapUsers(services.ldapStore, v, { limit: 1, memberOf: true, superuser: true }) : [];
+      const r = await services.directory.user(viewer, t.name, { memberOf: true, superuser: true });
       if (!r) throw new LdapError(RESULT.noSuchObject, `no such entry: ${dn}`, dit.usersDn);
       return userEntry(dit, r.user, r.memberOf ?? [], r.superuser === true, ALL);
     }
     case 'group': {
-      const g = await services.groups.findByName(t.name);
-      // As search: the groups the user belongs to directly or through child groups.
-      let v = g ? restrict(matchAll('groups'), compare('id', 'eq', g.id)) : null;
-      if (v && !me.fullAccess) v = restrict(v, hasMember({ entity: 'users', by: 'id', value: me.user.id }, true));
-      const [r] = v ? await selectLdapGroups(services.ldapStore, v, { limit: 1, memberUsers: true, memberGroups: true, parents: true }) : [];
+      const r = await services.directory.group(viewer, t.name, { memberUsers: true, memberGroups: true, parents: true });
       if (!r) throw new LdapError(RESULT.noSuchObject, `no such entry: ${dn}`, dit.groupsDn);
       return groupEntry(dit, r.group, r.memberUsers ?? [], r.memberGroups ?? [], r.parents ?? [], ALL);
     }

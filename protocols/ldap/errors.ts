@@ -3,7 +3,7 @@
  * for the LDAP door (STYLE.md rule 5). A driver error never reaches the wire with its own code.
  */
 import { isDirgateError } from '../../src/domain/errors.js';
-import { isConnectionError } from '../../src/store/database.js';
+import { isStoreUnreachable } from '../../src/services/unreachable.js';
 import { BerError } from './ber.js';
 import { RESULT, type ResultCode } from './result-codes.js';
 
@@ -42,6 +42,6 @@ export function toLdapResult(e: unknown): Translated {
       case 'bad_gateway': return r(RESULT.other, e.message, true);
     }
   }
-  if (isConnectionError(e)) return r(RESULT.unavailable, 'the directory is unavailable (database unreachable)');
+  if (isStoreUnreachable(e)) return r(RESULT.unavailable, 'the directory is unavailable (database unreachable)');
   return r(RESULT.other, 'internal error', true);
 }

@@ -15,13 +15,24 @@ export interface PagedRequest {
   readonly cookie: Buffer;
 }
 
+/** A keyset position: the ordering key columns of the last row sent. */
+export type KeysetPosition = Readonly<Record<string, unknown>>;
+
+/** Per part of a merged (sorted) phase: the last row taken, null (from the start) or 'done'. */
+export type MergePositions = readonly (KeysetPosition | null | 'done')[];
+
+/** Where a phase of a search continues. */
+export type PhasePosition =
+  | { readonly kind: 'rows'; readonly after: KeysetPosition | null }
+  | { readonly kind: 'merged'; readonly parts: MergePositions };
+
 /** Where a paged search continues. */
 export interface PageState {
   readonly fingerprint: string;
   /** Index into the search's phases. */
   readonly phase: number;
-  /** Keyset position inside the phase (ordering key columns of the last row sent). */
-  readonly after: Readonly<Record<string, unknown>> | null;
+  /** Position inside that phase; null from its start. */
+  readonly at: PhasePosition | null;
   /** Entries sent by earlier pages (for the client's sizeLimit). */
   readonly sent: number;
 }

@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import { BindVerifier } from '../../src/services/bind-cache.js';
 import type { Services } from '../../src/services/index.js';
 import { LdapConnection } from './connection.js';
 import { Dit } from './dit.js';
@@ -33,8 +32,7 @@ export async function startLdapServer(services: Services, log: Logger): Promise<
   }
   const ctx: LdapContext = {
     services, config, log, dit: new Dit(config.ldap.baseDn),
-    verifier: new BindVerifier(services.ldapStore, services.auth, config.ldap.bindCacheTtl,
-      (err, dropped) => log.warn({ err, dropped }, 'ldap: could not record bind events yet')),
+    verifier: services.directory.bindVerifier((err, dropped) => log.warn({ err, dropped }, 'ldap: could not record bind events yet')),
     tls: secureContext !== null,
   };
   const connections = new Set<LdapConnection>();

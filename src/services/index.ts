@@ -3,6 +3,7 @@ import type { Database } from '../store/database.js';
 import { AccessService } from './access.js';
 import { AuthService } from './auth.js';
 import { DirectoryWriteService } from './directory-writes.js';
+import { DirectoryService } from './directory.js';
 import { EventService } from './events.js';
 import { ExportService } from './exports.js';
 import { GroupService } from './groups.js';
@@ -31,17 +32,14 @@ export interface Services {
   readonly health: HealthService;
   /** The audit trail, read side. */
   readonly events: EventService;
-  /**
-   * TEMPORARY, for protocols/ldap only (search, compare, bind cache) until the `ldap` helper's
-   * directory read service (issue 12) replaces it; the layer test allowlists those files alone.
-   */
-  readonly ldapStore: Database;
   readonly settings: SettingsService;
   readonly users: UserService;
   readonly groups: GroupService;
   readonly roles: RoleService;
   readonly access: AccessService;
   readonly auth: AuthService;
+  /** The directory as LDAP reads it, narrowed to what the viewer may see. */
+  readonly directory: DirectoryService;
   /** A user's consents, OAuth refresh tokens and MFA authenticators (admin API user tabs). */
   readonly artifacts: UserArtifactsService;
   readonly mail: MailService;
@@ -62,18 +60,19 @@ export function createServices(db: Database, config: Config): Services {
   const access = new AccessService(db);
   const recovery = new RecoveryService(db, config, users, mail);
   const groups = new GroupService(db);
+  const auth = new AuthService(db, config, settings);
   return {
     config,
     units: new UnitService(db),
     health: new HealthService(db),
     events: new EventService(db),
-    ldapStore: db,
     settings,
     users,
     groups,
     roles: new RoleService(db),
     access,
-    auth: new AuthService(db, config, settings),
+    auth,
+    directory: new DirectoryService(db, auth, config),
     artifacts: new UserArtifactsService(db),
     mail,
     notifications: new NotificationService(db),

@@ -11,16 +11,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
  * each entry is (file, import), and an entry that no longer matches fails the test, so the
  * list only shrinks.
  */
-const ALLOWLIST: readonly AllowedImport[] = [
-  // The `ldap` helper's part of issue 12 (a directory read service in src/services owning the
-  // LDAP-shaped reads and the visibility rule; the split of protocols/ldap) removes these.
-  ...['protocols/ldap/compare.ts', 'protocols/ldap/search.ts'].map((file) => ({
-    file, target: 'src/store/ldap-read-store.ts', reason: 'issue 12, ldap helper: directory read service',
-  })),
-  { file: 'protocols/ldap/bind.ts', target: 'src/store/ldap-read-store.ts', reason: 'issue 12, ldap helper: LdapPrincipal type from the services' },
-  { file: 'protocols/ldap/search.ts', target: 'src/store/query-sql.ts', reason: 'issue 12, ldap helper: the paging position (Row) from the services' },
-  { file: 'protocols/ldap/errors.ts', target: 'src/store/database.ts', reason: 'issue 12, ldap helper: connection errors arrive as Unavailable' },
-];
+const ALLOWLIST: readonly AllowedImport[] = [];
 
 /** The violations of a synthetic tree: file → source text. */
 function check(files: Record<string, string>, allowlist: readonly AllowedImport[] = []) {
