@@ -16,7 +16,7 @@ import { ConnectionClosed, type Session } from './session.js';
 export interface Queued {
   readonly msg: Message;
   readonly op: Operation;
-  readonly run: Prepared;
+  readonly prepared: Prepared;
 }
 
 /** @throws UnknownOperation for a tag no operation serves, BerError for a malformed request */
@@ -24,7 +24,7 @@ export function prepare(env: Envelope, operations: ReadonlyMap<number, Operation
   const op = operations.get(env.tag);
   if (!op) throw new UnknownOperation(env.id, env.tag);
   const msg: Message = { id: env.id, controls: env.controls };
-  return { msg, op, run: op.decode(env.body, msg) };
+  return { msg, op, prepared: op.decode(env.body, msg) };
 }
 
 /**
@@ -39,7 +39,7 @@ export async function perform(s: Session, q: Queued, log: Logger): Promise<Buffe
         throw new LdapError(RESULT.unavailableCriticalExtension, `unsupported critical control ${c.oid}`);
       }
     }
-    const reply = await q.run(s);
+    const reply = await q.prepared.perform(s);
     ldapOperations.inc({ op: op.name, result: reply ? resultName(reply.code) : 'abandoned' });
     return reply ? reply.message : null;
   } catch (e) {

@@ -33,7 +33,11 @@ export interface OperationSpec<R> {
 }
 
 /** A decoded request bound to its operation, ready to run. */
-export type Prepared = (s: Session) => Promise<Reply | null>;
+export interface Prepared {
+  /** The decoded request (for tests and logs; its type is the operation's own). */
+  readonly request: unknown;
+  perform(s: Session): Promise<Reply | null>;
+}
 
 /** An operation as the table holds it (its request type hidden in the closure `decode` returns). */
 export interface Operation {
@@ -53,7 +57,7 @@ export function defineOperation<R>(spec: OperationSpec<R>): Operation {
     controls: new Set(spec.controls ?? []),
     decode(body, msg) {
       const request = spec.decode(body, msg);
-      return (s) => spec.perform(s, msg, request);
+      return { request, perform: (s) => spec.perform(s, msg, request) };
     },
     failure: spec.failure ?? ((id, t) => encodeResult(id, responseTag, t.code, t.message, { matchedDn: t.matchedDn })),
   };

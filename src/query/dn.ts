@@ -1,7 +1,7 @@
 /**
  * Just enough DN handling (RFC 4514) for filter values such as `memberOf=cn=admins,ou=groups,…`:
  * split into RDNs, unescape `\,` and `\2C`, compare attribute types and values ignoring case and
- * the spaces around `,` `=` `+`. ldapjs stays in protocols/ldap.
+ * the spaces around `,` `=` `+`. The wire format stays in protocols/ldap.
  */
 
 export interface Rdn {

@@ -1,5 +1,5 @@
 /**
- * LDAP filters (RFC 4515, in the plain shape below; protocols/ldap converts ldapjs's objects)
+ * LDAP filters (RFC 4515, in the plain shape below; protocols/ldap/filters.ts decodes it from BER)
  * → AST. Attribute names are case-insensitive, with the aliases of DESIGN.md "LDAP tree".
  *
  * RFC 4511 §4.5.1.7: a filter item is TRUE, FALSE or Undefined; an unknown attribute, an
