@@ -25,6 +25,8 @@ const schema = z.object({
     base_dn: z.string().regex(/^[a-zA-Z]+=[^,]+(,[a-zA-Z]+=[^,]+)*$/, 'must be a DN such as dc=example,dc=com'),
     application: z.string(), require_tls: bool, size_limit: positive, time_limit: positive,
     idle_timeout: positive, max_message_bytes: positive, bind_cache_ttl: z.coerce.number().int().min(0), read_only: bool,
+    idle_timeout: positive, max_message_bytes: positive, bind_cache_ttl: z.coerce.number().int().min(0),
+    max_connections: positive, max_connections_per_address: positive,
   }).strict(),
   tls: z.object({ cert: z.string(), key: z.string() }).strict(),
   bootstrap: z.object({
@@ -74,6 +76,7 @@ export interface Config {
     readonly maxMessageBytes: number; readonly bindCacheTtl: number;
     /** Refuse every LDAP write (Add, Modify, Delete, ModifyDN) with unwillingToPerform. */
     readonly readOnly: boolean;
+    readonly maxConnections: number; readonly maxConnectionsPerAddress: number;
   };
   readonly tls: { readonly cert: string; readonly key: string };
   readonly bootstrap: { readonly password: string; readonly token: string };
@@ -114,6 +117,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   DIRGATE_LDAP_MAX_MESSAGE: 'ldap.max_message_bytes',
   DIRGATE_LDAP_BIND_CACHE_TTL: 'ldap.bind_cache_ttl',
   DIRGATE_LDAP_READ_ONLY: 'ldap.read_only',
+  DIRGATE_LDAP_MAX_CONNECTIONS: 'ldap.max_connections',
+  DIRGATE_LDAP_MAX_CONNECTIONS_PER_ADDRESS: 'ldap.max_connections_per_address',
   DIRGATE_TLS_CERT: 'tls.cert',
   DIRGATE_TLS_KEY: 'tls.key',
   DIRGATE_BOOTSTRAP_PASSWORD: 'bootstrap.password',
@@ -182,6 +187,8 @@ function toConfig(r: Raw): Config {
       port: r.ldap.port, ldapsPort: r.ldap.ldaps_port, baseDn: r.ldap.base_dn, application: r.ldap.application,
       requireTls: r.ldap.require_tls, sizeLimit: r.ldap.size_limit, timeLimit: r.ldap.time_limit,
       idleTimeout: r.ldap.idle_timeout, maxMessageBytes: r.ldap.max_message_bytes, bindCacheTtl: r.ldap.bind_cache_ttl, readOnly: r.ldap.read_only,
+      idleTimeout: r.ldap.idle_timeout, maxMessageBytes: r.ldap.max_message_bytes, bindCacheTtl: r.ldap.bind_cache_ttl,
+      maxConnections: r.ldap.max_connections, maxConnectionsPerAddress: r.ldap.max_connections_per_address,
     },
     tls: { cert: r.tls.cert, key: r.tls.key },
     bootstrap: { password: r.bootstrap.password, token: r.bootstrap.token },

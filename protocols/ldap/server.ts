@@ -11,7 +11,10 @@ import { createSecureContext, createServer as createTlsServer, type SecureContex
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services/index.js';
 import { LdapConnection } from './connection.js';
+import { ConnectionLimits } from './connection-limits.js';
 import { Dit } from './dit.js';
+import { RESULT } from './result-codes.js';
+import { encodeNoticeOfDisconnection } from './responses.js';
 import type { LdapContext } from './session.js';
 
 export interface LdapListener {
@@ -36,10 +39,22 @@ export async function startLdapServer(services: Services, log: Logger): Promise<
     tls: secureContext !== null,
   };
   const connections = new Set<LdapConnection>();
+  const limits = new ConnectionLimits({ total: config.ldap.maxConnections, perAddress: config.ldap.maxConnectionsPerAddress });
   const accept = (socket: Socket, secure: boolean) => {
+    const client = socket.remoteAddress ?? null;
+    const admitted = limits.admit(client);
+    if (!admitted.ok) {
+      log.warn({ client, reason: admitted.reason }, 'ldap: connection refused');
+      refuse(socket, admitted.reason);
+      return;
+    }
     try {
-      connections.add(new LdapConnection(ctx, socket, secure, secureContext, (c) => connections.delete(c)));
+      connections.add(new LdapConnection(ctx, socket, secure, secureContext, (c) => {
+        connections.delete(c);
+        limits.release(admitted.key);
+      }));
     } catch (err) {
+      limits.release(admitted.key);
       log.error({ err }, 'ldap: could not accept a connection');
       socket.destroy();
     }
@@ -71,6 +86,13 @@ export async function startLdapServer(services: Services, log: Logger): Promise<
       // prepared.ts's read connection closes with the database (other doors read through it too).
     },
   };
+}
+
+/** Answers a connection over the cap with a Notice of Disconnection (busy, RFC 4511 §4.4.1) and closes it. */
+function refuse(socket: Socket, reason: string): void {
+  socket.on('error', () => undefined);
+  socket.end(encodeNoticeOfDisconnection(RESULT.busy, reason));
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 function listen(server: Server, port: number, host: string, variable: string): Promise<number> {
