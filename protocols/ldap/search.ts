@@ -9,7 +9,7 @@ import { compare, type QueryNode } from '../../src/query/ast.js';
 import { ldapFilterToQuery, type LdapFilter } from '../../src/query/ldap-filter.js';
 import { parseOrdering, type Ordering } from '../../src/query/ordering.js';
 import { restrict, type Validated } from '../../src/query/validate.js';
-import type { KeysetPosition, Viewer } from '../../src/services/directory.js';
+import type { KeysetPosition } from '../../src/services/directory.js';
 import { parseSelection, selectAttributes } from './entries.js';
 import { decodeFilter, matchEntry } from './filters.js';
 import { decodeSearch, OP, type Message, type SearchRequest } from './messages.js';
@@ -19,9 +19,10 @@ import { RESULT } from './result-codes.js';
 import { encodeEntry, type ResponseControl } from './responses.js';
 import { CONTROL } from './root-dse.js';
 import { openWindow, windowFull, type SearchPoint, type SearchWindow } from './search-paging.js';
-import { phasesOf, planSearch, type Entity, type Part, type Phase } from './search-plan.js';
+import { phasesOf, planSearch, type BaseEntry, type Entity, type Part, type Phase } from './search-plan.js';
 import { readRows, type EntryShape } from './search-rows.js';
-import type { Identity, Session } from './session.js';
+import { ViewerCheck } from './search-viewer.js';
+import type { Session } from './session.js';
 import { decodeSortControl, orderingFor, sortColumn, sortResponse, type SortKey } from './sort-control.js';
 import { CODEPOINT_ORDER, mergeSorted, rankedOrder, type MergeItem, type MergeSource } from './sorted-merge.js';
 
@@ -58,14 +59,25 @@ class Done {
   }
 }
 
-async function runSearch(s: Session, msg: Message, req: SearchRequest): Promise<Reply | null> {
-  const { dit, config } = s.ctx;
+interface SearchControls {
+  readonly paged: PagedRequest | null;
+  readonly sort: { readonly keys: SortKey[]; readonly critical: boolean } | null;
+}
+
+/** @throws BerError when a control value is malformed */
+function readControls(msg: Message): SearchControls {
   let paged: PagedRequest | null = null;
-  let sort: { keys: SortKey[]; critical: boolean } | null = null;
+  let sort: SearchControls['sort'] = null;
   for (const c of msg.controls) {
     if (c.oid === CONTROL.PAGED_RESULTS) paged = decodePagedControl(c.value);
     else if (c.oid === CONTROL.SORT_REQUEST) sort = { keys: decodeSortControl(c.value), critical: c.critical };
   }
+  return { paged, sort };
+}
+
+async function runSearch(s: Session, msg: Message, req: SearchRequest): Promise<Reply | null> {
+  const { dit, config } = s.ctx;
+  const controls = readControls(msg);
   const filter = decodeFilter(req.filter, config.query);
   const done = new Done(msg.id);
   const plan = planSearch(dit, req.base, req.scope, s.ctx.tls);
@@ -85,32 +97,18 @@ async function runSearch(s: Session, msg: Message, req: SearchRequest): Promise<
   if (!viewer) return done.reply(RESULT.insufficientAccessRights, ANONYMOUS);
   let only: QueryNode | null = null;
   if (plan.base) {
-    const { entity, name } = plan.base;
-    const { directory } = s.ctx.services;
-    const found = entity === 'users'
-      ? (await directory.user(viewer.viewer, name, { memberOf: false, superuser: false }))?.user.id
-      : (await directory.group(viewer.viewer, name, { memberUsers: false, memberGroups: false, parents: false }))?.group.id;
-    if (!found) return done.reply(RESULT.noSuchObject, `no such entry: ${req.base}`, entity === 'users' ? dit.usersDn : dit.groupsDn);
-    only = compare('id', 'eq', found);
+    const id = await locate(s, viewer, plan.base);
+    if (!id) return done.reply(RESULT.noSuchObject, `no such entry: ${req.base}`, plan.base.entity === 'users' ? dit.usersDn : dit.groupsDn);
+    only = compare('id', 'eq', id);
   }
-  let orderings = DEFAULT_ORDERINGS;
-  let sorted = false;
-  if (sort) {
-    const o = orderingsFor(sort.keys);
-    if ('unsupported' in o) {
-      if (sort.critical) return done.reply(RESULT.unavailableCriticalExtension, `cannot sort on ${o.unsupported}; sortable: uid, cn, displayName, mail`);
-      done.controls.push(sortResponse(RESULT.unwillingToPerform, o.unsupported));
-    } else {
-      done.controls.push(sortResponse(RESULT.success));
-      orderings = o;
-      sorted = true;
-    }
-  }
+  const sorting = sortingFor(controls.sort, done);
+  if (!('orderings' in sorting)) return sorting;
   // Only paged searches need it (a hash per search is measurable at thousands per second).
-  const fingerprint = !paged ? '' : searchFingerprint([
+  const fingerprint = !controls.paged ? '' : searchFingerprint([
     viewer.identity.user.id, req.base, req.scope, req.filter.buf.subarray(req.filter.pos, req.filter.end),
-    req.attributes.join('\0'), req.typesOnly, JSON.stringify(sort?.keys ?? null),
+    req.attributes.join('\0'), req.typesOnly, JSON.stringify(controls.sort?.keys ?? null),
   ]);
+  const { paged } = controls;
   const state = paged && paged.cookie.length > 0 ? s.pages.take(paged.cookie) : undefined;
   const opening = openWindow({ paged, state, fingerprint, clientSizeLimit: req.sizeLimit, serverSizeLimit: config.ldap.sizeLimit });
   if (opening.kind === 'invalidCookie') {
@@ -121,9 +119,36 @@ async function runSearch(s: Session, msg: Message, req: SearchRequest): Promise<
     return done.reply(RESULT.success);
   }
   const timeLimit = Math.min(req.timeLimit > 0 ? req.timeLimit : Infinity, config.ldap.timeLimit);
-  const tree = new TreeSearch(s, shape, filter, only, orderings, sort?.keys ?? [], viewer, Date.now() + timeLimit * 1000);
-  const outcome = await tree.run(phasesOf(plan.parts, sorted), opening.window);
-  const empty = () => { if (opening.window.paged) done.controls.push(pagedResponse(Buffer.alloc(0))); };
+  const tree = new TreeSearch(s, shape, filter, only, sorting.orderings, controls.sort?.keys ?? [], viewer, Date.now() + timeLimit * 1000);
+  const outcome = await tree.run(phasesOf(plan.parts, sorting.sorted), opening.window);
+  return finish(s, done, outcome, opening.window, fingerprint, timeLimit);
+}
+
+/** The id of the entry a search base names, when the viewer may see it. */
+async function locate(s: Session, viewer: ViewerCheck, base: BaseEntry): Promise<string | null> {
+  const { directory } = s.ctx.services;
+  const found = base.entity === 'users'
+    ? (await directory.user(viewer.viewer, base.name, { memberOf: false, superuser: false }))?.user.id
+    : (await directory.group(viewer.viewer, base.name, { memberUsers: false, memberGroups: false, parents: false }))?.group.id;
+  return found ?? null;
+}
+
+/** The orderings a sort control asks for (RFC 2891 §2: answered with a sort response control), or the refusal. */
+function sortingFor(sort: SearchControls['sort'], done: Done): { orderings: Orderings; sorted: boolean } | Reply {
+  if (!sort) return { orderings: DEFAULT_ORDERINGS, sorted: false };
+  const o = orderingsFor(sort.keys);
+  if ('unsupported' in o) {
+    if (sort.critical) return done.reply(RESULT.unavailableCriticalExtension, `cannot sort on ${o.unsupported}; sortable: uid, cn, displayName, mail`);
+    done.controls.push(sortResponse(RESULT.unwillingToPerform, o.unsupported));
+    return { orderings: DEFAULT_ORDERINGS, sorted: false };
+  }
+  done.controls.push(sortResponse(RESULT.success));
+  return { orderings: o, sorted: true };
+}
+
+/** The SearchResultDone for how the tree search ended (a cookie when a page follows). */
+function finish(s: Session, done: Done, outcome: Outcome, w: SearchWindow, fingerprint: string, timeLimit: number): Reply | null {
+  const empty = () => { if (w.paged) done.controls.push(pagedResponse(Buffer.alloc(0))); };
   switch (outcome.kind) {
     case 'abandoned': return null;
     case 'anonymous': return done.reply(RESULT.insufficientAccessRights, ANONYMOUS);
@@ -134,7 +159,7 @@ async function runSearch(s: Session, msg: Message, req: SearchRequest): Promise<
       empty();
       return done.reply(RESULT.success);
     case 'full': {
-      const end = windowFull(opening.window, fingerprint, outcome.resume, outcome.sent);
+      const end = windowFull(w, fingerprint, outcome.resume, outcome.sent);
       if (end.kind === 'nextPage') {
         done.controls.push(pagedResponse(s.pages.issue(end.state)));
         return done.reply(RESULT.success);
@@ -152,58 +177,6 @@ function orderingsFor(keys: readonly SortKey[]): Orderings | { unsupported: stri
   const g = orderingFor(keys, 'groups');
   if ('unsupported' in g) return g;
   return { users: parseOrdering(u.ordering, 'users'), groups: parseOrdering(g.ordering, 'groups') };
-}
-
-/**
- * The bound identity during one search. Until it is checked, every statement carries it as a
- * guard (its rows come back only while the identity holds) and nothing else is sent; an empty
- * result, a fixed entry or the end of the search checks it explicitly.
- */
-class ViewerCheck {
-  private constructor(private readonly s: Session, private current: Identity, private checked: boolean) {}
-
-  /** Checked now (one indexed lookup); null when anonymous or no longer able to act. */
-  static async now(s: Session): Promise<ViewerCheck | null> {
-    const me = await s.identity();
-    return me ? new ViewerCheck(s, me, true) : null;
-  }
-
-  /** As last checked; the search checks it before sending anything. */
-  static later(s: Session): ViewerCheck | null {
-    const me = s.boundIdentity();
-    return me ? new ViewerCheck(s, me, false) : null;
-  }
-
-  get identity(): Identity {
-    return this.current;
-  }
-
-  get viewer(): Viewer {
-    return { id: this.current.user.id, username: this.current.user.username, fullAccess: this.current.fullAccess };
-  }
-
-  get isChecked(): boolean {
-    return this.checked;
-  }
-
-  /** A guarded statement returned rows: the identity held. */
-  confirm(): void {
-    this.checked = true;
-  }
-
-  /** Checks now unless already checked; false when the identity can no longer act. */
-  async ensure(): Promise<boolean> {
-    if (this.checked) return true;
-    return this.check();
-  }
-
-  /** Checks now; false when the identity can no longer act. */
-  async check(): Promise<boolean> {
-    const me = await this.s.identity();
-    this.checked = true;
-    if (me) this.current = me;
-    return me !== null;
-  }
 }
 
 /** How one phase (or the whole tree search) ended. */
