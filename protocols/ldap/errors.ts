@@ -1,9 +1,9 @@
 /**
  * dirgate errors → LDAP result codes with a diagnostic message: the only place this happens
- * for the LDAP door (STYLE.md rule 5). A driver error never reaches the wire with its own code.
+ * for the LDAP door (STYLE.md rule 5). A driver error never reaches the wire with its own code:
+ * the store translates every one (connection failures arrive as Unavailable).
  */
 import { isDirgateError } from '../../src/domain/errors.js';
-import { isStoreUnreachable } from '../../src/services/unreachable.js';
 import { BerError } from './ber.js';
 import { RESULT, type ResultCode } from './result-codes.js';
 
@@ -42,6 +42,5 @@ export function toLdapResult(e: unknown): Translated {
       case 'bad_gateway': return r(RESULT.other, e.message, true);
     }
   }
-  if (isStoreUnreachable(e)) return r(RESULT.unavailable, 'the directory is unavailable (database unreachable)');
   return r(RESULT.other, 'internal error', true);
 }
