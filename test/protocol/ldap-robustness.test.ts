@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
+import { get } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import pino from 'pino';
 import { AdminLimitExceededError, Client, Control, UnavailableCriticalExtensionError, UnavailableError } from 'ldapts';
@@ -138,7 +139,7 @@ for (const dialect of dialects()) {
 
     it('counts operations by type and result code in /metrics', async () => {
       const count = async (op: string, result: string) => {
-        const text = await (await fetch(`${server.http}/metrics`)).text();
+        const text = await metricsText(server.http);
         const line = text.split('\n').find((l) => l.startsWith(`dirgate_ldap_operations_total{op="${op}",result="${result}"} `));
         return line ? Number(line.split(' ')[1]) : 0;
       };
@@ -184,9 +185,24 @@ for (const dialect of dialects()) {
   });
 }
 
+/**
+ * GET /metrics on a fresh connection: a kept-alive one may be closed by the server's keep-alive
+ * timeout while the flood test waits, and reusing it then fails with ECONNRESET.
+ */
+function metricsText(http: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(`${http}/metrics`, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
 /** `dirgate_ldap_queued_operations` from /metrics: observations, and those at most 31 and 32. */
 async function queueDepths(http: string): Promise<{ count: number; le31: number; le32: number }> {
-  const text = await (await fetch(`${http}/metrics`)).text();
+  const text = await metricsText(http);
   const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
   return {
     count: value(/^dirgate_ldap_queued_operations_count (\d+)$/m),
