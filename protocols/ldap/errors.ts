@@ -4,6 +4,7 @@
  * the store translates every one (connection failures arrive as Unavailable).
  */
 import { isDirgateError } from '../../src/domain/errors.js';
+import { InvalidText } from '../../src/domain/text.js';
 import { BerError } from './ber.js';
 import { RESULT, type ResultCode } from './result-codes.js';
 
@@ -31,7 +32,8 @@ export function toLdapResult(e: unknown): Translated {
     switch (e.code) {
       case 'not_found': return r(RESULT.noSuchObject, e.message);
       case 'already_exists': return r(RESULT.entryAlreadyExists, e.message);
-      case 'invalid_value': return r(RESULT.constraintViolation, e.message);
+      // NUL in a value (src/domain/text.ts) is a syntax no attribute has: 21, as RFC 4511 §4.1.9 names it.
+      case 'invalid_value': return r(e instanceof InvalidText ? RESULT.invalidAttributeSyntax : RESULT.constraintViolation, e.message);
       case 'invalid_query': return r(RESULT.unwillingToPerform, e.message);
       case 'limit_exceeded': return r(RESULT.adminLimitExceeded, e.message);
       case 'unauthenticated': return r(RESULT.invalidCredentials, e.message);

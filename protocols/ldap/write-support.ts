@@ -52,7 +52,7 @@ export function toWriteResult(e: unknown): Translated {
   if (e instanceof InvalidValue) {
     const entries = Object.entries(e.fields);
     if (entries.length === 0) return r(RESULT.invalidAttributeSyntax, e.message);
-    const message = entries.map(([k, v]) => `${LDAP_NAMES[k] ?? k}: ${v}`).join('; ');
+    const message = entries.map(([k, v]) => `${Object.hasOwn(LDAP_NAMES, k) ? LDAP_NAMES[k] : k}: ${v}`).join('; ');
     return r(entries.some(([k]) => k === 'password') ? RESULT.constraintViolation : RESULT.invalidAttributeSyntax, message);
   }
   if (e instanceof AlreadyExists && e.field === 'email') return r(RESULT.constraintViolation, `mail: ${e.message}`);

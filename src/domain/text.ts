@@ -20,11 +20,21 @@ export function textProblem(s: string): string | undefined {
   return s.includes('\u0000') ? 'must not contain NUL characters' : 'must not contain unpaired UTF-16 surrogates (invalid Unicode)';
 }
 
-/** `v` when it is a string of acceptable text (non-strings pass). @throws InvalidValue naming `field` */
+/**
+ * An InvalidValue whose cause is text no backend stores alike: the doors answer it as any
+ * invalid value (400, SCIM invalidValue); LDAP answers invalidAttributeSyntax (21) for it.
+ */
+export class InvalidText extends InvalidValue {
+  constructor(field: string, problem: string) {
+    super(`${field}: ${problem}`, { [field]: problem });
+  }
+}
+
+/** `v` when it is a string of acceptable text (non-strings pass). @throws InvalidText naming `field` */
 export function checkText<T>(v: T, field: string): T {
   if (typeof v === 'string') {
     const problem = textProblem(v);
-    if (problem) throw InvalidValue.field(field, problem);
+    if (problem) throw new InvalidText(field, problem);
   }
   return v;
 }
@@ -66,8 +76,8 @@ export function findJsonProblem(value: unknown, root = '', maxDepth = JSON_MAX_D
   return undefined;
 }
 
-/** @throws InvalidValue naming the field of the first problem in `value`. */
+/** @throws InvalidValue (InvalidText for bad text) naming the field of the first problem in `value`. */
 export function checkJson(value: unknown, root = '', maxDepth = JSON_MAX_DEPTH): void {
   const p = findJsonProblem(value, root, maxDepth);
-  if (p) throw InvalidValue.field(p.field, p.problem);
+  if (p) throw p.problem.startsWith('nests') ? InvalidValue.field(p.field, p.problem) : new InvalidText(p.field, p.problem);
 }

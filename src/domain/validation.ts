@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { InvalidValue } from './errors.js';
-import { checkText, findJsonProblem } from './text.js';
+import { checkText, findJsonProblem, InvalidText } from './text.js';
 import { USER_TYPES, type JsonObject, type UserType } from './types.js';
 
 /** Deepest nesting of `attributes` (the object itself is level 1); documented in the README. */
@@ -73,7 +73,8 @@ export function validAttributes(v: unknown, allowYaml = false): JsonObject {
   // Depth first (an iterative walk): JSON.stringify of a hostile depth would exhaust the stack,
   // and SQLite's JSON functions refuse documents nested over 1,000 levels, failing every query.
   const p = findJsonProblem(v, 'attributes', ATTRIBUTES_MAX_DEPTH);
-  if (p) throw InvalidValue.field('attributes', p.problem.startsWith('nests') ? `must nest at most ${ATTRIBUTES_MAX_DEPTH} levels deep` : `${p.field}: ${p.problem}`);
+  if (p?.problem.startsWith('nests')) throw InvalidValue.field('attributes', `must nest at most ${ATTRIBUTES_MAX_DEPTH} levels deep`);
+  if (p) throw new InvalidText('attributes', `${p.field}: ${p.problem}`);
   if (JSON.stringify(v).length > ATTRIBUTES_MAX_LENGTH) throw InvalidValue.field('attributes', 'must be at most 64 KiB as JSON');
   return v as JsonObject;
 }

@@ -10,12 +10,11 @@ const NOT_SECRET = new Set(['password_min_length', 'token_id', 'key_prefix']);
 
 /** Drops anything that looks like a secret before it reaches the audit trail. */
 export function scrub(context: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(context)) {
-    if (SECRET_KEYS.test(k) && !NOT_SECRET.has(k)) continue;
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) ? scrub(v as Record<string, unknown>) : v;
-  }
-  return out;
+  // fromEntries defines each key as data: an attributes key `__proto__` stays a key in the
+  // audit record instead of becoming the record's prototype (and vanishing from its JSON).
+  return Object.fromEntries(Object.entries(context)
+    .filter(([k]) => !SECRET_KEYS.test(k) || NOT_SECRET.has(k))
+    .map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? scrub(v as Record<string, unknown>) : v]));
 }
 
 /**

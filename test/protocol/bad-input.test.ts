@@ -105,6 +105,10 @@ for (const dialect of dialects()) {
         expect(r.status, JSON.stringify(r.body)).to.equal(201);
         const got = await admin.get(`/users/${r.body.id}`);
         expect(Object.keys(got.body.attributes)).to.have.members(['__proto__', 'x']);
+        // The audit record keeps it as a key too (it used to become the record's prototype).
+        const events = await admin.get(`/users/${r.body.id}/events`);
+        const created = (events.body.results as Array<{ action: string; context: { changed?: { attributes?: object } } }>).find((e) => e.action === 'user_created');
+        expect(Object.keys(created?.context.changed?.attributes ?? {}), JSON.stringify(created)).to.include('__proto__');
         expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
       });
     });
@@ -195,6 +199,18 @@ for (const dialect of dialects()) {
           expect(e, filter).to.be.instanceOf(InvalidSyntaxError);
         }
         expect((await c.search(BASE, { scope: 'sub', filter: '(uid=admin)' })).searchEntries).to.have.length(1);
+        await c.unbind();
+      });
+
+      it('LDAP writes: a NUL in a DN → 34, in a value → invalidAttributeSyntax (21), nothing written', async () => {
+        const before = await userCount();
+        const c = new Client({ url: server.ldap });
+        await c.bind(userDn('admin'), ADMIN_PASSWORD);
+        const entry = { objectClass: ['inetOrgPerson'], sn: 'S', cn: 'ldap-nul' };
+        expect(await errorOf(c.add(`cn=ldap${NUL}nul,ou=users,${BASE}`, entry))).to.be.instanceOf(InvalidDNSyntaxError);
+        expect(await errorOf(c.add(`cn=ldap-nul,ou=users,${BASE}`, { ...entry, displayName: `a${NUL}b` }))).to.be.instanceOf(InvalidSyntaxError);
+        expect(await errorOf(c.add(`cn=ldap-nul,ou=users,${BASE}`, { ...entry, department: `d${NUL}` }))).to.be.instanceOf(InvalidSyntaxError);
+        expect(await userCount()).to.equal(before);
         await c.unbind();
       });
     });
