@@ -19,7 +19,8 @@ export async function loadNotifications(services: Services, auth: ConsoleAuth): 
 /** The region **Notifications**: unread count, the newest unread ones, each export's **Download**, mark read. */
 export function Notifications({ unread, items, auth, oob }: { unread: number; items: NotificationRecord[]; auth: ConsoleAuth; oob?: boolean }): VNode {
   return (
-    <section id="notifications" class="notifications" aria-label="Notifications" {...(oob ? { 'hx-swap-oob': 'true' } : {})}>
+    <section id="notifications" class="notifications" aria-label="Notifications" {...(oob ? { 'hx-swap-oob': 'true' } : {})}
+      hx-get="/admin/notifications" hx-trigger="every 5s" hx-swap="outerHTML">
       <h2 class="visually-hidden">Notifications</h2>
       <p class="unread">{unread === 0 ? 'No unread notifications' : `${unread} unread notification${unread === 1 ? '' : 's'}`}</p>
       {items.length > 0 ? (
@@ -43,4 +44,10 @@ export function Notifications({ unread, items, auth, oob }: { unread: number; it
       ) : null}
     </section>
   );
+}
+
+/** GET /admin/notifications (the region, polled by htmx) and POST /admin/notifications/mark-read. */
+export async function notificationsFragment(services: Services, auth: ConsoleAuth): Promise<VNode> {
+  const n = await loadNotifications(services, auth);
+  return <Notifications {...n} auth={auth} />;
 }

@@ -159,6 +159,45 @@ for (const dialect of dialects()) {
       for (const n of ['temp1', 'temp2', 'temp3']) expect(await server.running.services.users.findByUsername(n), n).to.equal(null);
     });
 
+    it('exports with a query (the dialog shows it), Notifications offers Download, the CSV matches the API, then deletes it', async () => {
+      const query = 'username startswith "s" or username = "admin"';
+      await page.goto(`/admin/users?inactive=1&ordering=-username&search=${encodeURIComponent(query)}`);
+      await page.getByRole('button', { name: 'Export', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Export users to CSV' });
+      expect(await dialog.getByTestId('export-query').textContent()).to.equal(`(${query})`);
+      expect(await dialog.getByTestId('export-ordering').textContent()).to.equal('-username');
+      await dialog.getByRole('button', { name: 'Start export' }).click();
+      await waitForLive(page, /Export queued/);
+      expect(new URL(page.url()).pathname).to.equal('/admin/exports');
+      const download = page.getByRole('region', { name: 'Notifications' }).getByRole('link', { name: 'Download' });
+      await download.waitFor({ timeout: 30_000 });
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      const csv = await new Promise<string>((resolve, reject) => {
+        void file.createReadStream().then((st) => {
+          const chunks: Buffer[] = [];
+          st.on('data', (d: Buffer) => chunks.push(d)).on('end', () => resolve(Buffer.concat(chunks).toString('utf8'))).on('error', reject);
+        }, reject);
+      });
+      const api = await fetch(`${server.http}/api/v1/users?ordering=-username&page_size=1000&search=${encodeURIComponent(`(${query})`)}`, { headers: { authorization: `Bearer ${server.token}` } });
+      const expected = ((await api.json()) as { results: Array<{ username: string }> }).results.map((u) => u.username);
+      const lines = csv.trim().split(/\r?\n/);
+      const header = lines[0]!.split(',');
+      const col = header.indexOf('username');
+      expect(col).to.be.greaterThan(-1);
+      expect(lines.slice(1).map((l) => l.split(',')[col])).to.deep.equal(expected);
+      expect(expected).to.include.members(['sally', 'admin']);
+      await page.goto('/admin/exports');
+      await expectAccessible(page, 'data exports');
+      await screenshot(page, `${dialect}-exports`);
+      expect(await page.getByRole('cell', { name: `(${query})` }).count()).to.equal(1);
+      await page.getByRole('button', { name: 'Delete export' }).click();
+      await waitForLive(page, /Export deleted/);
+      const admin = (await server.running.services.users.findByUsername('admin'))!;
+      expect((await server.running.services.exports.list({ userId: admin.id, username: 'admin' }, { limit: 10, offset: 0 })).count).to.equal(0);
+      await page.getByRole('region', { name: 'Notifications' }).getByRole('button', { name: 'Mark all read' }).click();
+      await page.getByRole('region', { name: 'Notifications' }).getByText('No unread notifications').waitFor();
+    });
+
     it('warns before acting on yourself', async () => {
       await page.goto('/admin/users?search=admin');
       await page.getByRole('checkbox', { name: 'Select admin' }).check();

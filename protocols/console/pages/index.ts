@@ -10,6 +10,8 @@ import { editUserPage, saveUser } from './user-edit.js';
 import { createUser, newUserPage } from './user-new.js';
 import { usersPage } from './users.js';
 import { bulkUsers } from './users-bulk.js';
+import { deleteExport, downloadExport, exportsPage, requestExport } from './exports.js';
+import { markNotificationsRead, notificationsRegion } from './notifications-routes.js';
 
 /** Every console page, one module each. */
 export function mountPages(router: Router, services: Services, log: Logger): void {
@@ -17,6 +19,12 @@ export function mountPages(router: Router, services: Services, log: Logger): voi
   router.get('/search/fields', searchFields());
   router.get('/search/values', searchValues(services, log));
   router.post('/impersonation/stop', h(stopImpersonation));
+  router.get('/notifications', notificationsRegion(services));
+  router.post('/notifications/mark-read', notificationsRegion(services, true));
+  router.get('/exports', h(exportsPage));
+  router.get('/exports/:id/download', downloadExport(services, log));
+  router.post('/exports/:id/delete', h(deleteExport));
+  router.post('/users/export', h(requestExport));
   router.get('/users', h(usersPage));
   router.post('/users/bulk', h(bulkUsers));
   router.get('/users/new', h(newUserPage));

@@ -7,6 +7,8 @@ import { List, type Column } from '../list.js';
 import { listState, listUrl, type ListState } from '../list-state.js';
 import { activeOnly, inFolder, parseListSearch } from '../search.js';
 import { BulkBar } from './users-bulk.js';
+import { DialogButton } from '../dialog.js';
+import { exportQuery } from '../export-query.js';
 
 export const USERS_LIST_ID = 'users-list';
 const BASE = '/admin/users';
@@ -47,6 +49,24 @@ function Toolbar({ c, s, total }: { c: PageContext; s: ListState; total: number 
   );
 }
 
+/** Export: the dialog shows the exact query and ordering the job will run. */
+function ExportButton({ c, s }: { c: PageContext; s: ListState }): VNode {
+  const query = exportQuery(s);
+  return (
+    <DialogButton id="export-dialog" label="Export" title="Export users to CSV" action="/admin/users/export" csrf={c.auth.csrf} submit="Start export">
+      {s.search ? <input type="hidden" name="search" value={s.search} /> : null}
+      {s.extra.path ? <input type="hidden" name="path" value={s.extra.path} /> : null}
+      {s.extra.inactive ? <input type="hidden" name="inactive" value={s.extra.inactive} /> : null}
+      <input type="hidden" name="ordering" value={s.ordering} />
+      <p>The export runs in the background; Notifications announces it with a Download link.</p>
+      <dl class="facts">
+        <dt>Query</dt><dd><code data-testid="export-query">{query || '(all users)'}</code></dd>
+        <dt>Ordering</dt><dd><code data-testid="export-ordering">{s.ordering || 'username'}</code></dd>
+      </dl>
+    </DialogButton>
+  );
+}
+
 /** GET /admin/users: list, folders, search, bulk actions. */
 export async function usersPage(c: PageContext): Promise<PageOutcome> {
   await requirePermission(c, 'user.view');
@@ -77,6 +97,7 @@ export async function usersPage(c: PageContext): Promise<PageOutcome> {
         <div class="page-head">
           <h1>Users</h1>
           <div class="actions">
+            {may(c, 'user.export') ? <ExportButton c={c} s={s} /> : null}
             {may(c, 'user.add') ? (
               <form method="get" action="/admin/users/new" hx-get="/admin/users/new" hx-target="#main" hx-push-url="true">
                 {s.extra.path ? <input type="hidden" name="path" value={s.extra.path} /> : null}
