@@ -84,3 +84,23 @@ export async function waitForLive(page: Page, re: RegExp, timeout = 10_000): Pro
   });
   return (await handle.jsonValue()) as string;
 }
+
+/** Every visible control of the page takes the focus by Tab alone (nothing reachable only by mouse). */
+export async function expectKeyboardReachable(page: Page, what: string): Promise<void> {
+  const count = await page.evaluate(() => {
+    const sel = 'a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+    const all = [...document.querySelectorAll<HTMLElement>(sel)].filter((el) => el.offsetParent !== null || el.getClientRects().length > 0);
+    all.forEach((el, i) => el.setAttribute('data-kb', String(i)));
+    (document.activeElement as HTMLElement | null)?.blur();
+    return all.length;
+  });
+  const seen = new Set<string>();
+  for (let i = 0; i < count + 5 && seen.size < count; i++) {
+    await page.keyboard.press('Tab');
+    const k = await page.evaluate(() => document.activeElement?.getAttribute('data-kb') ?? null);
+    if (k !== null) seen.add(k);
+  }
+  const missed = await page.evaluate((got) => [...document.querySelectorAll<HTMLElement>('[data-kb]')]
+    .filter((el) => !got.includes(el.getAttribute('data-kb')!)).map((el) => el.outerHTML.slice(0, 80)), [...seen]);
+  expect(missed, `controls not reachable by Tab on ${what}`).to.deep.equal([]);
+}

@@ -11,7 +11,13 @@ import { createUser, newUserPage } from './user-new.js';
 import { usersPage } from './users.js';
 import { bulkUsers } from './users-bulk.js';
 import { deleteExport, downloadExport, exportsPage, requestExport } from './exports.js';
-import { markNotificationsRead, notificationsRegion } from './notifications-routes.js';
+import { notificationsRegion } from './notifications-routes.js';
+import { createGroup, groupsPage } from './groups.js';
+import { addMember, deleteGroup, groupPage, removeMember } from './group-detail.js';
+import { createRole, deleteRole, rolesPage } from './roles.js';
+import { applicationPage, applicationsPage, checkAccess, createApplication, createBinding, deleteBinding } from './applications.js';
+import { eventsPage } from './events.js';
+import { saveSettings, settingsPage } from './settings.js';
 
 /** Every console page, one module each. */
 export function mountPages(router: Router, services: Services, log: Logger): void {
@@ -40,4 +46,23 @@ export function mountPages(router: Router, services: Services, log: Logger): voi
     'roles/add': actions.addRole, 'roles/remove': actions.removeRole, 'artifacts/:kind/delete': actions.deleteArtifact,
   };
   for (const [path, fn] of Object.entries(post)) router.post(`/users/:id/${path}`, h(fn));
+
+  router.get('/groups', h(groupsPage));
+  router.post('/groups/new', h(createGroup));
+  router.get('/groups/:id', h((c) => groupPage(c)));
+  router.post('/groups/:id/members/add', h(addMember));
+  router.post('/groups/:id/members/remove', h(removeMember));
+  router.post('/groups/:id/delete', h(deleteGroup));
+  router.get('/roles', h(rolesPage));
+  router.post('/roles/new', h(createRole));
+  router.post('/roles/:id/delete', h(deleteRole));
+  router.get('/applications', h(applicationsPage));
+  router.post('/applications/new', h(createApplication));
+  router.get('/applications/:slug', h((c) => applicationPage(c)));
+  router.post('/applications/:slug/bindings/new', h(createBinding));
+  router.post('/applications/:slug/bindings/:binding/delete', h(deleteBinding));
+  router.post('/applications/:slug/check', h(checkAccess));
+  router.get('/events', h(eventsPage));
+  router.get('/settings', h((c) => settingsPage(c)));
+  router.post('/settings', h(saveSettings));
 }
