@@ -68,7 +68,8 @@ export class Dit {
     // A NUL names nothing any backend can store (src/domain/text.ts): invalidDNSyntax (34).
     if (textProblem(dn)) return { kind: 'invalid' };
     const rdns = parseDn(dn);
-    if (!rdns) return { kind: 'invalid' };
+    // `cn=\00,…` spells a NUL as an escape (RFC 4514 §2.4): refused like a NUL in the text itself.
+    if (!rdns || rdns.some((r) => textProblem(r.value) || textProblem(r.type))) return { kind: 'invalid' };
     if (rdns.length === 0) return { kind: 'rootDse' };
     if (rdns.length === 1 && rdns[0]!.type === 'cn' && rdns[0]!.value.toLowerCase() === 'subschema') return { kind: 'subschema' };
     const n = this.baseRdns.length;

@@ -4,7 +4,7 @@
  * and that nothing was written.
  */
 import { expect } from 'chai';
-import { Client, InvalidDNSyntaxError, InvalidSyntaxError } from 'ldapts';
+import { Client, InvalidCredentialsError, InvalidDNSyntaxError, InvalidSyntaxError } from 'ldapts';
 import { dialects } from '../support/databases.js';
 import { bootServer, type BootedServer } from '../support/server.js';
 import { adminClient, expectProblem, type AdminClient } from './admin-support.js';
@@ -191,7 +191,10 @@ for (const dialect of dialects()) {
           expect(await errorOf(c.bind(dn, 'some-password'))).to.be.instanceOf(InvalidDNSyntaxError);
         }
         expect((await admin.get('/events?page_size=1')).body.pagination.count).to.equal(events);
+        // The same NUL spelled as an RFC 4514 escape names no entry either: refused, never 80.
+        expect(await errorOf(c.bind(`cn=\\00,ou=users,${BASE}`, 'some-password'))).to.be.instanceOf(InvalidCredentialsError);
         await c.bind(userDn('admin'), ADMIN_PASSWORD);
+        expect(await errorOf(c.search(`cn=a\\00,ou=users,${BASE}`, { scope: 'base' }))).to.be.instanceOf(InvalidDNSyntaxError);
         expect(await errorOf(c.search(`cn=a${NUL},ou=users,${BASE}`, { scope: 'base' }))).to.be.instanceOf(InvalidDNSyntaxError);
         expect(await errorOf(c.compare(`cn=a${NUL},ou=users,${BASE}`, 'cn', 'x'))).to.be.instanceOf(InvalidDNSyntaxError);
         for (const filter of ['(uid=a\\00b)', '(cn=x*\\00*)', '(mail:caseIgnoreMatch:=\\00)']) {
