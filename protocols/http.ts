@@ -5,7 +5,7 @@ import { adminRouter } from './admin/router.js';
 import { consoleRouter } from './console/router.js';
 import { recoveryRouter } from './admin/recovery-pages.js';
 import { scimRouter } from './scim/router.js';
-import { httpRequests, registry } from './metrics.js';
+import { httpRequests, instanceMetrics } from './metrics.js';
 
 /** The one express app: /scim/v2, /api/v1, /recovery, /admin (the console), health and metrics. */
 export function createHttpApp(services: Services, log: Logger): Express {
@@ -32,7 +32,8 @@ export function createHttpApp(services: Services, log: Logger): Express {
     else res.json({ status: 'ready' });
   });
   app.get('/metrics', async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
+    const { contentType, text } = await instanceMetrics();
+    res.type(contentType).send(text);
   });
 
   app.use('/scim/v2', scimRouter(services, log));

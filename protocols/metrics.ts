@@ -1,8 +1,16 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import cluster from 'node:cluster';
+import { AggregatorRegistry, Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** One registry per process: `/metrics` serves it. */
+/** One registry per process; with worker processes `/metrics` serves every worker's, aggregated. */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry });
+// Process metrics (memory, CPU, event loop) mean something per process: they carry the worker.
+collectDefaultMetrics({ register: registry, labels: { worker: cluster.isWorker ? String(cluster.worker!.id) : '0' } });
+// Workers answer the primary's aggregation requests from this registry (not prom-client's global
+// one); prom-client installs a worker's answering listener only when an AggregatorRegistry is made.
+if (cluster.isWorker) {
+  AggregatorRegistry.setRegistries([registry]);
+  void new AggregatorRegistry();
+}
 
 export const httpRequests = new Histogram({
   name: 'dirgate_http_request_duration_seconds',
@@ -29,3 +37,45 @@ export const ldapQueueDepth = new Histogram({
   buckets: [1, 2, 4, 8, 16, 31, 32, 64, 128, 1024],
   registers: [registry],
 });
+
+/** The primary's answer to a worker asking for the whole instance's metrics. */
+interface MetricsReply { readonly type: 'dirgate:metrics'; readonly id: number; readonly text?: string; readonly error?: string }
+
+let nextRequest = 0;
+
+/**
+ * The text `/metrics` serves: this process's registry, or — in a worker process — every
+ * worker's, summed per series by the primary (prom-client's cluster aggregation), so a scrape
+ * of any worker reports the whole instance.
+ */
+export async function instanceMetrics(): Promise<{ contentType: string; text: string }> {
+  if (!cluster.isWorker || !process.send) return { contentType: registry.contentType, text: await registry.metrics() };
+  const id = ++nextRequest;
+  const text = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { process.off('message', onMessage); reject(new Error('the primary did not answer the metrics request')); }, 5000);
+    const onMessage = (m: unknown) => {
+      const reply = m as MetricsReply;
+      if (reply?.type !== 'dirgate:metrics' || reply.id !== id) return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      if (reply.error !== undefined) reject(new Error(reply.error));
+      else resolve(reply.text ?? '');
+    };
+    process.on('message', onMessage);
+    process.send!({ type: 'dirgate:metrics', id });
+  });
+  return { contentType: registry.contentType, text };
+}
+
+/** In the primary: answers workers' `instanceMetrics()` requests with the aggregated metrics. */
+export function serveClusterMetrics(): void {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, m: unknown) => {
+    const ask = m as { type?: string; id?: number };
+    if (ask?.type !== 'dirgate:metrics' || typeof ask.id !== 'number') return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.send({ type: 'dirgate:metrics', id: ask.id, text }),
+      (e: unknown) => worker.send({ type: 'dirgate:metrics', id: ask.id, error: (e as Error).message }),
+    );
+  });
+}

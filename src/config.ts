@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -44,6 +45,7 @@ const schema = z.object({
   scim: z.object({ max_results: positive, bulk_max_operations: positive, bulk_max_payload: positive }).strict(),
   exports: z.object({ dir: z.string().min(1), stale_after: positive }).strict(),
   log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }).strict(),
+  processes: z.object({ workers: z.coerce.number().int().min(0).max(256) }).strict(),
 }).strict();
 
 type Raw = z.infer<typeof schema>;
@@ -88,6 +90,8 @@ export interface Config {
   readonly scim: { readonly maxResults: number; readonly bulkMaxOperations: number; readonly bulkMaxPayload: number };
   readonly exports: { readonly dir: string; readonly staleAfter: number };
   readonly logLevel: string;
+  /** Worker processes sharing the listeners (1: one process, no supervisor); 0 in the file means the available parallelism. */
+  readonly workers: number;
 }
 
 export interface QueryLimits {
@@ -138,6 +142,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   DIRGATE_EXPORT_DIR: 'exports.dir',
   DIRGATE_EXPORT_STALE_AFTER: 'exports.stale_after',
   DIRGATE_LOG_LEVEL: 'log.level',
+  DIRGATE_WORKERS: 'processes.workers',
 };
 
 /** A configuration problem, reported as one line naming the key. */
@@ -199,6 +204,7 @@ function toConfig(r: Raw): Config {
     scim: { maxResults: r.scim.max_results, bulkMaxOperations: r.scim.bulk_max_operations, bulkMaxPayload: r.scim.bulk_max_payload },
     exports: { dir: r.exports.dir, staleAfter: r.exports.stale_after },
     logLevel: r.log.level,
+    workers: r.processes.workers === 0 ? availableParallelism() : r.processes.workers,
   };
 }
 

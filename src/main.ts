@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -12,6 +13,8 @@ import { migrate } from './store/migrate.js';
 // rules"; test/unit/layers.test.ts checks it), wiring the doors to the services.
 import { createHttpApp } from '../protocols/http.js';
 import { startLdapServer, type LdapListener } from '../protocols/ldap/server.js';
+import { serveClusterMetrics } from '../protocols/metrics.js';
+import { reportToPrimary, superviseWorkers } from './supervisor.js';
 
 /** A running dirgate: what `npm start` and the protocol tests boot. */
 export interface Running {
@@ -21,16 +24,17 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Opens the store, migrates, bootstraps, and starts both listeners. */
-export async function startServer(config: Config, log: Logger): Promise<Running> {
+/**
+ * Opens the store, migrates, bootstraps, and starts both listeners. A worker process of a
+ * supervised instance passes `prepared`: the primary migrated and bootstrapped before forking.
+ */
+export async function startServer(config: Config, log: Logger, opts: { prepared?: boolean } = {}): Promise<Running> {
   const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
   const stopDb = async () => { await db.close().catch(() => undefined); };
   try {
     await checkReachable(db);
-    await migrate(db);
     const services = createServices(db, config);
-    await bootstrap(services, config, log);
-    await checkLdapApplication(services);
+    if (!opts.prepared) await prepare(db, services, config, log);
     const http = await listenHttp(services, log);
     let ldap: LdapListener;
     try {
@@ -68,6 +72,24 @@ export async function startServer(config: Config, log: Logger): Promise<Running>
   } catch (e) {
     await stopDb();
     throw e;
+  }
+}
+
+/** What happens once per start of an instance, before any listener: migrations, the first admin, config checks. */
+async function prepare(db: Database, services: Services, config: Config, log: Logger): Promise<void> {
+  await migrate(db);
+  await bootstrap(services, config, log);
+  await checkLdapApplication(services);
+}
+
+/** The primary of a supervised instance prepares the store once, on a connection of its own. */
+async function prepareStore(config: Config, log: Logger): Promise<void> {
+  const db = openDatabase(config.databaseUrl, { poolMax: 2 });
+  try {
+    await checkReachable(db);
+    await prepare(db, createServices(db, config), config, log);
+  } finally {
+    await db.close().catch(() => undefined);
   }
 }
 
@@ -137,6 +159,8 @@ async function main(argv: string[]): Promise<void> {
     }
     return;
   }
+  if (cluster.isWorker) return runWorker(config, log.child({ worker: cluster.worker!.id }));
+  if (config.workers > 1) return runPrimary(config, log);
   let running: Running;
   try {
     running = await startServer(config, log);
@@ -144,6 +168,13 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`dirgate: ${describeStartError(e)}\n`);
     process.exit(1);
   }
+  stopOnSignals(running, log);
+}
+
+const SHUTDOWN_MS = 10_000;
+
+/** SIGTERM or SIGINT stops the listeners, drains, and exits within the shutdown budget. */
+function stopOnSignals(running: Running, log: Logger): (reason: string) => void {
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -152,7 +183,7 @@ async function main(argv: string[]): Promise<void> {
     const hard = setTimeout(() => {
       log.warn('shutdown took longer than 10 s; exiting');
       process.exit(1);
-    }, 10_000);
+    }, SHUTDOWN_MS);
     hard.unref();
     running.stop().then(() => process.exit(0), (err) => {
       log.error({ err }, 'error while shutting down');
@@ -161,6 +192,40 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  return shutdown;
+}
+
+/** The supervisor of DIRGATE_WORKERS worker processes (src/supervisor.ts). */
+async function runPrimary(config: Config, log: Logger): Promise<void> {
+  try {
+    await prepareStore(config, log);
+  } catch (e) {
+    process.stderr.write(`dirgate: ${describeStartError(e)}\n`);
+    process.exit(1);
+  }
+  serveClusterMetrics();
+  try {
+    const ports = await superviseWorkers({ workers: config.workers, log, shutdownMs: SHUTDOWN_MS });
+    log.info({ ...ports, workers: config.workers }, 'dirgate is up');
+  } catch (e) {
+    process.stderr.write(`dirgate: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+/** One worker of a supervised instance: serves until told to stop, or until the primary is gone. */
+async function runWorker(config: Config, log: Logger): Promise<void> {
+  let running: Running;
+  try {
+    running = await startServer(config, log, { prepared: true });
+  } catch (e) {
+    reportToPrimary({ type: 'dirgate:failed', message: describeStartError(e) });
+    process.exit(1);
+  }
+  reportToPrimary({ type: 'dirgate:ready', http: running.httpPort, ldap: running.ldapPort });
+  const shutdown = stopOnSignals(running, log);
+  // The primary died (kill -9): nobody supervises or shares the sockets any more.
+  process.on('disconnect', () => shutdown('primary gone'));
 }
 
 // Run only as the entry point, so tests can import startServer.

@@ -63,10 +63,19 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
     knex,
     dialect,
     async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-      try {
-        return await knex.transaction(fn);
-      } catch (e) {
-        throw translateDriverError(e);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await knex.transaction(fn);
+        } catch (e) {
+          // Several worker processes share one SQLite file: a transaction that read before another
+          // process committed cannot write (SQLITE_BUSY_SNAPSHOT), and waiting does not help it —
+          // running it again from the start does.
+          if (dialect === 'sqlite' && isBusy(e) && attempt < SQLITE_BUSY_ATTEMPTS) {
+            await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+            continue;
+          }
+          throw translateDriverError(e);
+        }
       }
     },
     close: () => {
@@ -140,6 +149,15 @@ export function isConnectionError(e: unknown): boolean {
   return CONNECTION_MESSAGES.test(err.message ?? '');
 }
 
+/** How often a SQLite transaction refused as busy is run again before it answers Unavailable. */
+const SQLITE_BUSY_ATTEMPTS = 8;
+
+/** SQLite's "another connection holds the lock" (after busy_timeout) or "your snapshot is stale". */
+export function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
 /** True for a unique-constraint violation on either dialect. */
 export function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string };
@@ -180,6 +198,7 @@ function foreignKeyError(e: unknown): NotFound | Conflict {
  */
 export function translateDriverError(e: unknown): unknown {
   if (isConnectionError(e)) return new Unavailable('the database is unavailable');
+  if (isBusy(e)) return new Unavailable('the database is busy; try again');
   if (isForeignKeyViolation(e)) return foreignKeyError(e);
   return e;
 }

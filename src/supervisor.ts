@@ -1,0 +1,106 @@
+/**
+ * The primary process when dirgate runs several worker processes (DESIGN.md "Processes"): the
+ * workers share the HTTP and LDAP listening sockets through node:cluster (connections are
+ * dealt out round-robin; an LDAP connection lives in one worker, so paged-results cookies and
+ * StartTLS stay with it). The primary serves no request itself: it forks, supervises (a worker
+ * that dies is logged and replaced), aggregates /metrics, and on SIGTERM drains every worker
+ * within the shutdown budget. What must happen once is done before forking (migrations, the
+ * bootstrap admin) or claimed through the database (export jobs), as with several instances.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+
+/** What a worker tells the primary about its start. */
+export type WorkerReport =
+  | { readonly type: 'dirgate:ready'; readonly http: number; readonly ldap: number }
+  | { readonly type: 'dirgate:failed'; readonly message: string };
+
+export interface SupervisorOptions {
+  readonly workers: number;
+  readonly log: Logger;
+  /** How long SIGTERM may take before the remaining workers are killed. */
+  readonly shutdownMs: number;
+}
+
+/** A worker that dies sooner than this after its start is restarted only after a pause. */
+const QUICK_DEATH_MS = 5000;
+const RESTART_PAUSE_MS = 1000;
+
+/**
+ * Forks the workers and resolves once every one is serving, with the ports they listen on.
+ * @throws Error with the first worker's start-up problem (a port in use, …); every worker is stopped
+ */
+export async function superviseWorkers(opts: SupervisorOptions): Promise<{ http: number; ldap: number }> {
+  const { log } = opts;
+  let stopping = false;
+  let started = false;
+  const startedAt = new Map<number, number>();
+
+  const fork = (): Worker => {
+    const w = cluster.fork();
+    startedAt.set(w.id, Date.now());
+    return w;
+  };
+
+  const ready = new Promise<{ http: number; ldap: number }>((resolve, reject) => {
+    let pending = opts.workers;
+    let ports: { http: number; ldap: number } | null = null;
+    cluster.on('message', (worker, m: unknown) => {
+      const report = m as WorkerReport;
+      if (report?.type === 'dirgate:ready') {
+        ports ??= { http: report.http, ldap: report.ldap };
+        log.debug({ worker: worker.id, worker_pid: worker.process.pid }, 'worker ready');
+        if (!started && --pending === 0) {
+          started = true;
+          resolve(ports);
+        }
+      } else if (report?.type === 'dirgate:failed') {
+        if (!started) {
+          // The first start fails as one process would: one line, nothing left running.
+          stopping = true;
+          for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+          reject(new Error(report.message));
+        } else {
+          log.error({ worker: worker.id, reason: report.message }, 'a replacement worker could not start');
+        }
+      }
+    });
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+    startedAt.delete(worker.id);
+    if (stopping || !started) return;
+    log.error({ worker: worker.id, worker_pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    setTimeout(() => { if (!stopping) fork(); }, lived < QUICK_DEATH_MS ? RESTART_PAUSE_MS : 0).unref();
+  });
+
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+    const hard = setTimeout(() => {
+      log.warn(`shutdown took longer than ${opts.shutdownMs / 1000} s; killing the workers`);
+      for (const w of workers) w.process.kill('SIGKILL');
+      process.exit(1);
+    }, opts.shutdownMs);
+    hard.unref();
+    let left = workers.length;
+    if (left === 0) process.exit(0);
+    for (const w of workers) {
+      w.once('exit', () => { if (--left === 0) process.exit(0); });
+      w.process.kill('SIGTERM');
+    }
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  for (let i = 0; i < opts.workers; i++) fork();
+  return ready;
+}
+
+/** In a worker: tells the primary how the start went. */
+export function reportToPrimary(report: WorkerReport): void {
+  if (cluster.isWorker && process.send) process.send(report);
+}
