@@ -21,7 +21,8 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
   const child = spawn(process.execPath, [MAIN], {
     env: {
       PATH: process.env.PATH ?? '', DIRGATE_HOST: '127.0.0.1', DIRGATE_HTTP_PORT: '0', DIRGATE_LDAP_PORT: '0', DIRGATE_LDAPS_PORT: '0',
-      DIRGATE_LOG_LEVEL: 'info', DIRGATE_SCRYPT_N: '1024', DIRGATE_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD, DIRGATE_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
+      // One process per instance unless a test asks for workers (instances are what these tests are about).
+      DIRGATE_WORKERS: '1', DIRGATE_LOG_LEVEL: 'info', DIRGATE_SCRYPT_N: '1024', DIRGATE_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD, DIRGATE_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
