@@ -9,7 +9,7 @@
  *
  * Environment: BENCH_SIZES (default 10000,100000), BENCH_DBS (sqlite,pg), BENCH_CONNECTIONS (16),
  * BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_BIND_USERS (users with passwords, 200), BENCH_OPS (search,bind),
- * BENCH_SLAPD=0 (dirgate only), BENCH_PROFILE=<dir> (--cpu-prof the dirgate server),
+ * BENCH_WORKERS (1,2: one dirgate per DIRGATE_WORKERS value), BENCH_SLAPD=0 (dirgate only), BENCH_PROFILE=<dir> (--cpu-prof the dirgate server),
  * DIRGATE_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test; a fresh schema per run).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -36,6 +36,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** Searches run in this many rounds per target, alternating targets (BENCH_ROUNDS). */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const BIND_USERS = Number(process.env.BENCH_BIND_USERS ?? 200);
+/** BENCH_WORKERS: dirgate is measured once per worker count (DIRGATE_WORKERS), side by side. */
+const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map((x) => Number(x.trim()));
 /** BENCH_OPS: which measurements to run (search, bind), e.g. to profile one of them. */
 const OPS = new Set((process.env.BENCH_OPS ?? 'search,bind').split(',').map((x) => x.trim()));
 const BASE = 'dc=example,dc=com';
@@ -212,14 +214,14 @@ async function seedDirgate(dialect: Dialect, users: number, dir: string): Promis
   }
 }
 
-async function startDirgate(url: string, label: string): Promise<{ target: Target; child: ChildProcess }> {
+async function startDirgate(url: string, label: string, workers: number): Promise<{ target: Target; child: ChildProcess }> {
   const port = await freePort();
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_PROFILE)] : [];
   const child = spawn(process.execPath, [...profile, resolve('dist/src/main.js')], {
     env: {
       PATH: process.env.PATH ?? '', DIRGATE_DATABASE_URL: url, DIRGATE_HOST: '127.0.0.1', DIRGATE_LDAP_PORT: String(port),
       DIRGATE_HTTP_PORT: String(await freePort()), DIRGATE_LOG_LEVEL: 'warn', DIRGATE_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD,
-      DIRGATE_LDAP_SIZE_LIMIT: '1000',
+      DIRGATE_LDAP_SIZE_LIMIT: '1000', DIRGATE_WORKERS: String(workers),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -309,9 +311,11 @@ async function runSize(users: number, dir: string, stop: ChildProcess[]): Promis
       drops.push(seeded.drop);
       directory ??= seeded.directory;
       process.stdout.write(`seeded dirgate on ${LABEL[dialect]} with ${users} users in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-      const ours = await startDirgate(seeded.url, `dirgate ${LABEL[dialect]}`);
-      stop.push(ours.child);
-      targets.push(ours.target);
+      for (const workers of WORKERS) {
+        const ours = await startDirgate(seeded.url, `dirgate ${LABEL[dialect]} w${workers}`, workers);
+        stop.push(ours.child);
+        targets.push(ours.target);
+      }
     }
     if (!directory) return;
     let slapd: Target | null = null;
