@@ -18,7 +18,8 @@ interface Proc { child: ChildProcess; out: () => string; err: () => string }
 function start(env: Record<string, string>): Proc {
   let out = '', err = '';
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', DIRGATE_HOST: '127.0.0.1', DIRGATE_LOG_LEVEL: 'info', DIRGATE_SCRYPT_N: '1024', ...env },
+    // One process: these tests are about a process's start and stop (worker processes: workers.test.ts).
+    env: { PATH: process.env.PATH ?? '', DIRGATE_HOST: '127.0.0.1', DIRGATE_LOG_LEVEL: 'info', DIRGATE_SCRYPT_N: '1024', DIRGATE_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => { out += d; });
@@ -34,7 +35,7 @@ async function exitOf(p: Proc, ms = 15000): Promise<number | null> {
   return code as number | null;
 }
 
-async function waitReady(url: string, ms = 20000): Promise<void> {
+async function waitReady(url: string, ms = 40000): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     try {
