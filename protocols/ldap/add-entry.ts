@@ -145,4 +145,5 @@ export function memberRefs(s: Session, attribute: string, dns: readonly string[]
 
 export const addOperation = writeOperation({
   name: 'add', requestTag: OP.ADD_REQUEST, responseTag: OP.ADD_RESPONSE, decode: decodeAdd, perform: performAdd,
+  after: (s, req) => writeTarget(s, req.dn, RESULT.entryAlreadyExists),
 });

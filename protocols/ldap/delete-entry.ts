@@ -18,4 +18,5 @@ async function performDelete(s: Session, req: DeleteRequest): Promise<void> {
 
 export const deleteOperation = writeOperation({
   name: 'delete', requestTag: OP.DELETE_REQUEST, responseTag: OP.DELETE_RESPONSE, decode: decodeDelete, perform: performDelete,
+  before: (s, req) => writeTarget(s, req.dn, RESULT.notAllowedOnNonLeaf),
 });

@@ -10,15 +10,25 @@ import { RESULT } from './result-codes.js';
 import type { Session } from './session.js';
 import { OP } from './messages.js';
 import { decodeModifyDn, type ModifyDnRequest } from './write-requests.js';
-import { writer, writeTarget, writeOperation } from './write-support.js';
+import { writer, writeTarget, writeOperation, type WriteTarget } from './write-support.js';
+
+/** @throws LdapError 34 when newrdn is not one RDN */
+function newRdn(req: ModifyDnRequest): { type: string; value: string } {
+  const rdn = parseDn(req.newRdn);
+  if (!rdn || rdn.length !== 1 || rdn[0]!.value === '') throw new LdapError(RESULT.invalidDNSyntax, `newrdn: ${req.newRdn} is not one RDN such as cn=name`);
+  return rdn[0]!;
+}
+
+/** The entry as it is named after the rename (Post-Read). */
+function renamedTarget(s: Session, req: ModifyDnRequest): WriteTarget {
+  return { kind: writeTarget(s, req.dn).kind, name: newRdn(req).value };
+}
 
 /** Performs a ModifyDN. @throws LdapError or a service error */
 async function performModifyDn(s: Session, req: ModifyDnRequest): Promise<void> {
   const actor = await writer(s, 'modify DN');
   const target = writeTarget(s, req.dn);
-  const rdn = parseDn(req.newRdn);
-  if (!rdn || rdn.length !== 1 || rdn[0]!.value === '') throw new LdapError(RESULT.invalidDNSyntax, `newrdn: ${req.newRdn} is not one RDN such as cn=name`);
-  const { type, value } = rdn[0]!;
+  const { type, value } = newRdn(req);
   const allowed = target.kind === 'user' ? ['cn', 'uid'] : ['cn'];
   if (!allowed.includes(type)) throw new LdapError(RESULT.namingViolation, `newrdn: ${target.kind}s are named by ${allowed.join(' or ')}`);
   if (req.newSuperior !== null) {
@@ -39,4 +49,5 @@ async function performModifyDn(s: Session, req: ModifyDnRequest): Promise<void> 
 
 export const modifyDnOperation = writeOperation({
   name: 'modifyDN', requestTag: OP.MODDN_REQUEST, responseTag: OP.MODDN_RESPONSE, decode: decodeModifyDn, perform: performModifyDn,
+  before: (s, req) => writeTarget(s, req.dn), after: (s, req) => renamedTarget(s, req),
 });

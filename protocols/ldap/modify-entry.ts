@@ -230,4 +230,5 @@ async function modifyGroup(s: Session, actor: Actor, target: WriteTarget, change
 
 export const modifyOperation = writeOperation({
   name: 'modify', requestTag: OP.MODIFY_REQUEST, responseTag: OP.MODIFY_RESPONSE, decode: decodeModify, perform: performModify,
+  before: (s, req) => writeTarget(s, req.dn), after: (s, req) => writeTarget(s, req.dn),
 });

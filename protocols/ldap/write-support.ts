@@ -8,6 +8,9 @@ import type { Actor } from '../../src/domain/types.js';
 import type { BerReader } from './ber.js';
 import { LdapError, toLdapResult, type Translated } from './errors.js';
 import { defineOperation, resultReply, type Operation } from './operation.js';
+import { checkReadable, readEntryControl, readRequest } from './read-controls.js';
+import type { ResponseControl } from './responses.js';
+import { CONTROL } from './root-dse.js';
 import { RESULT, type ResultCode } from './result-codes.js';
 import type { Session } from './session.js';
 
@@ -66,26 +69,45 @@ export function valueKey(value: string, caseIgnore: boolean): string {
 }
 
 /**
- * An update operation for operations.ts: success is an empty LDAPResult; a failure is
- * translated here (toWriteResult), the unexpected ones left to the dispatcher to log as 80.
+ * An update operation for operations.ts: success is an LDAPResult (with the Pre-Read and
+ * Post-Read entries when asked for and `before`/`after` name the entry); a failure is translated
+ * here (toWriteResult), the unexpected ones left to the dispatcher to log as 80.
  */
 export function writeOperation<R>(spec: {
   name: string; requestTag: number; responseTag: number;
   decode(body: BerReader): R;
   perform(s: Session, request: R): Promise<void>;
+  /** The entry as it is before the write (Pre-Read applies). */
+  before?(s: Session, request: R): WriteTarget;
+  /** The entry as it is after the write (Post-Read applies). */
+  after?(s: Session, request: R): WriteTarget;
 }): Operation {
   return defineOperation({
     name: spec.name, requestTag: spec.requestTag, responseTag: spec.responseTag,
+    controls: [...(spec.before ? [CONTROL.PRE_READ] : []), ...(spec.after ? [CONTROL.POST_READ] : [])],
     decode: (body) => spec.decode(body),
     perform: async (s, msg, request) => {
+      const controls: ResponseControl[] = [];
       try {
+        const pre = spec.before ? readRequest(msg.controls, CONTROL.PRE_READ) : null;
+        const post = spec.after ? readRequest(msg.controls, CONTROL.POST_READ) : null;
+        if (pre) await checkReadable(s, pre, spec.before!(s, request));
+        if (post) await checkReadable(s, post, spec.after!(s, request));
+        if (pre && !s.ctx.config.ldap.readOnly) {
+          const c = await readEntryControl(s, pre, spec.before!(s, request));
+          if (c) controls.push(c);
+        }
         await spec.perform(s, request);
+        if (post) {
+          const c = await readEntryControl(s, post, spec.after!(s, request));
+          if (c) controls.push(c);
+        }
       } catch (e) {
         const t = toWriteResult(e);
         if (t.unexpected) throw e;
         throw new LdapError(t.code, t.message, t.matchedDn);
       }
-      return resultReply(msg.id, spec.responseTag, RESULT.success);
+      return resultReply(msg.id, spec.responseTag, RESULT.success, '', { controls });
     },
   });
 }

@@ -84,6 +84,26 @@ for (const dialect of dialects()) {
         expect(valuesOf((await search(groupDn('gardeners'), 'memberUid')).stdout, 'memberUid')).to.deep.equal(['admin', 'ivy']);
       });
 
+      it('Pre-Read and Post-Read controls (RFC 4527) through ldapmodify -e', async () => {
+        const r = await run('ldapmodify', [...asAdmin(), '-e', '!preread=title,mail', '-e', '!postread=title,modifyTimestamp', '-f', ldif('read.ldif', [
+          `dn: cn=ivy,ou=users,${BASE}`, 'changetype: modify', 'replace: title', 'title: Chief Gardener', '-', '',
+        ].join('\n'))]);
+        expect(r.code, r.stderr).to.equal(0);
+        // ldapmodify prints each control's entry: the title before, then after.
+        const out = r.stdout.replace(/\n /g, '');
+        expect(out).to.match(/==> preread/);
+        expect(out).to.match(/==> postread/);
+        const pre = out.slice(out.indexOf('==> preread'), out.indexOf('==> postread'));
+        const post = out.slice(out.indexOf('==> postread'));
+        expect(pre, out).to.match(/title: Head Gardener/);
+        expect(pre).to.match(/mail: ivy@example.com/);
+        expect(post).to.match(/title: Chief Gardener/);
+        expect(post).to.match(/modifyTimestamp: \d{14}Z/);
+        expect(post).to.not.match(/mail:/);
+        const root = await run('ldapsearch', ['-x', '-H', server.ldap, '-LLL', '-b', '', '-s', 'base', 'supportedControl']);
+        expect(valuesOf(root.stdout, 'supportedControl')).to.include.members(['1.3.6.1.1.13.1', '1.3.6.1.1.13.2']);
+      });
+
       it('ldapmodrdn -r renames; ldapdelete deletes', async () => {
         const mv = await run('ldapmodrdn', [...asAdmin(), '-r', userDn('ivy'), 'cn=ivy2']);
         expect(mv.code, mv.stderr).to.equal(0);
