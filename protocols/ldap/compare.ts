@@ -46,7 +46,7 @@ async function entryOf(s: Session, dn: string): Promise<readonly EntryAttribute[
   if (t.kind === 'invalid') throw new LdapError(RESULT.invalidDNSyntax, `invalid DN: ${dn}`);
   if (t.kind === 'none') throw new LdapError(RESULT.noSuchObject, `no such entry: ${dn}`, t.matched);
   if (t.kind === 'rootDse') return rootDse(dit, s.ctx.tls);
-  if (t.kind === 'subschema') return subschemaEntry();
+  if (t.kind === 'subschema') return subschemaEntry(s.ctx.config.ldap.readOnly);
   const me = await s.identity();
   if (!me) throw new LdapError(RESULT.insufficientAccessRights, 'anonymous clients may read only the root DSE and cn=subschema; bind first');
   const viewer = { id: me.user.id, username: me.user.username, fullAccess: me.fullAccess };

@@ -73,26 +73,16 @@ export async function readEntryControl(s: Session, req: ReadRequest, target: Wri
   return { oid: req.oid, value: Buffer.from(w.toBuffer()) };
 }
 
+/** The entry as a search by the writer would show it (the directory service's visibility rule). */
 async function readable(s: Session, target: WriteTarget, sel: Selection) {
   const { services, dit } = s.ctx;
   const me = await s.identity();
   if (!me) return null;
+  const viewer = { id: me.user.id, username: me.user.username, fullAccess: me.fullAccess };
   if (target.kind === 'user') {
-    const user = await services.users.findByUsername(target.name);
-    if (!user || (!me.fullAccess && user.id !== me.user.id)) return null;
-    const groups = (await services.users.groupsOf([user.id])).get(user.id) ?? [];
-    const superuser = await services.access.isSuperuser(user.id);
-    return { dn: dit.userDn(user.username), attrs: userEntry(dit, user, groups.map((g) => g.name), superuser, sel) };
+    const r = await services.directory.user(viewer, target.name, { memberOf: true, superuser: true });
+    return r ? { dn: dit.userDn(r.user.username), attrs: userEntry(dit, r.user, r.memberOf ?? [], r.superuser === true, sel) } : null;
   }
-  if (!me.fullAccess) return null; // a group's readers are its members, transitively: search answers that, not this
-  const group = await services.groups.findByName(target.name);
-  if (!group) return null;
-  const [users, children, parents] = await Promise.all([
-    services.groups.membersOf([group.id]), services.groups.childrenOf([group.id]), services.groups.parentsOf([group.id]),
-  ]);
-  return {
-    dn: dit.groupDn(group.name),
-    attrs: groupEntry(dit, group, (users.get(group.id) ?? []).map((u) => u.username), (children.get(group.id) ?? []).map((g) => g.name),
-      (parents.get(group.id) ?? []).map((g) => g.name), sel),
-  };
+  const r = await services.directory.group(viewer, target.name, { memberUsers: true, memberGroups: true, parents: true });
+  return r ? { dn: dit.groupDn(r.group.name), attrs: groupEntry(dit, r.group, r.memberUsers ?? [], r.memberGroups ?? [], r.parents ?? [], sel) } : null;
 }

@@ -36,7 +36,7 @@ export type SearchPlan =
   | { readonly kind: 'tree'; readonly parts: readonly Part[]; readonly base: BaseEntry | null };
 
 /** What a search of `base` with `scope` covers. */
-export function planSearch(dit: Dit, base: string, scope: Scope, tls: boolean): SearchPlan {
+export function planSearch(dit: Dit, base: string, scope: Scope, tls: boolean, readOnly = false): SearchPlan {
   const target = dit.classify(base);
   const result = (code: number, message: string, matchedDn = ''): SearchPlan => ({ kind: 'result', code, message, matchedDn });
   const fixed = (k: 'base' | 'users' | 'groups'): Part => ({ kind: 'fixed', ...fixedEntry(dit, k) });
@@ -47,7 +47,7 @@ export function planSearch(dit: Dit, base: string, scope: Scope, tls: boolean): 
     case 'invalid': return result(RESULT.invalidDNSyntax, `invalid DN: ${base}`);
     case 'none': return result(RESULT.noSuchObject, `no such entry: ${base}`, target.matched);
     case 'subschema':
-      return scope === Scope.One ? result(RESULT.success, '') : { kind: 'single', dn: 'cn=subschema', attrs: subschemaEntry() };
+      return scope === Scope.One ? result(RESULT.success, '') : { kind: 'single', dn: 'cn=subschema', attrs: subschemaEntry(readOnly) };
     case 'rootDse':
       if (scope === Scope.Base) return { kind: 'single', dn: '', attrs: rootDse(dit, tls) };
       // One level below the root DSE is the naming context; a subtree search covers the tree.

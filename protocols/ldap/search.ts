@@ -80,7 +80,7 @@ async function runSearch(s: Session, msg: Message, req: SearchRequest): Promise<
   const controls = readControls(msg);
   const filter = decodeFilter(req.filter, config.query);
   const done = new Done(msg.id);
-  const plan = planSearch(dit, req.base, req.scope, s.ctx.tls);
+  const plan = planSearch(dit, req.base, req.scope, s.ctx.tls, s.ctx.config.ldap.readOnly);
   if (plan.kind === 'result') return done.reply(plan.code, plan.message, plan.matchedDn);
   const shape: EntryShape = { messageId: msg.id, selection: parseSelection(req.attributes), typesOnly: req.typesOnly };
   if (plan.kind === 'single') {

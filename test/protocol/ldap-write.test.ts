@@ -221,6 +221,14 @@ for (const dialect of dialects()) {
       expect(await server.running.services.access.isSuperuser((await server.running.services.users.findByUsername('helpdesk'))!.id)).to.equal(false);
     });
 
+    it('cn=subschema says what is writable', async () => {
+      const types = (await entry('cn=subschema', ['attributeTypes'])).attributeTypes as string[];
+      const of = (name: string) => types.find((t) => t.includes(`NAME '${name}'`))!;
+      expect(of('dirgateActive')).to.not.match(/NO-USER-MODIFICATION/);
+      expect(of('mail')).to.not.match(/NO-USER-MODIFICATION/);
+      for (const n of ['uidNumber', 'gidNumber', 'homeDirectory', 'memberOf', 'dirgateSuperuser', 'entryUUID']) expect(of(n), n).to.match(/NO-USER-MODIFICATION/);
+    });
+
     it('anonymous writes are refused with 50', async () => {
       const anon = new Client({ url: server.ldap });
       expect((await codeOf(anon.add(userDn('anon'), { objectClass: 'inetOrgPerson', sn: 'A' }))).code).to.equal(50);
@@ -247,6 +255,8 @@ for (const dialect of dialects()) {
         expect(r.code).to.equal(53);
         expect(r.message).to.match(/read-only.*SCIM.*admin API/);
       }
+      const types = (await c.search('cn=subschema', { scope: 'base', attributes: ['attributeTypes'] })).searchEntries[0]!.attributeTypes as string[];
+      expect(types.every((t) => t.includes('NO-USER-MODIFICATION'))).to.equal(true);
       await c.unbind();
       expect(await server.running.services.users.findByUsername('x')).to.equal(null);
     });
