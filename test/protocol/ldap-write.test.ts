@@ -1,5 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { Attribute, Change, Client } from 'ldapts';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { startServer, type Running } from '../../src/main.js';
 import { SYSTEM_ACTOR } from '../../src/domain/types.js';
 import { dialects } from '../support/databases.js';
 import { ADMIN_PASSWORD, bootServer, type BootedServer } from '../support/server.js';
@@ -233,6 +239,38 @@ for (const dialect of dialects()) {
       const anon = new Client({ url: server.ldap });
       expect((await codeOf(anon.add(userDn('anon'), { objectClass: 'inetOrgPerson', sn: 'A' }))).code).to.equal(50);
       await anon.unbind();
+    });
+  });
+
+  describe(`LDAP writes seen by a second instance on ${dialect}`, function () {
+    this.timeout(60000);
+    let a: BootedServer;
+    let b: Running;
+    before(async () => {
+      a = await bootServer(dialect);
+      const config = loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, {
+        'database.url': a.database.url, host: '127.0.0.1', 'http.port': 0, 'ldap.port': 0, 'ldap.ldaps_port': 0,
+        'exports.dir': mkdtempSync(join(tmpdir(), 'dirgate-exports-')), 'auth.scrypt_n': 1024, 'log.level': 'silent',
+      });
+      b = await startServer(config, pino({ level: 'silent' }));
+    });
+    after(async () => {
+      await b?.stop();
+      await a?.stop();
+    });
+
+    it('an entry added on one instance is read, changed and deactivated on the other at once', async () => {
+      const onA = new Client({ url: a.ldap });
+      const onB = new Client({ url: `ldap://127.0.0.1:${b.ldapPort}` });
+      await onA.bind(userDn('admin'), ADMIN_PASSWORD);
+      await onB.bind(userDn('admin'), ADMIN_PASSWORD);
+      await onA.add(userDn('twin'), { objectClass: 'inetOrgPerson', sn: 'Twin', userPassword: 'twin-password-1' });
+      expect((await onB.search(userDn('twin'), { scope: 'base', attributes: ['sn'] })).searchEntries[0]!.sn).to.equal('Twin');
+      expect(await bindOk(`ldap://127.0.0.1:${b.ldapPort}`, userDn('twin'), 'twin-password-1')).to.equal(true);
+      await onB.modify(userDn('twin'), change('replace', 'dirgateActive', ['FALSE']));
+      expect(await bindOk(a.ldap, userDn('twin'), 'twin-password-1')).to.equal(false);
+      await onA.unbind();
+      await onB.unbind();
     });
   });
 
