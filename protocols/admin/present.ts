@@ -1,6 +1,6 @@
 import { groupShape, userShape } from '../../src/domain/shapes.js';
 import type { ApiToken, DirEvent, Group, Role, Session, User } from '../../src/domain/types.js';
-import { USER_TYPES } from '../../src/domain/types.js';
+import { shapeFields, type FieldDef } from '../../src/domain/catalogue.js';
 import type { Application, PolicyBinding } from '../../src/services/access.js';
 import { defineComponent, type JsonSchema } from './routes.js';
 
@@ -11,18 +11,26 @@ const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 
 const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
 const uuid: JsonSchema = { type: 'string', format: 'uuid' };
 
+/** A catalogue field's JSON schema, as the admin API writes its value. */
+function fieldSchema(def: FieldDef): JsonSchema {
+  const base: JsonSchema = def.type === 'uuid' ? uuid
+    : def.type === 'datetime' ? dateTime
+      : def.type === 'boolean' ? { type: 'boolean' }
+        : def.type === 'enum' ? { enum: [...(def.values ?? [])] }
+          : def.type === 'json' ? { type: 'object' }
+            : def.type === 'integer' ? { type: 'integer' } : { type: 'string' };
+  return def.storage.kind === 'column' && def.storage.nullable ? nullable(base) : base;
+}
+
+/** The catalogue's user shape (userShape writes it). */
 export const UserSchema = defineComponent('User', {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'username', 'name', 'email', 'path', 'type', 'is_active', 'attributes', 'last_login', 'date_joined'],
-  properties: {
-    id: uuid, username: { type: 'string' }, name: { type: 'string' }, email: nullable({ type: 'string' }),
-    path: { type: 'string' }, type: { enum: [...USER_TYPES] }, is_active: { type: 'boolean' },
-    attributes: { type: 'object' }, last_login: nullable(dateTime), date_joined: dateTime,
-  },
+  required: shapeFields('users').map((f) => f.name),
+  properties: Object.fromEntries(shapeFields('users').map((f) => [f.name, fieldSchema(f)])),
 });
 
-/** Never a password or hash: only these ten fields leave the server. */
+/** Never a password or hash: only the catalogue's shape fields leave the server. */
 export const userJson = userShape;
 
 export const GroupSchema = defineComponent('Group', {

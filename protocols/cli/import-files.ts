@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Transform, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { shapeFields } from '../../src/domain/catalogue.js';
 import type { UserInput } from '../../src/services/users.js';
 
 /** One user to import, with the 1-based line it starts on (for error messages). */
@@ -31,7 +32,8 @@ export function byteCounter(onBytes: (n: number) => void): Transform {
   });
 }
 
-const CSV_COLUMNS = new Set(['id', 'username', 'name', 'email', 'path', 'type', 'is_active', 'attributes', 'last_login', 'date_joined', 'password', 'external_id']);
+// The export's columns (the catalogue's user shape), so an export imports back, plus what only an import sets.
+const CSV_COLUMNS = new Set([...shapeFields('users').map((f) => f.name), 'password', 'external_id']);
 
 /**
  * Users from CSV with a header row: `username` is required; `name, email, path, type, is_active,

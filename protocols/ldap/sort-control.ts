@@ -3,6 +3,7 @@
  * attributes backed by an indexed column: uid/cn (username), displayName (name), mail (email)
  * for users, cn for groups. Sorting runs in SQL, so paging and sorting combine.
  */
+import { ldapSortNames, sortColumnOf, type Entity } from '../../src/domain/catalogue.js';
 import { BerReader, BerWriter } from './ber.js';
 import { CONTROL } from './root-dse.js';
 import type { ResponseControl } from './responses.js';
@@ -32,8 +33,11 @@ export function decodeSortControl(value: Buffer | null): SortKey[] {
   return keys;
 }
 
-const USER_SORT: Readonly<Record<string, string>> = { uid: 'username', cn: 'username', displayname: 'name', mail: 'email' };
-const GROUP_SORT: Readonly<Record<string, string>> = { cn: 'name' };
+/** Sort attribute (lowercase) → catalogue field: the catalogue's `ldapSort` names. */
+const sortTable = (entity: Entity): Readonly<Record<string, string>> =>
+  Object.fromEntries([...ldapSortNames(entity)].map(([a, f]) => [a, f.name]));
+const USER_SORT = sortTable('users');
+const GROUP_SORT = sortTable('groups');
 
 /**
  * The ordering text (`-username,email`) for an entity, or the first attribute we cannot sort on.
@@ -62,8 +66,10 @@ export function sortColumn(attribute: string, entity: 'users' | 'groups'): strin
   const table = entity === 'users' ? USER_SORT_COLUMN : GROUP_SORT_COLUMN;
   return Object.hasOwn(table, a) ? table[a] : undefined;
 }
-const USER_SORT_COLUMN: Readonly<Record<string, string>> = { uid: 'username_ci', cn: 'username_ci', displayname: 'name_ci', mail: 'email_ci' };
-const GROUP_SORT_COLUMN: Readonly<Record<string, string>> = { cn: 'name_ci' };
+const sortColumns = (entity: Entity): Readonly<Record<string, string>> =>
+  Object.fromEntries([...ldapSortNames(entity)].map(([a, f]) => [a, sortColumnOf(f).column]));
+const USER_SORT_COLUMN = sortColumns('users');
+const GROUP_SORT_COLUMN = sortColumns('groups');
 
 export function sortResponse(code: number, attribute?: string): ResponseControl {
   const w = new BerWriter(32);

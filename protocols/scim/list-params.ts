@@ -3,7 +3,7 @@
  * count (capped at `scim.max_results`), sortBy / sortOrder, attributes / excludedAttributes.
  */
 import type { Config } from '../../src/config.js';
-import type { Entity } from '../../src/domain/catalogue.js';
+import { scimSortNames, type Entity } from '../../src/domain/catalogue.js';
 import { parseOrdering, type Ordering } from '../../src/query/ordering.js';
 import { isObject, type Json } from './canonical.js';
 import { badRequest } from './errors.js';
@@ -64,12 +64,10 @@ export function listParams(source: Json, config: Config, type: ResourceTypeDef |
   };
 }
 
+/** SCIM `sortBy` name (lowercase) → catalogue field: the SCIM names of orderable fields. */
 const SORTABLE: Readonly<Record<Entity, Readonly<Record<string, string>>>> = {
-  users: {
-    id: 'id', username: 'username', displayname: 'name', 'name.formatted': 'name', emails: 'email', 'emails.value': 'email',
-    externalid: 'external_id', active: 'is_active', usertype: 'type', 'meta.created': 'date_joined', 'meta.lastmodified': 'updated_at',
-  },
-  groups: { id: 'id', displayname: 'name', externalid: 'external_id', 'meta.created': 'created_at', 'meta.lastmodified': 'updated_at' },
+  users: Object.fromEntries([...scimSortNames('users')].map(([n, f]) => [n, f.name])),
+  groups: Object.fromEntries([...scimSortNames('groups')].map(([n, f]) => [n, f.name])),
 };
 
 /**

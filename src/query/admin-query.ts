@@ -15,7 +15,7 @@ import { InvalidQuery } from '../domain/errors.js';
 import { textProblem } from '../domain/text.js';
 import { and, compare, depthOf, inList, not, or } from './ast.js';
 import type { CompareOp, QueryNode, Scalar } from './ast.js';
-import { fieldsOf, resolveField, suggestField } from '../domain/catalogue.js';
+import { fieldsOf, queryFields, resolveField, suggestField } from '../domain/catalogue.js';
 import type { Entity, FieldDef, ResolvedField } from '../domain/catalogue.js';
 import { lex } from './admin-lexer.js';
 import { orderableFields } from './ordering.js';
@@ -23,10 +23,10 @@ import type { Token } from './admin-lexer.js';
 import { checkValue, matchAll, QueryBudget, validate } from './validate.js';
 import type { Validated } from './validate.js';
 
-/** Field names of the admin language per entity (DESIGN.md "Query language"). */
+/** Field names of the admin language per entity (DESIGN.md "Query language"): the catalogue's `query` fields. */
 const ADMIN_FIELDS: Readonly<Record<Entity, readonly string[]>> = {
-  users: ['username', 'name', 'email', 'path', 'is_active', 'type', 'last_login', 'date_joined', 'attributes', 'groups.name', 'roles.name'],
-  groups: ['name', 'is_superuser', 'attributes', 'parent.name', 'members.username'],
+  users: queryFields('users').map((f) => f.name),
+  groups: queryFields('groups').map((f) => f.name),
 };
 
 export type AdminOperator =

@@ -17,7 +17,7 @@
 import type { QueryLimits } from '../config.js';
 import { and, compare, FALSE, hasMember, memberOf, not, or, present, substring, TRUE } from './ast.js';
 import type { QueryNode } from './ast.js';
-import type { Entity } from '../domain/catalogue.js';
+import { fieldsOf, ldapNames, type Entity, type FieldDef } from '../domain/catalogue.js';
 import { childOf } from './dn.js';
 import { QueryBudget, validate } from './validate.js';
 import type { Validated } from './validate.js';
@@ -57,6 +57,18 @@ const OIDS: Readonly<Record<string, string>> = {
   '2.5.4.31': 'member', '2.5.4.50': 'uniquemember', '2.5.18.1': 'createtimestamp', '2.5.18.2': 'modifytimestamp',
 };
 
+/** LDAP attribute name (lowercase) → catalogue field, per entity (the catalogue's `ldap` names). */
+const LDAP_NAMES: Readonly<Record<Entity, ReadonlyMap<string, FieldDef>>> = { users: ldapNames('users'), groups: ldapNames('groups') };
+
+/** The other entity's standard LDAP names that an entry of this entity lacks. */
+function otherEntityNames(entity: Entity): ReadonlySet<string> {
+  const other: Entity = entity === 'users' ? 'groups' : 'users';
+  const own = LDAP_NAMES[entity];
+  const names = fieldsOf(other).flatMap((f) => (f.doors.ldap ?? []).map((n) => n.toLowerCase()));
+  return new Set(names.filter((n) => !own.has(n)));
+}
+const OTHER_ENTITY_NAMES: Readonly<Record<Entity, ReadonlySet<string>>> = { users: otherEntityNames('users'), groups: otherEntityNames('groups') };
+
 /**
  * Translates an LDAP filter for users or groups into a validated query.
  * @throws LimitExceeded when the filter is deeper or larger than `ctx.limits`.
@@ -95,74 +107,67 @@ class Translator {
   private leaf(f: Leaf): Pair {
     if (f.type === 'ext') return this.extensible(f);
     const attr = normaliseName(f.attribute);
-    const common = this.common(attr, f);
-    if (common) return common;
-    const specific = this.entity === 'users' ? this.user(attr, f) : this.group(attr, f);
-    if (specific) return specific;
+    const special = this.special(attr, f);
+    if (special) return special;
+    const def = LDAP_NAMES[this.entity].get(attr);
+    if (def) return this.catalogueField(def, f);
+    // An attribute only the other kind of entry has: these entries lack it (not a custom attribute).
+    if (OTHER_ENTITY_NAMES[this.entity].has(attr)) return UNDEFINED;
     return this.custom(f.attribute, f);
   }
 
-  /** Attributes of both entries. */
-  private common(attr: string, f: Leaf): Pair | undefined {
+  /** A field of the catalogue under one of its LDAP names, by the field's type. */
+  private catalogueField(def: FieldDef, f: Leaf): Pair {
+    switch (def.type) {
+      case 'string': case 'relation': return this.text(def.name, f, false);
+      case 'integer': return this.integer(def.name, f);
+      case 'boolean': return this.boolean(def.name, f);
+      case 'datetime': return this.timestamp(def.name, f);
+      case 'uuid':
+        if (f.type === 'present') return known(TRUE);
+        if (f.type === 'equal' || f.type === 'approx') return known(compare(def.name, 'eq', f.value.trim().toLowerCase()));
+        return UNDEFINED;
+      case 'enum': case 'json': case 'complex':
+        return UNDEFINED;
+      default: {
+        const never: never = def.type;
+        throw new Error(`unhandled field type ${String(never)}`);
+      }
+    }
+  }
+
+  /**
+   * LDAP attributes that are not one catalogue field: object classes, DN-valued membership,
+   * values derived from others (homeDirectory), and sn/givenName kept in `attributes`.
+   */
+  private special(attr: string, f: Leaf): Pair | undefined {
+    const users = this.entity === 'users';
     switch (attr) {
       case 'objectclass': {
-        const classes: readonly string[] = this.entity === 'users' ? USER_OBJECT_CLASSES : GROUP_OBJECT_CLASSES;
+        const classes: readonly string[] = users ? USER_OBJECT_CLASSES : GROUP_OBJECT_CLASSES;
         if (f.type === 'present') return known(TRUE);
         if (f.type === 'equal' || f.type === 'approx') return known(classes.some((c) => c.toLowerCase() === f.value.trim().toLowerCase()) ? TRUE : FALSE);
         return UNDEFINED;
       }
-      case 'entryuuid':
-        if (f.type === 'present') return known(TRUE);
-        if (f.type === 'equal' || f.type === 'approx') return known(compare('id', 'eq', f.value.trim().toLowerCase()));
-        return UNDEFINED;
-      case 'gidnumber':
-        return this.integer(this.entity === 'users' ? 'gid_number' : 'gid_number', f);
-      case 'dirgatesuperuser':
-        return this.boolean('is_superuser', f);
-      case 'createtimestamp':
-        return this.timestamp(this.entity === 'users' ? 'date_joined' : 'created_at', f);
-      case 'modifytimestamp':
-        return this.timestamp('updated_at', f);
       case 'memberof':
         return this.dnValued(f, (dn, transitive) => {
           const g = childOf(dn, `ou=groups,${this.baseDn}`, ['cn']);
           return g ? memberOf({ by: 'name', value: g.value }, transitive) : FALSE;
-        }, this.entity === 'users' ? 'groups.name' : 'parent.name');
-      default:
-        return undefined;
-    }
-  }
-
-  private user(attr: string, f: Leaf): Pair | undefined {
-    switch (attr) {
-      case 'uid': case 'cn': case 'username': return this.text('username', f, false);
-      case 'mail': case 'email': return this.text('email', f, false);
-      case 'displayname': case 'name': return this.text('name', f, false);
-      case 'sn': return this.text('attributes.sn', f, true);
-      case 'givenname': return this.text('attributes.givenName', f, true);
-      case 'uidnumber': return this.integer('uid_number', f);
-      case 'dirgateactive': return this.boolean('is_active', f);
+        }, users ? 'groups.name' : 'parent.name');
+      case 'sn': return users ? this.text('attributes.sn', f, true) : UNDEFINED;
+      case 'givenname': return users ? this.text('attributes.givenName', f, true) : UNDEFINED;
       case 'homedirectory':
+        if (!users) return UNDEFINED;
         if (f.type === 'present') return known(TRUE);
         if (f.type === 'equal') return known(f.value.startsWith('/home/') ? compare('username', 'eq', f.value.slice('/home/'.length)) : FALSE);
         return UNDEFINED;
-      case 'member': case 'uniquemember': case 'memberuid':
-        return UNDEFINED;
-      default:
-        return undefined;
-    }
-  }
-
-  private group(attr: string, f: Leaf): Pair | undefined {
-    switch (attr) {
-      case 'cn': case 'name': return this.text('name', f, false);
       case 'member': case 'uniquemember':
+        if (users) return UNDEFINED;
         return this.dnValued(f, (dn, transitive) => this.memberByDn(dn, transitive), 'members.username', 'children.name');
       case 'memberuid':
+        if (users) return UNDEFINED;
         if (f.type === 'equal' || f.type === 'approx') return known(hasMember({ entity: 'users', by: 'username', value: f.value }));
         return this.text('members.username', f, false);
-      case 'uid': case 'mail': case 'uidnumber': case 'dirgateactive': case 'homedirectory': case 'displayname': case 'sn': case 'givenname':
-        return UNDEFINED;
       default:
         return undefined;
     }
@@ -227,8 +232,8 @@ class Translator {
     const attr = normaliseName(f.attribute);
     const rule = f.rule?.toLowerCase();
     if (rule === MATCHING_RULE_IN_CHAIN) {
-      if (attr === 'memberof') return this.common(attr, f)!;
-      if (this.entity === 'groups' && (attr === 'member' || attr === 'uniquemember')) return this.group(attr, f)!;
+      if (attr === 'memberof') return this.special(attr, f)!;
+      if (this.entity === 'groups' && (attr === 'member' || attr === 'uniquemember')) return this.special(attr, f)!;
       return UNDEFINED;
     }
     const asEqual = { type: 'equal', attribute: f.attribute, value: f.value } as const;

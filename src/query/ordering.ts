@@ -5,7 +5,7 @@
  * ordering is exactly the reverse of the ascending one.
  */
 import { InvalidQuery } from '../domain/errors.js';
-import { ENTITY_TABLE } from '../domain/catalogue.js';
+import { ENTITY_TABLE, orderFields, sortColumnOf } from '../domain/catalogue.js';
 import type { Entity } from '../domain/catalogue.js';
 import type { SqlFragment } from './sql-text.js';
 
@@ -25,29 +25,10 @@ export interface Ordering {
 
 type Orderable = Readonly<Record<string, { column: string; nullable: boolean }>>;
 
-const ORDERABLE: Readonly<Record<Entity, Orderable>> = {
-  users: {
-    id: { column: 'id', nullable: false },
-    username: { column: 'username_ci', nullable: false },
-    name: { column: 'name_ci', nullable: false },
-    email: { column: 'email_ci', nullable: true },
-    path: { column: 'path', nullable: false },
-    type: { column: 'type', nullable: false },
-    is_active: { column: 'is_active', nullable: false },
-    last_login: { column: 'last_login', nullable: true },
-    date_joined: { column: 'created_at', nullable: false },
-    updated_at: { column: 'updated_at', nullable: false },
-    external_id: { column: 'external_id', nullable: true },
-  },
-  groups: {
-    id: { column: 'id', nullable: false },
-    name: { column: 'name_ci', nullable: false },
-    is_superuser: { column: 'is_superuser', nullable: false },
-    created_at: { column: 'created_at', nullable: false },
-    updated_at: { column: 'updated_at', nullable: false },
-    external_id: { column: 'external_id', nullable: true },
-  },
-};
+/** The catalogue's orderable fields, each with the column it sorts by. */
+const orderable = (entity: Entity): Orderable => Object.fromEntries(orderFields(entity).map((f) => [f.name, sortColumnOf(f)]));
+
+const ORDERABLE: Readonly<Record<Entity, Orderable>> = { users: orderable('users'), groups: orderable('groups') };
 
 const SEQ: OrderKey = Object.freeze({ field: 'seq', column: 'seq', desc: false, nullable: false });
 

@@ -23,7 +23,7 @@ import type { MultiValuedAttribute } from '../domain/multi-valued.js';
 import { and, any, compare, FALSE, hasMember, memberOf, not, or, present, TRUE } from './ast.js';
 import type { CompareOp, QueryNode, Scalar } from './ast.js';
 import type { Entity } from '../domain/catalogue.js';
-import { isValidJsonKey } from '../domain/catalogue.js';
+import { isValidJsonKey, scimExtensionNames, scimNames, type FieldDef } from '../domain/catalogue.js';
 import { compareCodePoints } from './sql-text.js';
 import { QueryBudget, validate } from './validate.js';
 import type { Validated } from './validate.js';
@@ -73,33 +73,35 @@ const ENTERPRISE_KEYS: Readonly<Record<string, string>> = {
   organization: 'organization', division: 'division', manager: 'manager', 'manager.value': 'manager',
 };
 
+/** A catalogue field as a SCIM filter target (its SCIM type: enums and relations compare as strings). */
+function fieldTarget(def: FieldDef, ignoreCase = false): Target {
+  const type = def.type === 'boolean' || def.type === 'datetime' || def.type === 'uuid' ? def.type : 'string';
+  return { kind: 'field', field: def.name, type, ...(ignoreCase ? { ignoreCase: true } : {}) };
+}
+
+/** The catalogue's SCIM names of an entity's fields, as filter targets. */
+function catalogueTargets(entity: Entity): Record<string, Target> {
+  return Object.fromEntries([...scimNames(entity)].map(([name, def]) => [name, fieldTarget(def, def.doors.scimIgnoreCase)]));
+}
+
+// Beyond the catalogue's names: SCIM shapes that are not one field (the name and its parts kept
+// as sent in attributes, membership by id, the resource type); the multi-valued attributes are
+// element targets (elementTarget).
 const USER_CORE: Readonly<Record<string, Target>> = {
-  'id': { kind: 'field', field: 'id', type: 'uuid' },
-  'username': { kind: 'field', field: 'username', type: 'string' },
-  'displayname': { kind: 'field', field: 'name', type: 'string' },
+  ...catalogueTargets('users'),
   'name': { kind: 'someOf', fields: NAME_FIELDS },
   'name.formatted': { kind: 'field', field: 'attributes.name.formatted', type: 'string', ignoreCase: true },
   'name.givenname': { kind: 'field', field: 'attributes.givenName', type: 'string', ignoreCase: true },
   'name.familyname': { kind: 'field', field: 'attributes.familyName', type: 'string', ignoreCase: true },
-  'active': { kind: 'field', field: 'is_active', type: 'boolean' },
-  'externalid': { kind: 'field', field: 'external_id', type: 'string' },
-  'usertype': { kind: 'field', field: 'type', type: 'string', ignoreCase: true },
-  'meta.created': { kind: 'field', field: 'date_joined', type: 'datetime' },
-  'meta.lastmodified': { kind: 'field', field: 'updated_at', type: 'datetime' },
   'meta.resourcetype': { kind: 'const', value: 'User' },
   'groups': { kind: 'groupId' },
   'groups.value': { kind: 'groupId' },
-  'groups.display': { kind: 'field', field: 'groups.name', type: 'string' },
 };
 
 const GROUP_CORE: Readonly<Record<string, Target>> = {
-  'id': { kind: 'field', field: 'id', type: 'uuid' },
-  'displayname': { kind: 'field', field: 'name', type: 'string' },
-  'externalid': { kind: 'field', field: 'external_id', type: 'string' },
+  ...catalogueTargets('groups'),
   'members': { kind: 'memberId' },
   'members.value': { kind: 'memberId' },
-  'meta.created': { kind: 'field', field: 'created_at', type: 'datetime' },
-  'meta.lastmodified': { kind: 'field', field: 'updated_at', type: 'datetime' },
   'meta.resourcetype': { kind: 'const', value: 'Group' },
 };
 
@@ -134,8 +136,8 @@ function resolveAttr(path: string, entity: Entity): Target {
   }
   const dirgate = (entity === 'users' ? SCIM_DIRGATE_USER_SCHEMA : SCIM_DIRGATE_GROUP_SCHEMA).toLowerCase();
   if (schema === dirgate) {
-    if (entity === 'users' && lower === 'path') return { kind: 'field', field: 'path', type: 'string' };
-    if (entity === 'users' && lower === 'type') return { kind: 'field', field: 'type', type: 'string' };
+    const ext = scimExtensionNames(entity).get(lower);
+    if (ext) return fieldTarget(ext);
     if (lower.startsWith('attributes.')) {
       const keys = attr.slice('attributes.'.length).split('.');
       if (keys.every(isValidJsonKey)) return { kind: 'field', field: `attributes.${keys.join('.')}`, type: 'string' };

@@ -2,15 +2,35 @@ import { createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
+import { shapeFields, type FieldDef } from '../domain/catalogue.js';
 import type { Ordering } from '../query/ordering.js';
 import type { Validated } from '../query/validate.js';
 import { selectUserRows, type QueryTarget, type Row } from '../store/query-sql.js';
 import { toBool, toDate, toJson } from '../store/rows.js';
 
-/** The fields every export CSV carries, in column order (the admin API's user shape). */
-export const EXPORT_COLUMNS = [
-  'id', 'username', 'name', 'email', 'path', 'type', 'is_active', 'attributes', 'last_login', 'date_joined',
-] as const;
+/** The catalogue's user shape: the fields every export CSV carries, in column order (as the admin API's user). */
+const SHAPE = shapeFields('users');
+export const EXPORT_COLUMNS: readonly string[] = Object.freeze(SHAPE.map((f) => f.name));
+
+/** Where each column's value sits in a raw `users` row. */
+const SOURCES = SHAPE.map((def) => {
+  if (def.storage.kind !== 'column' && def.storage.kind !== 'json') throw new Error(`export column ${def.name} is not stored in a users column`);
+  return { def, column: def.storage.column };
+});
+
+/** One CSV cell from a raw column value, as the field's type writes it. */
+function csvCell(def: FieldDef, v: unknown): string {
+  switch (def.type) {
+    case 'boolean': return toBool(v) ? 'true' : 'false';
+    case 'datetime': {
+      const d = toDate(v);
+      return d ? d.toISOString() : '';
+    }
+    // SQLite hands back the JSON text we stored (compact JSON.stringify); PostgreSQL a parsed jsonb.
+    case 'json': return typeof v === 'string' ? v : JSON.stringify(toJson(v));
+    default: return v === null || v === undefined ? '' : String(v);
+  }
+}
 
 /**
  * Rows per keyset page; memory stays at about two pages whatever the export's size. Small pages
@@ -20,14 +40,7 @@ export const EXPORT_BATCH_ROWS = 250;
 
 /** One CSV record (EXPORT_COLUMNS order) from a raw `users` row as the store returns it. */
 export function userCsvRecord(row: Readonly<Row>): string[] {
-  const lastLogin = toDate(row.last_login);
-  return [
-    String(row.id), String(row.username), String(row.name ?? ''), (row.email as string | null) ?? '', String(row.path), String(row.type),
-    toBool(row.is_active) ? 'true' : 'false',
-    // SQLite hands back the JSON text we stored (compact JSON.stringify); PostgreSQL a parsed jsonb.
-    typeof row.attributes === 'string' ? row.attributes : JSON.stringify(toJson(row.attributes)),
-    lastLogin ? lastLogin.toISOString() : '', toDate(row.created_at)!.toISOString(),
-  ];
+  return SOURCES.map(({ def, column }) => csvCell(def, row[column]));
 }
 
 /**
