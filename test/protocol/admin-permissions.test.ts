@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { Client, InvalidCredentialsError } from 'ldapts';
+import { Router } from 'express';
 import { PERMISSIONS } from '../../src/domain/permissions.js';
+import type { Services } from '../../src/services/index.js';
+import { attachServices, defineRoute, routesOf, type RoutePermission } from '../../protocols/admin/routes.js';
 import { SYSTEM_ACTOR } from '../../src/domain/types.js';
 import { dialects } from '../support/databases.js';
 import { bootServer, type BootedServer } from '../support/server.js';
@@ -50,13 +53,15 @@ for (const dialect of dialects()) {
       return { id: u.id, client: api.as(key), key };
     }
 
-    it('the route table names a known permission (or self / public) on every operation', () => {
+    it('the served document names a known permission (or self / public) on every operation, and only login and the schema are public', () => {
       const ops = operations(doc);
       expect(ops.length).to.be.greaterThan(50);
       for (const op of ops) {
-        expect(op.permission === null || op.permission === 'self' || (PERMISSIONS as readonly string[]).includes(op.permission), `${op.method} ${op.path}`).to.equal(true);
+        // `x-permission` missing (undefined) would mean the document no longer says what protects the operation.
+        expect(op.permission === null || op.permission === 'self' || (PERMISSIONS as readonly string[]).includes(op.permission), `${op.method} ${op.path}: ${String(op.permission)}`).to.equal(true);
       }
-      expect(ops.filter((o) => o.permission === null).map((o) => `${o.method} ${o.path}`)).to.include.members(['POST /auth/login', 'GET /schema']);
+      // Exactly these: a route declared public by mistake fails here.
+      expect(ops.filter((o) => o.permission === null).map((o) => `${o.method} ${o.path}`).sort()).to.deep.equal(['GET /schema', 'POST /auth/login']);
     });
 
     it('without a token every non-public operation answers 401', async () => {
@@ -146,8 +151,7 @@ for (const dialect of dialects()) {
 
       await api.as(session).expect(200, 'GET', '/me');
       await api.as(key).expect(200, 'GET', '/users');
-      const scimBefore = await scim();
-      if (process.env.DIRGATE_TEST_VERBOSE) console.log(`SCIM before deactivation: ${scimBefore}`);
+      expect(await scim(), 'SCIM before deactivation').to.equal(200);
       expect(await ldapBind()).to.equal('ok');
 
       const off = await api.expect(200, 'PATCH', `/users/${id}`, { is_active: false });
@@ -156,20 +160,42 @@ for (const dialect of dialects()) {
       expectProblem(await api.as(key).get('/me'), 401);
       expect(await ldapBind()).to.equal('refused');
       expectProblem(await api.as(null).post('/auth/login', { username: 'perm-deact', password: 'deact-password-1' }), 401);
-      // SCIM: refused once the door exists (it is being built in parallel; until then it is absent).
-      const scimAfter = await scim();
-      if (scimBefore === 200) expect(scimAfter).to.equal(401);
-      else expect(scimAfter).to.not.equal(200);
+      expect(await scim(), 'SCIM after deactivation').to.equal(401);
       expect((await api.expect(200, 'GET', `/users/${id}/sessions`)).results).to.deep.equal([]);
 
       await api.expect(200, 'PATCH', `/users/${id}`, { is_active: true });
       await api.as(key).expect(200, 'GET', '/me');
       expectProblem(await api.as(session).get('/me'), 401);
       expect(await ldapBind()).to.equal('ok');
-      if (scimBefore === 200) expect(await scim()).to.equal(200);
+      expect(await scim(), 'SCIM after reactivation').to.equal(200);
       const actions = (await api.expect(200, 'GET', `/users/${id}/events?page_size=100`)).results.map((e: { action: string }) => e.action);
       expect(actions).to.include.members(['user_deactivated', 'user_reactivated']);
     });
   });
 }
 
+
+describe('admin API route registrar (protocols/admin/routes.ts)', () => {
+  const spec = (permission: unknown, path = '/x') => ({
+    method: 'get' as const, path, permission: permission as RoutePermission, summary: 'test', handler: async () => ({}),
+  });
+  const router = () => {
+    const r = Router();
+    attachServices(r, {} as Services);
+    return r;
+  };
+
+  it('refuses, when the route is defined, a permission that does not exist, naming it', () => {
+    for (const bad of ['user.nonsense', 'USER.VIEW', '', 'superuser', undefined]) {
+      expect(() => defineRoute(router(), spec(bad)), String(bad)).to.throw(Error, /unknown permission/);
+    }
+    expect(() => defineRoute(router(), spec('user.nonsense'))).to.throw(/^defineRoute get \/x: unknown permission user\.nonsense$/);
+  });
+
+  it('accepts every known permission, self and public (null), and records each in the route table', () => {
+    const r = router();
+    const known = [...PERMISSIONS, 'self', null];
+    known.forEach((p, i) => defineRoute(r, spec(p, `/ok-${i}`)));
+    expect(routesOf(r).map((x) => x.permission)).to.deep.equal(known);
+  });
+});
