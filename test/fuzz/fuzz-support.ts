@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import type { Database } from '../../src/store/database.js';
 
 /** Runs per property; `npm run fuzz` raises it. */
-export const RUNS = Number(process.env.DIRGATE_FUZZ_RUNS ?? 40);
+export const RUNS = Number(process.env.DIRGATE_FUZZ_RUNS ?? 60);
 
 const seedEnv = process.env.DIRGATE_FUZZ_SEED;
 /** The seed: fixed (CI), `random` (a new one, printed), or a number (replay a failure). */
@@ -63,26 +63,51 @@ export const extremeJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.integer({ min: 100, max: 3000 }).map((n) => Array.from({ length: n }, () => null)),
 );
 
-/** Replaces, adds or deletes one key at a random place of a JSON document (a copy). */
+/** Names an object lookup must not mistake for its own keys. */
+const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+
+type Path = Array<string | number>;
+const MUTATIONS = ['replace', 'null', 'nullElement', 'wrap', 'add', 'prototypeKey', 'delete', 'poison', 'extreme'] as const;
+
+function applyMutation(doc: unknown, path: Path, how: (typeof MUTATIONS)[number], value: unknown, key: string, extreme: unknown, poison: string): unknown {
+  if (path.length === 0) return how === 'extreme' ? extreme : how === 'replace' ? value : doc;
+  let parent = doc as Record<string | number, unknown>;
+  for (const p of path.slice(0, -1)) parent = parent[p] as Record<string | number, unknown>;
+  const last = path[path.length - 1]!;
+  const here = parent[last];
+  const define = (o: object, k: string, v: unknown) => Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  switch (how) {
+    case 'delete': if (Array.isArray(parent)) parent.splice(last as number, 1); else delete parent[last]; break;
+    case 'null': parent[last] = null; break;
+    // `emails: [null]`, `members: [null, {…}]`: an element that is not an object.
+    case 'nullElement': parent[last] = Array.isArray(here) ? [null, ...here] : [null]; break;
+    case 'wrap': parent[last] = [here]; break;
+    case 'add': if (!Array.isArray(parent)) define(parent, key, value); else parent.push(value); break;
+    case 'prototypeKey': define(here && typeof here === 'object' && !Array.isArray(here) ? here : parent, PROTOTYPE_KEYS[key.length % PROTOTYPE_KEYS.length]!, value); break;
+    case 'poison': parent[last] = typeof here === 'string' ? here + poison : poison; break;
+    case 'extreme': parent[last] = extreme; break;
+    default: parent[last] = value;
+  }
+  return doc;
+}
+
+/** One to three mutations at random places of a JSON document (a copy): the shapes that broke doors. */
 export function mutate(doc: unknown): fc.Arbitrary<unknown> {
-  const paths: Array<Array<string | number>> = [[]];
-  const walk = (v: unknown, at: Array<string | number>) => {
+  const paths: Path[] = [[]];
+  const walk = (v: unknown, at: Path) => {
     if (Array.isArray(v)) v.forEach((x, i) => { paths.push([...at, i]); walk(x, [...at, i]); });
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { paths.push([...at, k]); walk(x, [...at, k]); }
   };
   walk(doc, []);
-  return fc.tuple(fc.constantFrom(...paths), fc.constantFrom('replace', 'add', 'delete', 'extreme'), hostileJson, hostileString, extremeJson)
-    .map(([path, how, value, key, extreme]) => {
-      const copy: unknown = JSON.parse(JSON.stringify(doc));
-      if (path.length === 0) return how === 'extreme' ? extreme : how === 'replace' ? value : copy;
-      let parent = copy as Record<string | number, unknown>;
-      for (const p of path.slice(0, -1)) parent = parent[p] as Record<string | number, unknown>;
-      const last = path[path.length - 1]!;
-      if (how === 'delete') { if (Array.isArray(parent)) parent.splice(last as number, 1); else delete parent[last]; }
-      else if (how === 'add' && !Array.isArray(parent)) Object.defineProperty(parent, key, { value, enumerable: true, writable: true, configurable: true });
-      else parent[last] = how === 'extreme' ? extreme : value;
-      return copy;
-    });
+  const poison = fc.constantFrom('\u0000', '\ud800', 'x\udc00', '\u0000\u0000');
+  const one = fc.tuple(fc.constantFrom(...paths), fc.constantFrom(...MUTATIONS), hostileJson, hostileString, extremeJson, poison);
+  return fc.array(one, { minLength: 1, maxLength: 3 }).map((edits) => {
+    let copy: unknown = JSON.parse(JSON.stringify(doc));
+    for (const [path, how, value, key, extreme, bad] of edits) {
+      try { copy = applyMutation(copy, path, how, value, key, extreme, bad); } catch { /* an earlier edit removed the path */ }
+    }
+    return copy;
+  });
 }
 
 /**

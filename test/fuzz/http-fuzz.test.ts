@@ -131,6 +131,11 @@ for (const dialect of dialects()) {
         mutate({ schemas: [BULK], Operations: [{ method: 'POST', path: '/Users', bulkId: 'b1', data: { schemas: [USER], userName: 'bulk-fuzz' } }, { method: 'PATCH', path: `/Groups/${groupId}`, data: { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: 'bulkId:b1' }] }] } }] })
           .map((b) => ['POST', '/scim/v2/Bulk', b] as const),
         hostileJson.map((b) => ['POST', '/scim/v2/Users', b] as const),
+        // Multi-valued attributes whose elements are anything but the objects RFC 7643 §2.4 asks for.
+        { weight: 3, arbitrary: fc.tuple(fc.constantFrom('emails', 'emails', 'emails', 'phoneNumbers', 'addresses', 'ims', 'photos', 'roles', 'entitlements', 'x509Certificates', 'groups'), fc.array(fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, hostileJson, fc.constant({ value: 'v', primary: true })), { minLength: 1, maxLength: 3 }), fc.boolean())
+          .map(([attr, elements, put]) => [put ? 'PUT' : 'POST', put ? `/scim/v2/Users/${userId}` : '/scim/v2/Users', { schemas: [USER], userName: 'mv-fuzz', [attr]: elements }] as const) },
+        fc.array(fc.oneof(fc.constant(null), hostileJson, fc.constant({ value: groupId })), { minLength: 1, maxLength: 3 })
+          .map((members) => ['POST', '/scim/v2/Groups', { schemas: [GROUP], displayName: 'mv-group', members }] as const),
       );
       await fc.assert(fc.asyncProperty(arb, async ([method, path, body]) => {
         await probe('scim', method, path, jsonText(body));
@@ -160,6 +165,10 @@ for (const dialect of dialects()) {
         mutate({ name: 'App', slug: 'app-fz' }).map((b) => ['POST', '/api/v1/applications', b, undefined] as const),
         mutate({ password: 'another-long-password' }).map((b) => ['POST', `/api/v1/users/${userId}/set_password`, b, undefined] as const),
         hostileJson.map((b) => ['POST', '/api/v1/users', b, undefined] as const),
+        // What anyone may send without signing in, and free text fields.
+        { weight: 2, arbitrary: fc.record({ username: hostileString, password: hostileString }).map((b) => ['POST', '/api/v1/auth/login', b, null] as const) },
+        fc.record({ reason: hostileString }).map((b) => ['POST', `/api/v1/users/${userId}/impersonate`, b, undefined] as const),
+        fc.record({ username: hostileString, name: hostileString, email: hostileString, path: hostileString }).map((b) => ['POST', '/api/v1/users', b, undefined] as const),
       );
       await fc.assert(fc.asyncProperty(arb, async ([method, path, body, token]) => {
         // Impersonation and password changes that succeed are fine; they only must not 500.
