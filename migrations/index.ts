@@ -1,9 +1,11 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './0001-initial-schema.js';
+import * as accountSecurity from './0005-account-security.js';
 import * as userValues from './0006-user-values.js';
 
 /** Every migration, in order. Listed in code so the compiled server needs no file scanning. */
 export const migrations: ReadonlyArray<{ name: string; module: Knex.Migration }> = [
   { name: '0001-initial-schema', module: initialSchema },
+  { name: '0005-account-security', module: accountSecurity },
   { name: '0006-user-values', module: userValues },
 ];

@@ -8,17 +8,25 @@ import { defineRoute } from './routes.js';
 export function mountAuthRoutes(router: Router, services: Services): void {
   defineRoute(router, {
     method: 'post', path: '/auth/login', permission: null, tag: 'auth',
-    summary: 'Create a session from a username and password (throttled like LDAP binds)',
+    summary: 'Create a session from a username and password (throttled like LDAP binds). An account with TOTP also sends `code`; '
+      + 'an expired password (or one an admin set, with password.change_after_reset) is replaced by `new_password`. '
+      + 'A 401 carries `reason`: invalid_credentials, throttled, mfa_required, mfa_failed, password_expired, password_change_required.',
     requestSchema: {
       type: 'object', required: ['username', 'password'], additionalProperties: false,
-      properties: { username: { type: 'string', maxLength: 1024 }, password: { type: 'string', maxLength: 4096 } },
+      properties: {
+        username: { type: 'string', maxLength: 1024 }, password: { type: 'string', maxLength: 4096 },
+        code: { type: 'string', maxLength: 64, description: 'the TOTP code (or a recovery code) when the account has TOTP' },
+        new_password: { type: 'string', maxLength: 4096, description: 'replaces an expired password (the password policy applies)' },
+      },
     },
     responseSchema: {
       type: 'object', additionalProperties: false, required: ['token', 'expires'],
       properties: { token: { type: 'string' }, expires: { type: 'string', format: 'date-time' } },
     },
     handler: async ({ req, body }) => {
-      const r = await services.auth.login(body.username, body.password, { clientIp: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
+      const r = await services.auth.login(body.username, body.password, { clientIp: req.ip ?? null, userAgent: req.get('user-agent') ?? null }, {
+        code: body.code, newPassword: body.new_password,
+      });
       return { token: r.token, expires: r.expires.toISOString() };
     },
   });

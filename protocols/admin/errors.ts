@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import {
-  AlreadyExists, DirgateError, InvalidQuery, InvalidValue, LimitExceeded, PermissionDenied, type ErrorCode,
+  AlreadyExists, DirgateError, InvalidQuery, InvalidValue, LimitExceeded, PermissionDenied, Unauthenticated, type ErrorCode,
 } from '../../src/domain/errors.js';
 
 /**
@@ -21,6 +21,10 @@ export interface Problem {
   column?: number;
   /** Which configured limit was exceeded. */
   limit?: string;
+  /** Why a sign-in was refused, when the client can act on it (`mfa_required`, `password_expired`…). */
+  reason?: string;
+  /** The password policy rule a new password broke (`min_length`, `history`, `strength`…). */
+  rule?: string;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -57,6 +61,9 @@ export function toProblem(err: unknown): Problem {
     if (err instanceof InvalidValue && Object.keys(err.fields).length > 0) p.errors = { ...err.fields };
     if (err instanceof AlreadyExists && err.field) p.errors = { [err.field]: err.message };
     if (err instanceof PermissionDenied && err.permission) p.permission = err.permission;
+    if (err instanceof Unauthenticated && err.reason) p.reason = err.reason;
+    const rule = (err as { rule?: unknown }).rule;
+    if (err instanceof InvalidValue && typeof rule === 'string') p.rule = rule;
     if (err instanceof InvalidQuery) {
       if (err.position !== undefined) p.column = err.position;
       // Once: most messages name their column already (the number is in `column` for programs).

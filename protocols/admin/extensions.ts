@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services/index.js';
+import { mountAccountSecurityRoutes } from './ext-account-security.js';
 import { mountExportRoutes } from './ext-exports.js';
 import { mountImpersonationRoutes } from './ext-impersonation.js';
 import { mountNotificationRoutes } from './ext-notifications.js';
@@ -16,4 +17,5 @@ export function mountExtensions(router: Router, services: Services, _log: Logger
   mountImpersonationRoutes(router, services);
   mountExportRoutes(router, services);
   mountNotificationRoutes(router, services);
+  mountAccountSecurityRoutes(router, services);
 }

@@ -26,12 +26,20 @@ function fieldSchema(def: FieldDef): JsonSchema {
 export const UserSchema = defineComponent('User', {
   type: 'object',
   additionalProperties: false,
-  required: shapeFields('users').map((f) => f.name),
-  properties: Object.fromEntries(shapeFields('users').map((f) => [f.name, fieldSchema(f)])),
+  required: [...shapeFields('users').map((f) => f.name), 'locked_until'],
+  properties: {
+    ...Object.fromEntries(shapeFields('users').map((f) => [f.name, fieldSchema(f)])),
+    locked_until: { ...nullable(dateTime), description: 'set while the account is locked after repeated failed sign-ins; POST /users/{id}/unlock clears it' },
+  },
 });
 
-/** Never a password or hash: only the catalogue's shape fields leave the server. */
-export const userJson = userShape;
+/**
+ * Never a password or hash: only the catalogue's shape fields leave the server, and the lockout
+ * state (admin API only; not a column of the export, which is the same shape otherwise).
+ */
+export function userJson(u: User): Record<string, unknown> {
+  return { ...userShape(u), locked_until: u.lockedUntil && u.lockedUntil.getTime() > Date.now() ? u.lockedUntil.toISOString() : null };
+}
 
 export const GroupSchema = defineComponent('Group', {
   type: 'object',

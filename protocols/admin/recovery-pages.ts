@@ -63,7 +63,7 @@ export function recoveryRouter(services: Services, log: Logger): Router {
     const token = String(req.params.token);
     try {
       const { user } = await services.recovery.open(token, req.ip ?? null);
-      const { password_min_length: min } = await services.settings.get();
+      const { 'password.min_length': min } = await services.settings.get();
       sendPage(res, 200, 'Set a new password', formBody(user.username, min, null));
     } catch (e) {
       await sendError(res, e, log, services);
@@ -83,7 +83,7 @@ export function recoveryRouter(services: Services, log: Logger): Router {
       if (e instanceof InvalidValue) {
         try {
           const { user } = await services.recovery.open(token, req.ip ?? null);
-          const { password_min_length: min } = await services.settings.get();
+          const { 'password.min_length': min } = await services.settings.get();
           sendPage(res, 400, 'Set a new password', formBody(user.username, min, describeInvalid(e)));
           return;
         } catch (inner) {

@@ -1,24 +1,30 @@
 import type { Router } from 'express';
 import type { Services } from '../../src/services/index.js';
+import { SETTINGS_SCHEMA } from '../../src/services/settings.js';
 import { defineComponent, defineRoute } from './routes.js';
 
+// The OpenAPI shape is derived from the one settings registry, so a new key is one edit.
 const SettingsSchema = defineComponent('Settings', {
   type: 'object', additionalProperties: false,
-  required: [
-    'impersonation', 'impersonation_require_reason', 'unique_email', 'password_min_length', 'login_throttle_window', 'login_throttle_count',
-    'recovery.self_service', 'recovery.limit_window', 'recovery.limit_per_address', 'recovery.limit_per_account',
-  ],
-  properties: {
-    impersonation: { type: 'boolean' },
-    impersonation_require_reason: { type: 'boolean' },
-    unique_email: { type: 'boolean' },
-    password_min_length: { type: 'integer', minimum: 1, maximum: 1024 },
-    login_throttle_window: { type: 'integer', minimum: 1, maximum: 86400, description: 'seconds' },
-    login_throttle_count: { type: 'integer', minimum: 1, maximum: 100000, description: 'failures per window before refusing' },
-    'recovery.self_service': { type: 'boolean', description: 'users may ask for a recovery email at /recovery; needs an SMTP server' },
-    'recovery.limit_window': { type: 'integer', minimum: 1, maximum: 86400, description: 'seconds over which self-service requests are counted' },
-    'recovery.limit_per_address': { type: 'integer', minimum: 1, maximum: 100000, description: 'self-service requests per client address per window' },
-    'recovery.limit_per_account': { type: 'integer', minimum: 1, maximum: 100000, description: 'self-service recovery emails per account per window' },
+  required: Object.keys(SETTINGS_SCHEMA),
+  properties: Object.fromEntries(Object.entries(SETTINGS_SCHEMA).map(([k, s]) => [k, {
+    type: s.type, description: s.description,
+    ...(s.minimum !== undefined ? { minimum: s.minimum } : {}),
+    ...(s.maximum !== undefined ? { maximum: s.maximum } : {}),
+    ...(s.enum ? { enum: [...s.enum] } : {}),
+  }])),
+});
+
+const SettingsSchemaSchema = defineComponent('SettingsSchema', {
+  type: 'object',
+  description: 'each setting key: its type, default, bounds and meaning',
+  additionalProperties: {
+    type: 'object', required: ['type', 'default', 'description'],
+    properties: {
+      type: { type: 'string', enum: ['boolean', 'integer', 'string'] },
+      default: {}, description: { type: 'string' },
+      minimum: { type: 'integer' }, maximum: { type: 'integer' }, enum: { type: 'array', items: { type: 'string' } },
+    },
   },
 });
 
@@ -28,6 +34,12 @@ export function mountSettingsRoutes(router: Router, services: Services): void {
     method: 'get', path: '/settings', permission: 'settings.change', tag: 'settings',
     summary: 'Current settings', responseSchema: SettingsSchema,
     handler: async () => services.settings.get(),
+  });
+
+  defineRoute(router, {
+    method: 'get', path: '/settings/schema', permission: 'settings.change', tag: 'settings',
+    summary: 'What each setting key means: type, default, bounds', responseSchema: SettingsSchemaSchema,
+    handler: async () => services.settings.schema(),
   });
 
   defineRoute(router, {

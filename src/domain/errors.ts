@@ -63,6 +63,10 @@ export class Immutable extends DirgateError {
 
 export class Unauthenticated extends DirgateError {
   readonly code = 'unauthenticated' as const;
+  /** Why, when the client can act on it (`mfa_required`, `password_expired`…). */
+  constructor(message: string, readonly reason?: string) {
+    super(message);
+  }
 }
 
 export class PermissionDenied extends DirgateError {

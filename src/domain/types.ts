@@ -19,6 +19,10 @@ export interface User {
   readonly externalId: string | null;
   readonly lastLogin: Date | null;
   readonly passwordChangedAt: Date | null;
+  /** Set while the account is locked after repeated failures (lockout.threshold). */
+  readonly lockedUntil: Date | null;
+  /** Someone else set the password: the user must choose a new one before signing in. */
+  readonly passwordMustChange: boolean;
   readonly hasPassword: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;

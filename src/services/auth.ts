@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { NotFound, Unauthenticated } from '../domain/errors.js';
+import { NotFound, PermissionDenied, Unauthenticated } from '../domain/errors.js';
 import type { Actor, ApiToken, Session, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
 import { fold } from '../store/rows.js';
@@ -8,11 +8,14 @@ import {
   listSessions, listTokens, touchSession, touchToken,
 } from '../store/sessions-store.js';
 import { findBearer } from '../store/auth-read-store.js';
-import { clearFailures, failuresInWindow, recordFailure } from '../store/throttle-store.js';
-import { findCredentials, findUserById, touchLastLogin } from '../store/users-store.js';
-import { hashToken, newSecret, safeEqual, verifyPassword } from './credentials.js';
+import { lockAccount, releaseLockoutAttempt, reserveLockoutAttempt, resetLockout, unlockAccount } from '../store/lockout-store.js';
+import { clearFailures, countAttempt, failuresInWindow, releaseAttempt } from '../store/throttle-store.js';
+import { findCredentials, findUserById, replacePasswordHash, touchLastLogin } from '../store/users-store.js';
+import { DecoyHash, hashPassword, hashToken, needsRehash, newSecret, safeEqual, verifyPassword } from './credentials.js';
 import { recordEvent } from './events.js';
-import type { SettingsService } from './settings.js';
+import type { MfaService, SecondFactor } from './mfa.js';
+import type { LdapMfaMode, Settings, SettingsService } from './settings.js';
+import type { UserService } from './users.js';
 import { inTransaction, type TxOptions } from './transactions.js';
 
 /** Who a bearer token speaks for. */
@@ -30,84 +33,258 @@ export interface ClientInfo {
   readonly userAgent?: string | null;
 }
 
+export type FailureReason =
+  | 'throttled' | 'unknown_user' | 'wrong_password' | 'inactive' | 'no_password' | 'locked'
+  | 'mfa_required' | 'mfa_failed';
+
+/** Where the password stands after a good check (password.max_age_days, password.change_after_reset). */
+export interface PasswordState {
+  readonly expired: boolean;
+  /** Someone else set it and the user must choose a new one. */
+  readonly mustChange: boolean;
+  /** Seconds until it expires; null when it never does. */
+  readonly expiresIn: number | null;
+}
+
 export type CredentialResult =
-  | { ok: true; user: User }
-  | { ok: false; reason: 'throttled' | 'unknown_user' | 'wrong_password' | 'inactive' | 'no_password'; user: User | null };
+  | { ok: true; user: User; password: PasswordState; secondFactor: SecondFactor | null }
+  | { ok: false; reason: FailureReason; user: User | null };
+
+/** One sign-in attempt, as every door hands it to `AuthService.verifyCredentials`. */
+export interface SignInAttempt {
+  readonly username: string;
+  readonly password: string;
+  /** Event prefix: `login`, `ldap_bind`, `ldap_passwd`, `console_login`… (`<door>_failed`, `<door>_throttled`). */
+  readonly door: string;
+  /** The second factor given with the attempt (a TOTP code or a recovery code). */
+  readonly code?: string | null;
+  /**
+   * How TOTP applies to an account that has it: `required` (no code, no entry), `optional`
+   * (checked when given), `off` (not asked: the password alone decides).
+   */
+  readonly mfa?: LdapMfaMode | 'ldap_setting';
+  /**
+   * LDAP (lldap #631): the code may come appended to the password as `password;123456`; it is
+   * split off only for an account with TOTP, so a password that merely ends that way still works.
+   */
+  readonly codeInPassword?: boolean;
+}
 
 export const SESSION_PREFIX = 'dgs_';
 
 /** last_used_at is refreshed at most once a minute, so a busy client does not write on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
+/** An id no user has: unknown names run the same lockout and MFA statements as known ones. */
+const NO_USER = '00000000-0000-4000-8000-000000000000';
+/** `lockout.duration` 0 means "until an admin unlocks": a date no one will reach. */
+const FOREVER = new Date('9999-12-31T00:00:00.000Z');
 
 function stale(lastUsed: Date | null): boolean {
   return !lastUsed || Date.now() - lastUsed.getTime() > TOUCH_INTERVAL_MS;
 }
 export const TOKEN_PREFIX = 'dgt_';
 
+/** `password;123456` → the password and the code, when it has that shape. */
+function splitCode(password: string): { password: string; code: string } | null {
+  const m = /^(.*);(\d{6})$/s.exec(password);
+  return m ? { password: m[1]!, code: m[2]! } : null;
+}
+
 export class AuthService {
+  private readonly decoy: DecoyHash;
+
   constructor(
     private readonly db: Database,
     private readonly config: Config,
     private readonly settings: SettingsService,
-  ) {}
+    private readonly users: UserService,
+    private readonly mfa: MfaService,
+  ) {
+    this.decoy = new DecoyHash(config.auth.scrypt);
+  }
 
   /**
-   * Checks a username and password with per-username and per-address throttling shared by all
-   * instances. Records `<door>_failed` events; does not record success (the caller does).
+   * Checks a sign-in on any door. In order, so that the expensive and the revealing parts come
+   * last: (1) the throttle counts per username and per address are taken atomically — an attempt
+   * over the limit is refused before any KDF work, so N concurrent guesses check at most the
+   * limit's number of passwords; (2) the lockout count is reserved on the user row, the same way;
+   * (3) exactly one KDF run, against the user's hash or a decoy (unknown user, no password,
+   * locked account), so a refusal takes the same time whatever its reason; (4) the second factor.
+   * A good attempt gives its reservations back; a failure keeps them and may lock the account.
+   * Records `<door>_failed`/`<door>_throttled`, `account_locked`, `mfa_failed`; never success
+   * (the caller does).
    */
-  async checkPassword(username: string, password: string, client: ClientInfo, door: string): Promise<CredentialResult> {
-    const { login_throttle_window: window, login_throttle_count: max } = await this.settings.get();
-    const userKey = fold(username);
+  async verifyCredentials(a: SignInAttempt, client: ClientInfo): Promise<CredentialResult> {
+    const settings = await this.settings.get();
+    const window = settings['login.throttle_window'], max = settings['login.throttle_count'];
+    const threshold = settings['lockout.threshold'];
+    const mode: LdapMfaMode = a.mfa === 'ldap_setting' ? settings['mfa.ldap_bind'] : a.mfa ?? 'required';
+    const userKey = fold(a.username);
     const ipKey = client.clientIp ?? '';
-    const actor: Actor = { userId: null, username, clientIp: client.clientIp ?? null };
-    const throttled = (await failuresInWindow(this.db.knex, 'user', userKey, window)) >= max
-      || (ipKey !== '' && (await failuresInWindow(this.db.knex, 'ip', ipKey, window)) >= max);
-    if (throttled) {
+    const actor: Actor = { userId: null, username: a.username, clientIp: client.clientIp ?? null };
+    const knex = this.db.knex;
+    const byUser = await countAttempt(knex, 'user', userKey, window);
+    const byIp = ipKey ? await countAttempt(knex, 'ip', ipKey, window) : 0;
+    if (byUser > max || byIp > max) {
+      // Refused before any work; taken back so that refusals do not count as further failures.
+      await releaseAttempt(knex, 'user', userKey);
+      if (ipKey) await releaseAttempt(knex, 'ip', ipKey);
       await this.db.transaction(async (trx) => {
-        await recordEvent(trx, actor, `${door}_throttled`, null, { username });
+        await recordEvent(trx, actor, `${a.door}_throttled`, null, { username: a.username });
       });
       return { ok: false, reason: 'throttled', user: null };
     }
-    const creds = await findCredentials(this.db.knex, { username });
-    const valid = creds ? await verifyPassword(password, creds.passwordHash) : false;
-    let result: CredentialResult;
-    if (!creds) result = { ok: false, reason: 'unknown_user', user: null };
-    else if (!valid) result = { ok: false, reason: creds.passwordHash ? 'wrong_password' : 'no_password', user: creds.user };
-    else if (!creds.user.isActive) result = { ok: false, reason: 'inactive', user: creds.user };
-    else result = { ok: true, user: creds.user };
-    if (!result.ok) {
-      await this.db.transaction(async (trx) => {
-        await recordFailure(trx, 'user', userKey, window);
-        if (ipKey) await recordFailure(trx, 'ip', ipKey, window);
-        await recordEvent(trx, actor, `${door}_failed`, creds ? { type: 'user', id: creds.user.id } : null, { username, reason: result.ok ? '' : result.reason });
-      });
-    } else {
-      await clearFailures(this.db.knex, 'user', userKey);
+    const creds = await findCredentials(knex, { username: a.username });
+    const userId = creds?.user.id ?? NO_USER;
+    const reservation = threshold > 0 ? await reserveLockoutAttempt(knex, userId) : null;
+    const locked = !!reservation && ((reservation.lockedUntil !== null && reservation.lockedUntil.getTime() > Date.now()) || reservation.count > threshold);
+    const hasTotp = mode !== 'off' ? await this.mfa.required(userId) : false;
+    let password = a.password;
+    let code = a.code ?? null;
+    if (a.codeInPassword && hasTotp && code === null) {
+      const split = splitCode(password);
+      if (split) ({ password, code } = split);
     }
-    return result;
+    const valid = creds?.passwordHash && !locked
+      ? await verifyPassword(password, creds.passwordHash)
+      : await this.decoy.burn(password);
+
+    let reason: FailureReason | null = null;
+    if (!creds) reason = 'unknown_user';
+    else if (locked) reason = 'locked';
+    else if (!creds.passwordHash) reason = 'no_password';
+    else if (!valid) reason = 'wrong_password';
+    else if (!creds.user.isActive) reason = 'inactive';
+    let secondFactor: SecondFactor | null = null;
+    if (reason === null && creds && hasTotp) {
+      if (code !== null && code !== '') {
+        secondFactor = await this.mfa.verify(creds.user.id, code);
+        if (!secondFactor) {
+          reason = 'mfa_failed';
+          await this.mfa.recordFailure(creds.user, { ...actor, userId: creds.user.id, username: creds.user.username }, a.door);
+        }
+      } else if (mode === 'required') reason = 'mfa_required';
+    }
+
+    if (reason === 'mfa_required') {
+      // Neither a success nor a failure: the password was right and the code is still to come.
+      await releaseAttempt(knex, 'user', userKey);
+      if (ipKey) await releaseAttempt(knex, 'ip', ipKey);
+      if (reservation) await releaseLockoutAttempt(knex, userId);
+      return { ok: false, reason, user: creds!.user };
+    }
+    if (reason !== null) {
+      const failed = reason;
+      await this.db.transaction(async (trx) => {
+        await recordEvent(trx, actor, `${a.door}_failed`, creds ? { type: 'user', id: creds.user.id } : null, { username: a.username, reason: failed });
+        if (creds && reservation && reservation.count >= threshold) {
+          const duration = settings['lockout.duration'];
+          const until = duration === 0 ? FOREVER : new Date(Date.now() + duration * 1000);
+          if (await lockAccount(trx, creds.user.id, until)) {
+            await recordEvent(trx, { userId: null, username: null, clientIp: client.clientIp ?? null }, 'account_locked', { type: 'user', id: creds.user.id }, {
+              username: creds.user.username, failures: reservation.count, until: duration === 0 ? null : until.toISOString(), door: a.door,
+            });
+          }
+        }
+      });
+      return { ok: false, reason, user: creds?.user ?? null };
+    }
+    const user = creds!.user;
+    await clearFailures(knex, 'user', userKey);
+    if (ipKey) await releaseAttempt(knex, 'ip', ipKey);
+    if (reservation) await resetLockout(knex, user.id);
+    await this.upgradeHash(user.id, creds!.passwordHash!, password);
+    return { ok: true, user, password: passwordState(user, settings['password.max_age_days'], settings['password.change_after_reset']), secondFactor };
+  }
+
+  /**
+   * Re-hashes a password whose hash is below the configured parameters (or Django's
+   * `pbkdf2_sha256` from an import) after it was verified. Compare-and-set on the old hash, so
+   * a password changed meanwhile is never overwritten. The change date stays (it is the same password).
+   */
+  private async upgradeHash(userId: string, stored: string, password: string): Promise<void> {
+    if (!needsRehash(stored, this.config.auth.scrypt)) return;
+    const hash = await hashPassword(password, this.config.auth.scrypt);
+    await replacePasswordHash(this.db.knex, userId, stored, hash);
+  }
+
+  /** The settings as they are now (for a door deciding what a good bind means). */
+  settingsNow(): Promise<Settings> {
+    return this.settings.get();
+  }
+
+  /** The old shape: a password check with the MFA of `mfa` (default: off). */
+  async checkPassword(username: string, password: string, client: ClientInfo, door: string, mfa: LdapMfaMode = 'off'): Promise<CredentialResult> {
+    return this.verifyCredentials({ username, password, door, mfa }, client);
   }
 
   /** Throttle bookkeeping for a door that verified a password itself (e.g. a cached LDAP bind). */
   async isThrottled(username: string, clientIp: string | null): Promise<boolean> {
-    const { login_throttle_window: window, login_throttle_count: max } = await this.settings.get();
+    const { 'login.throttle_window': window, 'login.throttle_count': max } = await this.settings.get();
     return (await failuresInWindow(this.db.knex, 'user', fold(username), window)) >= max
       || (!!clientIp && (await failuresInWindow(this.db.knex, 'ip', clientIp, window)) >= max);
   }
 
   /**
-   * `POST /auth/login`: a new session for good credentials.
-   * @throws Unauthenticated (the same message for every failure, so usernames cannot be probed)
+   * `POST /auth/login` (and the console's sign-in): a new session for good credentials.
+   * `code` is the TOTP (or a recovery) code, required when the account has TOTP. An expired
+   * password, or one that must be changed after a reset, is replaced by `newPassword` (under the
+   * password policy) before the session is made.
+   * @throws Unauthenticated with `reason`: `invalid_credentials` (the same for every failure, so
+   * usernames cannot be probed), `throttled`, `mfa_required`, `mfa_failed`,
+   * `password_expired`, `password_change_required`; PasswordRejected for a `newPassword` the policy refuses
    */
-  async login(username: unknown, password: unknown, client: ClientInfo): Promise<{ token: string; expires: Date; session: Session; user: User }> {
-    if (typeof username !== 'string' || typeof password !== 'string') throw new Unauthenticated('invalid username or password');
-    const result = await this.checkPassword(username, password, client, 'login');
-    if (!result.ok) throw new Unauthenticated(result.reason === 'throttled' ? 'too many failed logins; try again later' : 'invalid username or password');
+  async login(
+    username: unknown, password: unknown, client: ClientInfo, opts: { code?: unknown; newPassword?: unknown; door?: string } = {},
+  ): Promise<{ token: string; expires: Date; session: Session; user: User }> {
+    if (typeof username !== 'string' || typeof password !== 'string') throw new Unauthenticated('invalid username or password', 'invalid_credentials');
+    const code = typeof opts.code === 'string' ? opts.code : null;
+    const door = opts.door ?? 'login';
+    const result = await this.verifyCredentials({ username, password, code, door, mfa: 'required' }, client);
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'throttled': throw new Unauthenticated('too many failed logins; try again later', 'throttled');
+        case 'mfa_required': throw new Unauthenticated('this account has two-factor authentication: send the code from the authenticator app (or a recovery code) as "code"', 'mfa_required');
+        case 'mfa_failed': throw new Unauthenticated('the code is wrong or was already used', 'mfa_failed');
+        default: throw new Unauthenticated('invalid username or password', 'invalid_credentials');
+      }
+    }
+    const self: Actor = { userId: result.user.id, username: result.user.username, clientIp: client.clientIp ?? null };
+    if (result.password.expired || result.password.mustChange) {
+      const why = result.password.expired ? 'password_expired' : 'password_change_required';
+      if (opts.newPassword === undefined || opts.newPassword === null || opts.newPassword === '') {
+        throw new Unauthenticated(result.password.expired
+          ? 'the password has expired: sign in again with "new_password" set to a new one'
+          : 'the password was set by an administrator: sign in again with "new_password" set to a password of your own', why);
+      }
+      await this.users.setPassword(result.user.id, opts.newPassword, self);
+    }
     const { token, session } = await this.createSession(result.user.id, client);
     await this.db.transaction(async (trx) => {
       await touchLastLogin(trx, result.user.id);
-      await recordEvent(trx, { userId: result.user.id, username: result.user.username, clientIp: client.clientIp ?? null }, 'login', { type: 'user', id: result.user.id }, { user_agent: client.userAgent ?? null });
+      await recordEvent(trx, self, door, { type: 'user', id: result.user.id }, {
+        user_agent: client.userAgent ?? null, ...(result.secondFactor ? { second_factor: result.secondFactor } : {}),
+      });
     });
     return { token, expires: session.expiresAt, session, user: result.user };
+  }
+
+  /**
+   * Ends a lockout (an admin's decision) and resets the failure count; records
+   * `account_unlocked`. Only a superuser may unlock a superuser.
+   * @throws NotFound, PermissionDenied
+   */
+  async unlock(userId: string, actor: Actor, access: { isSuperuser(id: string): Promise<boolean> }): Promise<User> {
+    const user = await findUserById(this.db.knex, userId);
+    if (!user) throw new NotFound(`no user with id ${userId}`);
+    if ((await access.isSuperuser(user.id)) && !(actor.userId && (await access.isSuperuser(actor.userId)))) {
+      throw new PermissionDenied('only a superuser may unlock a superuser', 'user.change');
+    }
+    return this.db.transaction(async (trx) => {
+      const wasLocked = await unlockAccount(trx, user.id);
+      if (wasLocked) await recordEvent(trx, actor, 'account_unlocked', { type: 'user', id: user.id }, { username: user.username });
+      return (await findUserById(trx, user.id))!;
+    });
   }
 
   /** A new session token (shown once; stored as a hash). */
@@ -207,4 +384,14 @@ export class AuthService {
       await recordEvent(trx, actor, 'token_deleted', { type: 'user', id: t.userId }, { token_id: id });
     });
   }
+}
+
+/** Expiry and change-after-reset of a user's password now. */
+export function passwordState(user: User, maxAgeDays: number, changeAfterReset: boolean): PasswordState {
+  let expiresIn: number | null = null;
+  if (maxAgeDays > 0) {
+    const since = (user.passwordChangedAt ?? user.createdAt).getTime();
+    expiresIn = Math.floor((since + maxAgeDays * 86_400_000 - Date.now()) / 1000);
+  }
+  return { expired: expiresIn !== null && expiresIn <= 0, mustChange: changeAfterReset && user.passwordMustChange, expiresIn };
 }

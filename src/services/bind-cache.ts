@@ -15,7 +15,8 @@ import type { Database } from '../store/database.js';
 import { insertEventBatch, touchLastLogins } from '../store/batch-writes.js';
 import { checkLdapPrincipal, findLdapPrincipal, type LdapPrincipal } from '../store/ldap-read-store.js';
 import { nowIso } from '../store/rows.js';
-import type { AuthService, ClientInfo, CredentialResult } from './auth.js';
+import { passwordState, type AuthService, type ClientInfo, type CredentialResult } from './auth.js';
+import { signInGate } from '../store/lockout-store.js';
 import { MAX_PASSWORD_BYTES } from './credentials.js';
 import { recordEvent, scrub } from './events.js';
 
@@ -104,26 +105,45 @@ export class BindVerifier {
   }
 
   /**
-   * Verifies a username and password. A cache hit skips the throttle check on purpose: it
-   * can only happen for the exact password the KDF accepted against the hash stored now, which
-   * is not a guess; every miss (every wrong password) goes through the throttled slow path.
+   * Verifies a bind's username and password (`password;123456` carries a TOTP code, as
+   * `mfa.ldap_bind` allows). A cache hit skips the throttle check on purpose: it can only happen
+   * for the exact password the KDF accepted against the hash stored now, which is not a guess;
+   * every miss (every wrong password) goes through the throttled slow path. A hit still honours
+   * a lockout and never stands in for a TOTP code (a code works once), and it reports the
+   * password's expiry like the slow path.
    */
   async verify(username: string, password: string, client: ClientInfo, door: string): Promise<BindResult> {
     if (Buffer.byteLength(password) <= MAX_PASSWORD_BYTES) {
       // One indexed lookup: the current row (hash, active flag), superuser flag and permissions.
       const p = await findLdapPrincipal(this.db, { username });
       if (p && p.passwordHash && p.user.isActive && this.cache.matches(p.user.id, p.passwordHash, password)) {
-        return { ok: true, user: p.user, cached: true, principal: p };
+        const hit = await this.cachedResult(p);
+        if (hit) return hit;
       }
-      const result = await this.auth.checkPassword(username, password, client, door);
+      const result = await this.auth.verifyCredentials({ username, password, door, mfa: 'ldap_setting', codeInPassword: true }, client);
       // `p` may predate a concurrent password change; then the entry names a hash the row
       // no longer has (salts are random, hashes never recur) and is simply never matched.
-      if (result.ok && p?.passwordHash && p.user.id === result.user.id) this.cache.remember(result.user.id, p.passwordHash, password);
+      // A bind that needed a code is not remembered: the next one must bring a new code.
+      if (result.ok && result.secondFactor === null && p?.passwordHash && p.user.id === result.user.id) this.cache.remember(result.user.id, p.passwordHash, password);
       if (!result.ok && result.user) this.cache.forget(result.user.id);
       return result;
     }
-    // Oversized: refused by checkPassword before any KDF work, but still counted and recorded.
-    return this.auth.checkPassword(username, password, client, door);
+    // Oversized: refused by verifyCredentials before any KDF work, but still counted and recorded.
+    return this.auth.verifyCredentials({ username, password, door, mfa: 'ldap_setting' }, client);
+  }
+
+  /** A cache hit, unless the account is locked or its TOTP applies now (then: the slow path). */
+  private async cachedResult(p: LdapPrincipal): Promise<BindResult | null> {
+    const settings = await this.auth.settingsNow();
+    const gate = await signInGate(this.db.knex, p.user.id);
+    if (!gate) return null;
+    if (gate.lockedUntil && gate.lockedUntil.getTime() > Date.now()) return null;
+    if (gate.hasTotp && settings['mfa.ldap_bind'] !== 'off') return null;
+    const user = { ...p.user, passwordMustChange: gate.mustChange };
+    return {
+      ok: true, user, cached: true, principal: p, secondFactor: null,
+      password: passwordState(user, settings['password.max_age_days'], settings['password.change_after_reset']),
+    };
   }
 
   /** The user's current principal (row, password hash, full LDAP visibility), in one statement. */

@@ -53,11 +53,31 @@ export async function verifyPassword(password: string, stored: string | null): P
   return false;
 }
 
-/** True when a stored hash uses weaker parameters than `params` (re-hash after a good login). */
+/**
+ * True when a stored hash uses weaker parameters than `params`, or another scheme (Django's
+ * `pbkdf2_sha256` from an authentik import): re-hashed after the next good sign-in.
+ */
 export function needsRehash(stored: string, params: ScryptParams): boolean {
   const parts = stored.split('$');
   if (parts[0] !== 'scrypt') return true;
   return Number(parts[1]) < params.N || Number(parts[2]) < params.r || Number(parts[3]) < params.p;
+}
+
+/**
+ * A hash of a random password with the configured parameters, for the checks that have no
+ * real hash to compare with (unknown user, no password, locked account): they run the same KDF
+ * work as a wrong password, so the time of a refusal does not tell which it was.
+ */
+export class DecoyHash {
+  private hash: Promise<string> | null = null;
+  constructor(private readonly params: ScryptParams) {}
+
+  /** Runs the KDF against the decoy; always false. */
+  async burn(password: string): Promise<false> {
+    this.hash ??= hashPassword(randomBytes(16).toString('base64'), this.params);
+    await verifyPassword(password, await this.hash);
+    return false;
+  }
 }
 
 /** A new random secret: 32 bytes (256 bits), URL-safe, with a short prefix that says what it is. */

@@ -6,14 +6,16 @@ import type { Queryable } from '../store/rows.js';
 
 const SECRET_KEYS = /pass|secret|token|hash|key/i;
 /** Names that look secret but are not (settings names, ids) and belong in the audit trail. */
-const NOT_SECRET = new Set(['password_min_length', 'token_id', 'key_prefix']);
+const NOT_SECRET = new Set(['token_id', 'key_prefix']);
+/** Setting names (`password.min_length`, `lockout.threshold`…) are not secrets either. */
+const SETTING_NAME = /^(password|lockout|login|mfa)\.[a-z_]+$/;
 
 /** Drops anything that looks like a secret before it reaches the audit trail. */
 export function scrub(context: Record<string, unknown>): Record<string, unknown> {
   // fromEntries defines each key as data: an attributes key `__proto__` stays a key in the
   // audit record instead of becoming the record's prototype (and vanishing from its JSON).
   return Object.fromEntries(Object.entries(context)
-    .filter(([k]) => !SECRET_KEYS.test(k) || NOT_SECRET.has(k))
+    .filter(([k]) => !SECRET_KEYS.test(k) || NOT_SECRET.has(k) || SETTING_NAME.test(k))
     .map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? scrub(v as Record<string, unknown>) : v]));
 }
 

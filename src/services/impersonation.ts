@@ -34,7 +34,7 @@ export class ImpersonationService {
    */
   async start(ctx: AuthContext, targetId: string, reason: unknown, client: ClientInfo): Promise<{ token: string; expires: Date; session: Session; user: User }> {
     const settings = await this.settings.get();
-    if (!settings.impersonation) throw new PermissionDenied('impersonation is turned off (setting "impersonation")');
+    if (!settings['impersonation.enabled']) throw new PermissionDenied('impersonation is turned off (setting "impersonation.enabled")');
     if (ctx.impersonator) throw new PermissionDenied('cannot impersonate while impersonating; end the current impersonation first');
     await this.access.require(ctx.actor, 'user.impersonate');
     const target = await findUserById(this.db.knex, targetId);
@@ -46,8 +46,8 @@ export class ImpersonationService {
     if (reason !== undefined && reason !== null && typeof reason !== 'string') throw InvalidValue.field('reason', 'must be a string');
     const why = typeof reason === 'string' ? reason.trim() : '';
     if (why.length > MAX_REASON_LENGTH) throw InvalidValue.field('reason', `must be at most ${MAX_REASON_LENGTH} characters`);
-    if (settings.impersonation_require_reason && why === '') {
-      throw InvalidValue.field('reason', 'a reason is required to impersonate (setting "impersonation_require_reason")');
+    if (settings['impersonation.require_reason'] && why === '') {
+      throw InvalidValue.field('reason', 'a reason is required to impersonate (setting "impersonation.require_reason")');
     }
     if (!target.isActive) throw new Conflict(`the user ${target.username} is deactivated and cannot be impersonated`);
     const token = newSecret(SESSION_PREFIX);

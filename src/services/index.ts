@@ -10,6 +10,7 @@ import { GroupService } from './groups.js';
 import { HealthService } from './health.js';
 import { ImpersonationService } from './impersonation.js';
 import { MailService } from './mail.js';
+import { MfaService } from './mfa.js';
 import { NotificationService } from './notifications.js';
 import { RecoveryService } from './recovery.js';
 import { RoleService } from './roles.js';
@@ -40,6 +41,8 @@ export interface Services {
   readonly auth: AuthService;
   /** The directory as LDAP reads it, narrowed to what the viewer may see. */
   readonly directory: DirectoryService;
+  /** TOTP enrolment and second-factor checks. */
+  readonly mfa: MfaService;
   /** A user's consents, OAuth refresh tokens and MFA authenticators (admin API user tabs). */
   readonly artifacts: UserArtifactsService;
   readonly mail: MailService;
@@ -60,7 +63,8 @@ export function createServices(db: Database, config: Config): Services {
   const access = new AccessService(db);
   const recovery = new RecoveryService(db, config, users, mail);
   const groups = new GroupService(db);
-  const auth = new AuthService(db, config, settings);
+  const mfa = new MfaService(db);
+  const auth = new AuthService(db, config, settings, users, mfa);
   return {
     config,
     units: new UnitService(db),
@@ -73,6 +77,7 @@ export function createServices(db: Database, config: Config): Services {
     access,
     auth,
     directory: new DirectoryService(db, auth, config),
+    mfa,
     artifacts: new UserArtifactsService(db),
     mail,
     notifications: new NotificationService(db),

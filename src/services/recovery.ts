@@ -127,8 +127,8 @@ export class RecoveryService {
     const user = await this.checkUsable(rec, clientIp);
     if (typeof password !== 'string' || password === '') throw InvalidValue.field('password', 'enter a new password');
     if (password !== confirm) throw InvalidValue.field('password_confirm', 'the two passwords are not the same');
-    await this.users.checkPasswordPolicy(password);
     const actor: Actor = { userId: user.id, username: user.username, clientIp };
+    await this.users.checkPasswordPolicy(password, user.id, actor);
     return this.db.transaction(async (trx) => {
       if (!(await claimRecoveryToken(trx, rec.id, new Date()))) throw new Gone('this recovery link has already been used or has expired');
       const updated = await this.users.setPassword(user.id, password, actor, joining(trx));

@@ -6,6 +6,7 @@ import {
   listRefreshTokens, type ArtifactKind, type Consent, type MfaAuthenticator, type RefreshToken,
 } from '../store/user-artifacts-store.js';
 import { findUserById } from '../store/users-store.js';
+import { dropOrphanRecoveryCodes } from '../store/mfa-store.js';
 import { hashToken } from './credentials.js';
 import { recordEvent } from './events.js';
 
@@ -14,7 +15,7 @@ export type { ArtifactKind };
 const DELETED_EVENT: Record<ArtifactKind, string> = {
   consents: 'consent_revoked',
   oauth_refresh_tokens: 'refresh_token_revoked',
-  mfa_authenticators: 'mfa_authenticator_deleted',
+  mfa_authenticators: 'mfa_removed',
 };
 
 /** A user's consents, OAuth refresh tokens and MFA authenticators: list and revoke. */
@@ -48,6 +49,8 @@ export class UserArtifactsService {
       const user = await findUserById(trx, userId);
       if (!user) throw new NotFound(`no user with id ${userId}`);
       const n = await deleteArtifacts(trx, kind, userId, ids);
+      // Recovery codes stand in for a TOTP device; with the last one gone they go too.
+      if (kind === 'mfa_authenticators') await dropOrphanRecoveryCodes(trx, userId);
       if (ids && ids.length === 1 && n === 0) throw new NotFound(`no ${kind.replace(/_/g, ' ').replace(/s$/, '')} with id ${ids[0]} for this user`);
       await recordEvent(trx, actor, DELETED_EVENT[kind], { type: 'user', id: userId }, { username: user.username, count: n, ...(ids ? { ids: [...ids] } : {}) });
       return n;

@@ -13,8 +13,10 @@ import {
   userPathCounts,
   type UserWrite,
 } from '../store/users-store.js';
-import { hashPassword, MAX_PASSWORD_BYTES } from './credentials.js';
+import { hashPassword } from './credentials.js';
 import { apiFieldNames, recordEvent } from './events.js';
+import { checkPasswordPolicy, PasswordRejected } from './password-policy.js';
+import { currentPasswordHash, pushPasswordHistory, recentPasswordHashes } from '../store/password-history-store.js';
 import type { SettingsService } from './settings.js';
 import { inTransaction, joining, queryable, type TxOptions } from './transactions.js';
 import { listUsers, type PageOptions } from './listing.js';
@@ -36,6 +38,16 @@ export interface UserInput {
   attributes?: unknown;
   externalId?: unknown;
   password?: unknown;
+}
+
+/** A new password that passed the policy, hashed, with what the write must also do. */
+interface PreparedPassword {
+  readonly hash: string;
+  /** The hash it replaces, kept in the history (when password.history is on). */
+  readonly previous: string | null;
+  readonly keep: number;
+  /** Set by someone else while password.change_after_reset is on: the user must choose a new one. */
+  readonly mustChange: boolean;
 }
 
 export interface WriteOptions extends TxOptions {
@@ -127,13 +139,15 @@ export class UserService {
   async create(input: UserInput, actor: Actor, opts: WriteOptions = {}): Promise<User> {
     const write = this.validate(input, true, opts.allowYamlAttributes) as UserWrite & { username: string };
     const password = input.password;
+    let prepared: PreparedPassword | null = null;
     if (password !== undefined && password !== null && password !== '') {
-      await this.checkPasswordPolicy(password, opts);
-      write.passwordHash = await hashPassword(password as string, this.config.auth.scrypt);
+      prepared = await this.preparePassword(password, null, { username: write.username, name: write.name, email: write.email ?? null }, actor, opts);
+      write.passwordHash = prepared.hash;
     }
     return inTransaction(this.db, opts, async (trx) => {
       await this.checkUniqueEmail(trx, write.email ?? null);
-      const user = await insertUser(trx, write);
+      let user = await insertUser(trx, write);
+      if (prepared?.mustChange) user = await updateUser(trx, user.id, { passwordMustChange: true });
       await recordEvent(trx, actor, 'user_created', { type: 'user', id: user.id }, { username: user.username, changed: describe(write) });
       return user;
     });
@@ -146,9 +160,13 @@ export class UserService {
   async update(id: string, input: UserInput, actor: Actor, opts: WriteOptions = {}): Promise<User> {
     const write = this.validate(input, false, opts.allowYamlAttributes);
     const password = input.password;
+    let prepared: PreparedPassword | null = null;
     if (password !== undefined && password !== null && password !== '') {
-      await this.checkPasswordPolicy(password, opts);
-      write.passwordHash = await hashPassword(password as string, this.config.auth.scrypt);
+      const target = await findUserById(queryable(this.db, opts), id);
+      if (!target) throw new NotFound(`no user with id ${id}`);
+      prepared = await this.preparePassword(password, id, target, actor, opts);
+      write.passwordHash = prepared.hash;
+      write.passwordMustChange = prepared.mustChange;
     }
     return inTransaction(this.db, opts, async (trx) => {
       const before = opts.mergeAttributes ? await findUserByIdForUpdate(trx, id) : await findUserById(trx, id);
@@ -156,6 +174,7 @@ export class UserService {
       if (opts.mergeAttributes && write.attributes !== undefined) {
         write.attributes = validAttributes(mergePatch(before.attributes, write.attributes));
       }
+      if (prepared && prepared.previous) await pushPasswordHistory(trx, id, prepared.previous, prepared.keep);
       if (write.email !== undefined) await this.checkUniqueEmail(trx, write.email, id);
       const user = Object.keys(write).length === 0 && opts.ifVersion === undefined
         ? before
@@ -209,19 +228,63 @@ export class UserService {
     });
   }
 
-  /** @throws InvalidValue when the password breaks the policy. */
-  async checkPasswordPolicy(password: unknown, opts: TxOptions = {}): Promise<string> {
-    if (typeof password !== 'string') throw InvalidValue.field('password', 'must be a string');
-    const { password_min_length: min } = await this.settings.get(opts);
-    if ([...password].length < min) throw InvalidValue.field('password', `must be at least ${min} characters`);
-    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw InvalidValue.field('password', `must be at most ${MAX_PASSWORD_BYTES} bytes`);
-    return password;
+  /**
+   * Checks a password against the policy without setting it (the recovery page asks before it
+   * claims the link). `userId` adds the history rule. Records `password_rejected` on refusal.
+   * @throws PasswordRejected (an InvalidValue) naming the rule
+   */
+  async checkPasswordPolicy(password: unknown, userId: string | null = null, actor: Actor | null = null, opts: TxOptions = {}): Promise<string> {
+    const user = userId ? await findUserById(queryable(this.db, opts), userId) : null;
+    if (userId && !user) throw new NotFound(`no user with id ${userId}`);
+    await this.preparePassword(password, user?.id ?? null, user ?? { username: '', name: '', email: null }, actor ?? SELF(user), opts, false);
+    return password as string;
+  }
+
+  /**
+   * The policy, then the hash: the one place a new password is accepted. For an existing user
+   * the history rule compares against the current hash and the kept ones.
+   * @throws PasswordRejected
+   */
+  private async preparePassword(
+    password: unknown, userId: string | null, who: { username?: string; name?: string; email?: string | null }, actor: Actor,
+    opts: TxOptions, hash = true,
+  ): Promise<PreparedPassword> {
+    const q = queryable(this.db, opts);
+    const settings = await this.settings.get(opts);
+    const n = settings['password.history'];
+    const current = userId ? await currentPasswordHash(q, userId) : null;
+    const previousHashes = n > 0 && userId ? [...(current ? [current] : []), ...(await recentPasswordHashes(q, userId, n - 1))].slice(0, n) : [];
+    try {
+      await checkPasswordPolicy(password, settings, {
+        previousHashes, userInputs: [who.username ?? '', who.name ?? '', who.email ?? ''],
+      });
+    } catch (e) {
+      if (e instanceof PasswordRejected) await this.recordRejection(e, userId, who.username ?? null, actor, opts);
+      throw e;
+    }
+    return {
+      hash: hash ? await hashPassword(password as string, this.config.auth.scrypt) : '',
+      previous: n > 0 ? current : null,
+      keep: Math.max(0, n - 1),
+      mustChange: settings['password.change_after_reset'] && actor.userId !== userId,
+    };
+  }
+
+  /**
+   * `password_rejected` with the rule (never the password). Inside a caller's transaction the
+   * event cannot share it (the refusal rolls it back), so it is written once that ends.
+   */
+  private async recordRejection(e: PasswordRejected, userId: string | null, username: string | null, actor: Actor, opts: TxOptions): Promise<void> {
+    const write = () => this.db.transaction(async (trx) => {
+      await recordEvent(trx, actor, 'password_rejected', userId ? { type: 'user', id: userId } : null, { username, rule: e.rule });
+    });
+    if (opts.unit) void write().catch(() => undefined);
+    else await write();
   }
 
   private async checkUniqueEmail(trx: import('knex').Knex.Transaction, email: string | null, exceptId?: string): Promise<void> {
     if (!email) return;
-    const { unique_email } = await this.settings.get(joining(trx));
-    if (unique_email && (await findUserByEmail(trx, email, exceptId))) {
+    if ((await this.settings.get(joining(trx)))['users.unique_email'] && (await findUserByEmail(trx, email, exceptId))) {
       throw new AlreadyExists(`another user already has the email address ${email}`, 'email');
     }
   }
@@ -256,9 +319,14 @@ export class UserService {
   }
 }
 
+/** The actor of a self-service change (the recovery page): the user itself. */
+function SELF(user: User | null): Actor {
+  return { userId: user?.id ?? null, username: user?.username ?? null };
+}
+
 /** The changed fields for an event, without secrets. */
 /** What changed, in the API's field names (is_active, not isActive); never the hash. */
 function describe(w: UserWrite): Record<string, unknown> {
-  const { passwordHash: _never, ...rest } = w;
+  const { passwordHash: _never, passwordMustChange: _flag, ...rest } = w;
   return apiFieldNames(rest);
 }

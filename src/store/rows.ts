@@ -62,6 +62,8 @@ export function rowToUser(r: Record<string, unknown>): User {
     externalId: (r.external_id as string | null) ?? null,
     lastLogin: toDate(r.last_login),
     passwordChangedAt: toDate(r.password_changed_at),
+    lockedUntil: toDate(r.locked_until),
+    passwordMustChange: toBool(r.password_must_change ?? false),
     hasPassword: r.password_hash !== null && r.password_hash !== undefined && r.password_hash !== '',
     createdAt: toDate(r.created_at)!,
     updatedAt: toDate(r.updated_at)!,

@@ -39,3 +39,8 @@ export async function countAttempt(q: Queryable, scope: string, key: string, win
   const rows = (pg ? result.rows : result) as Array<{ failures: number | string }>;
   return Number(rows[0]?.failures ?? 1);
 }
+
+/** Takes back one counted attempt that turned out good (a shared address is not throttled by its successes). */
+export async function releaseAttempt(q: Queryable, scope: string, key: string): Promise<void> {
+  await q('auth_throttle').where({ scope, key }).andWhere('failures', '>', 0).update({ failures: q.raw('failures - 1') });
+}

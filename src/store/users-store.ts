@@ -18,6 +18,7 @@ export interface UserWrite {
   attributes?: JsonObject;
   externalId?: string | null;
   passwordHash?: string | null;
+  passwordMustChange?: boolean;
   lastLogin?: Date | null;
 }
 
@@ -34,7 +35,11 @@ function columns(w: UserWrite): Record<string, unknown> {
   if (w.passwordHash !== undefined) {
     c.password_hash = w.passwordHash;
     c.password_changed_at = nowIso();
+    // A new password ends any lockout, and the history of failures that led to it.
+    c.failed_logins = 0;
+    c.locked_until = null;
   }
+  if (w.passwordMustChange !== undefined) c.password_must_change = w.passwordMustChange;
   if (w.lastLogin !== undefined) c.last_login = w.lastLogin ? w.lastLogin.toISOString() : null;
   return c;
 }
@@ -79,6 +84,14 @@ export async function updateUser(q: Queryable, id: string, w: UserWrite, ifVersi
   const user = (await findUserById(q, id))!;
   if (w.email !== undefined || w.attributes !== undefined) await writeUserValues(q, id, user.email, user.attributes);
   return user;
+}
+
+/**
+ * Replaces a verified password's hash with a stronger one of the same password, only while the
+ * row still holds `oldHash` (a concurrent change wins). Neither the version nor the change date moves.
+ */
+export async function replacePasswordHash(q: Queryable, id: string, oldHash: string, newHash: string): Promise<boolean> {
+  return (await q('users').where({ id, password_hash: oldHash }).update({ password_hash: newHash })) > 0;
 }
 
 /** Sets last_login without touching the version (not a change of the record). */

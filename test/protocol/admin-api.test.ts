@@ -90,13 +90,13 @@ for (const dialect of dialects()) {
       });
 
       it('throttles logins like LDAP binds', async () => {
-        await api.expect(200, 'PATCH', '/settings', { login_throttle_count: 3 });
+        await api.expect(200, 'PATCH', '/settings', { 'login.throttle_count': 3 });
         await userWith('throttled');
         for (let i = 0; i < 3; i++) expectProblem(await api.as(null).post('/auth/login', { username: 'throttled', password: 'nope' }), 401);
         const r = await api.as(null).post('/auth/login', { username: 'throttled', password: 'password-123' });
         expectProblem(r, 401);
         expect(r.body.detail).to.match(/too many/);
-        await api.expect(200, 'PATCH', '/settings', { login_throttle_count: 10 });
+        await api.expect(200, 'PATCH', '/settings', { 'login.throttle_count': 10 });
       });
     });
 
@@ -139,7 +139,7 @@ for (const dialect of dialects()) {
           username: 'Carol', name: 'Carol C', email: 'carol@example.com', path: 'users/staff', password: 'password-123',
           attributes: 'team: blue\nlevel: 3\n',
         });
-        expect(Object.keys(u).sort()).to.deep.equal(['attributes', 'date_joined', 'email', 'id', 'is_active', 'last_login', 'name', 'path', 'type', 'username']);
+        expect(Object.keys(u).sort()).to.deep.equal(['attributes', 'date_joined', 'email', 'id', 'is_active', 'last_login', 'locked_until', 'name', 'path', 'type', 'username']);
         expect(u.attributes).to.deep.equal({ team: 'blue', level: 3 });
         expectProblem(await api.post('/users', { username: 'carol' }), 409);
         const got = await api.expect(200, 'GET', `/users/${u.id}`);
@@ -407,13 +407,13 @@ for (const dialect of dialects()) {
     describe('settings and events', () => {
       it('reads and changes settings; each change is an event; bad keys are named', async () => {
         const before = await api.expect(200, 'GET', '/settings');
-        expect(before).to.include.keys('impersonation', 'unique_email', 'password_min_length', 'login_throttle_window', 'login_throttle_count');
-        const after = await api.expect(200, 'PATCH', '/settings', { unique_email: true, password_min_length: 12 });
-        expect(after).to.include({ unique_email: true, password_min_length: 12 });
-        expectProblem(await api.patch('/settings', { password_min_length: 0, colour: 'red' }), 400, ['password_min_length', 'colour']);
+        expect(before).to.include.keys('impersonation.enabled', 'users.unique_email', 'password.min_length', 'login.throttle_window', 'login.throttle_count');
+        const after = await api.expect(200, 'PATCH', '/settings', { 'users.unique_email': true, 'password.min_length': 12 });
+        expect(after).to.include({ 'users.unique_email': true, 'password.min_length': 12 });
+        expectProblem(await api.patch('/settings', { 'password.min_length': 0, colour: 'red' }), 400, ['password.min_length', 'colour']);
         const ev = await api.expect(200, 'GET', '/events?action=settings_changed&page_size=1');
-        expect(ev.results[0].context.changed).to.deep.equal({ unique_email: true, password_min_length: 12 });
-        await api.expect(200, 'PATCH', '/settings', { unique_email: false, password_min_length: 8 });
+        expect(ev.results[0].context.changed).to.deep.equal({ 'users.unique_email': true, 'password.min_length': 12 });
+        await api.expect(200, 'PATCH', '/settings', { 'users.unique_email': false, 'password.min_length': 8 });
       });
 
       it('filters events by user, action and date range, with pagination', async () => {

@@ -70,13 +70,13 @@ for (const dialect of dialects()) {
     });
 
     it('refuses when the setting is off (403)', async () => {
-      await setSettings({ impersonation: false });
+      await setSettings({ 'impersonation.enabled': false });
       try {
         const r = await api(server, 'POST', `/users/${target.id}/impersonate`, server.token, { reason: 'x' });
         expect(r.status).to.equal(403);
         expect(r.json.detail).to.match(/turned off/);
       } finally {
-        await setSettings({ impersonation: true });
+        await setSettings({ 'impersonation.enabled': true });
       }
     });
 
@@ -86,13 +86,13 @@ for (const dialect of dialects()) {
         expect(r.status, JSON.stringify(body)).to.equal(400);
         expect(r.json.errors).to.have.property('reason');
       }
-      await setSettings({ impersonation_require_reason: false });
+      await setSettings({ 'impersonation.require_reason': false });
       try {
         const r = await api(server, 'POST', `/users/${target.id}/impersonate`, server.token, {});
         expect(r.status, r.text).to.equal(200);
         await api(server, 'POST', '/auth/impersonate_end', r.json.token);
       } finally {
-        await setSettings({ impersonation_require_reason: true });
+        await setSettings({ 'impersonation.require_reason': true });
       }
     });
 

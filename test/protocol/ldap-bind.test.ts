@@ -97,14 +97,14 @@ for (const dialect of dialects()) {
     });
 
     it('throttles failed binds per username, then refuses even the right password', async () => {
-      await server.running.services.settings.update({ login_throttle_count: 3 }, SYSTEM_ACTOR);
+      await server.running.services.settings.update({ 'login.throttle_count': 3 }, SYSTEM_ACTOR);
       try {
         await user('grace', 'grace-password-1');
         for (let i = 0; i < 3; i++) expect(await bindOk(server.ldap, userDn('grace'), `guess-${i}`)).to.equal(false);
         expect(await bindOk(server.ldap, userDn('grace'), 'grace-password-1')).to.equal(false);
         expect((await events('ldap_bind_throttled')).length).to.be.greaterThan(0);
       } finally {
-        await server.running.services.settings.update({ login_throttle_count: 10 }, SYSTEM_ACTOR);
+        await server.running.services.settings.update({ 'login.throttle_count': 10 }, SYSTEM_ACTOR);
       }
     });
 

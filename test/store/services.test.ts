@@ -69,7 +69,7 @@ for (const dialect of dialects()) {
     it('enforces the unique-email setting', async () => {
       await s.users.create({ username: 'a', email: 'same@example.com' }, SYSTEM_ACTOR);
       await s.users.create({ username: 'b', email: 'SAME@example.com' }, SYSTEM_ACTOR);
-      await s.settings.update({ unique_email: true }, SYSTEM_ACTOR);
+      await s.settings.update({ 'users.unique_email': true }, SYSTEM_ACTOR);
       let err: unknown;
       try { await s.users.create({ username: 'c', email: 'Same@Example.com' }, SYSTEM_ACTOR); } catch (e) { err = e; }
       expect(err).to.be.instanceOf(AlreadyExists);
@@ -106,7 +106,7 @@ for (const dialect of dialects()) {
 
     it('throttles failed logins per username', async () => {
       await s.users.create({ username: 'dave', password: 'password1' }, SYSTEM_ACTOR);
-      await s.settings.update({ login_throttle_count: 3 }, SYSTEM_ACTOR);
+      await s.settings.update({ 'login.throttle_count': 3 }, SYSTEM_ACTOR);
       for (let i = 0; i < 3; i++) expect((await s.auth.checkPassword('dave', 'bad', {}, 'login')).ok).to.equal(false);
       const r = await s.auth.checkPassword('dave', 'password1', {}, 'login');
       expect(r).to.include({ ok: false, reason: 'throttled' });
