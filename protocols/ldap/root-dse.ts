@@ -12,9 +12,7 @@ export const CONTROL = {
   PAGED_RESULTS: '1.2.840.113556.1.4.319',
   SORT_REQUEST: '1.2.840.113556.1.4.473',
   SORT_RESPONSE: '1.2.840.113556.1.4.474',
-  /** RFC 4527 Pre-Read and Post-Read (Add, Modify, Delete, ModifyDN). */
-  PRE_READ: '1.3.6.1.1.13.1',
-  POST_READ: '1.3.6.1.1.13.2',
+    ['supportedControl', [CONTROL.PAGED_RESULTS, CONTROL.SORT_REQUEST, CONTROL.PRE_READ, CONTROL.POST_READ, CONTROL.PASSWORD_POLICY]],
 } as const;
 
 export const EXTENSION = {
@@ -51,7 +49,7 @@ export function rootDse(dit: Dit, tls: boolean): EntryAttribute[] {
     ['namingContexts', [dit.baseDn]],
     ['defaultNamingContext', [dit.baseDn]],
     ['supportedLDAPVersion', ['3']],
-    ['supportedControl', [CONTROL.PAGED_RESULTS, CONTROL.SORT_REQUEST, CONTROL.PRE_READ, CONTROL.POST_READ]],
+    ['supportedControl', [CONTROL.PAGED_RESULTS, CONTROL.SORT_REQUEST, CONTROL.PRE_READ, CONTROL.POST_READ, CONTROL.PASSWORD_POLICY]],
     ['supportedExtension', extensions],
     ['supportedFeatures', [FEATURE.ALL_OPERATIONAL, FEATURE.ABSOLUTE_FILTERS]],
     ['subschemaSubentry', [SUBSCHEMA_DN]],

@@ -52,7 +52,7 @@ for (const dialect of dialects()) {
       expect(e.namingContexts).to.equal(BASE);
       expect(e.defaultNamingContext).to.equal(BASE);
       expect(e.supportedLDAPVersion).to.equal('3');
-      expect(e.supportedControl).to.have.members(['1.2.840.113556.1.4.319', '1.2.840.113556.1.4.473', '1.3.6.1.1.13.1', '1.3.6.1.1.13.2']);
+      expect(e.supportedControl).to.have.members(['1.2.840.113556.1.4.319', '1.2.840.113556.1.4.473', '1.3.6.1.1.13.1', '1.3.6.1.1.13.2', '1.3.6.1.4.1.42.2.27.8.5.1']);
       expect(e.supportedExtension).to.have.members(['1.3.6.1.4.1.4203.1.11.1', '1.3.6.1.4.1.4203.1.11.3']); // no StartTLS without a certificate
       expect(e.subschemaSubentry).to.equal('cn=subschema');
       expect(e.vendorName).to.equal('dirgate');
