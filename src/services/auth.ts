@@ -171,6 +171,9 @@ export class AuthService {
       await releaseAttempt(knex, 'user', userKey);
       if (ipKey) await releaseAttempt(knex, 'ip', ipKey);
       if (reservation) await releaseLockoutAttempt(knex, userId);
+      await this.db.transaction(async (trx) => {
+        await recordEvent(trx, actor, `${a.door}_failed`, { type: 'user', id: userId }, { username: a.username, reason: 'mfa_required' });
+      });
       return { ok: false, reason, user: creds!.user };
     }
     if (reason !== null) {

@@ -1,18 +1,13 @@
 import { expect } from 'chai';
-import { Secret, TOTP } from 'otpauth';
 import { loadConfig } from '../../src/config.js';
 import { SYSTEM_ACTOR, type Actor } from '../../src/domain/types.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import { PasswordRejected } from '../../src/services/password-policy.js';
 import { dialects, freshDatabase, type TestDatabase } from '../support/databases.js';
+import { codeFor } from '../support/totp.js';
 
 const config = loadConfig({}, { 'auth.scrypt_n': 1024 });
 
-/** The code an authenticator app shows for `uri`'s secret at `at` (ms), computed here as the app would. */
-export function codeFor(uri: string, at = Date.now()): string {
-  const secret = new URL(uri).searchParams.get('secret')!;
-  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: at });
-}
 
 async function rejection(p: Promise<unknown>): Promise<PasswordRejected> {
   try {
