@@ -12,11 +12,12 @@ for (const dialect of dialects()) {
     let server: BootedServer;
     const tools = haveTool('ldapwhoami') && haveTool('ldappasswd');
     const s = () => server.running.services;
+    const knex = () => server.database.db.knex;
     const user = (username: string, password: string) => s().users.create({ username, password }, SYSTEM_ACTOR);
     const settings = (patch: Record<string, unknown>) => s().settings.update(patch, SYSTEM_ACTOR);
     const whoami = (name: string, password: string) =>
       run('ldapwhoami', ['-x', '-e', 'ppolicy', '-H', server.ldap, '-D', userDn(name), '-w', password]);
-    const reasonsOf = async (action: string, userId: string) => (await s().db.knex('events').where({ action, target_id: userId }))
+    const reasonsOf = async (action: string, userId: string) => (await knex()('events').where({ action, target_id: userId }))
       .map((e: { context: unknown }) => (typeof e.context === 'string' ? JSON.parse(e.context) : e.context).reason as string);
 
     before(async () => { server = await bootServer(dialect); });
@@ -36,8 +37,8 @@ for (const dialect of dialects()) {
       const reasons = await reasonsOf('ldap_bind_failed', u.id);
       const checked = reasons.filter((r) => r === 'wrong_password').length;
       expect(checked).to.be.at.most(10).and.at.least(1);
-      expect(await s().db.knex('events').where({ action: 'ldap_bind_throttled' })).to.have.length(50 - checked);
-      await s().db.knex('auth_throttle').delete();
+      expect(await knex()('events').where({ action: 'ldap_bind_throttled' })).to.have.length(50 - checked);
+      await knex()('auth_throttle').delete();
     });
 
     it('locks after lockout.threshold failures: 49 like a wrong password, accountLocked for -e ppolicy; unlock lets it in', async function () {
@@ -52,10 +53,10 @@ for (const dialect of dialects()) {
       const plain = await run('ldapwhoami', ['-x', '-H', server.ldap, '-D', userDn('lockme'), '-w', 'lockme-password-1']);
       expect(plain.code).to.equal(49);
       expect(plain.stderr + plain.stdout).not.to.match(/locked/i);
-      expect(await s().db.knex('events').where({ action: 'account_locked', target_id: u.id })).to.have.length(1);
+      expect(await knex()('events').where({ action: 'account_locked', target_id: u.id })).to.have.length(1);
       await s().auth.unlock(u.id, SYSTEM_ACTOR, s().access);
       expect(await bindOk(server.ldap, userDn('lockme'), 'lockme-password-1')).to.equal(true);
-      await s().db.knex('auth_throttle').delete();
+      await knex()('auth_throttle').delete();
     });
 
     it('ldapwhoami -e ppolicy reads expiry warnings, an expired password and changeAfterReset', async function () {
@@ -65,7 +66,7 @@ for (const dialect of dialects()) {
       const warned = await whoami('aging', 'aging-password-1');
       expect(warned.code, warned.stderr).to.equal(0);
       expect(warned.stderr + warned.stdout).to.match(/Password expires in \d+ seconds/i);
-      await s().db.knex('users').where({ id: u.id }).update({ password_changed_at: new Date(Date.now() - 11 * 86_400_000).toISOString() });
+      await knex()('users').where({ id: u.id }).update({ password_changed_at: new Date(Date.now() - 11 * 86_400_000).toISOString() });
       const expired = await whoami('aging', 'aging-password-1');
       expect(expired.code).to.equal(49);
       expect(expired.stderr + expired.stdout).to.match(/Password expired/i);
@@ -123,18 +124,18 @@ for (const dialect of dialects()) {
       expect(await bindOk(server.ldap, userDn('plain'), 'plain-password;123456')).to.equal(true);
       const reasons = await reasonsOf('ldap_bind_failed', u.id);
       expect(reasons).to.include.members(['mfa_failed', 'mfa_required']);
-      expect(await s().db.knex('events').where({ action: 'mfa_failed', target_id: u.id })).to.have.length.greaterThan(0);
-      await s().db.knex('auth_throttle').delete();
+      expect(await knex()('events').where({ action: 'mfa_failed', target_id: u.id })).to.have.length.greaterThan(0);
+      await knex()('auth_throttle').delete();
     });
 
     it('a weak or imported hash is upgraded by the next good bind', async () => {
       const u = await user('legacy', 'legacy-password-1');
       const { hashPassword } = await import('../../src/services/credentials.js');
-      await s().db.knex('users').where({ id: u.id }).update({ password_hash: await hashPassword('legacy-password-1', { N: 256, r: 8, p: 1 }) });
+      await knex()('users').where({ id: u.id }).update({ password_hash: await hashPassword('legacy-password-1', { N: 256, r: 8, p: 1 }) });
       const c = new Client({ url: server.ldap });
       await c.bind(userDn('legacy'), 'legacy-password-1');
       await c.unbind();
-      expect(String((await s().db.knex('users').where({ id: u.id }).first()).password_hash)).to.match(/^scrypt\$1024\$/);
+      expect(String((await knex()('users').where({ id: u.id }).first()).password_hash)).to.match(/^scrypt\$1024\$/);
       let refused = false;
       try { await new Client({ url: server.ldap }).bind(userDn('legacy'), 'nope'); } catch (e) { refused = e instanceof InvalidCredentialsError; }
       expect(refused).to.equal(true);
