@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 /** `npm run bench`: every benchmark in turn, each printing its own table. */
 const here = dirname(fileURLToPath(import.meta.url));
-const benches = ['query-bench.js', 'ldap-bench.js', 'scim-bench.js', 'export-bench.js', 'recovery-bench.js'];
+const benches = ['query-bench.js', 'ldap-bench.js', 'scim-bench.js', 'export-bench.js', 'recovery-bench.js', 'auth-bench.js'];
 let failed = 0;
 for (const b of benches) {
   const file = join(here, b);
