@@ -43,6 +43,11 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('last_step');
   });
 
+  // An application whose bindings decide LDAP access may set its own mfa.ldap_bind (null: the global setting).
+  await knex.schema.alterTable('applications', (t) => {
+    t.string('mfa_ldap_bind', 16);
+  });
+
   await knex.schema.createTable('mfa_recovery_codes', (t) => {
     t.string('id', 36).primary();
     t.string('user_id', 36).notNullable().references('id').inTable('users').onDelete('CASCADE').index();
@@ -55,6 +60,9 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('mfa_recovery_codes');
   await knex.schema.dropTableIfExists('password_history');
+  await knex.schema.alterTable('applications', (t) => {
+    t.dropColumn('mfa_ldap_bind');
+  });
   await knex.schema.alterTable('mfa_authenticators', (t) => {
     t.dropColumn('secret');
     t.dropColumn('last_step');

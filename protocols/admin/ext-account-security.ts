@@ -38,6 +38,20 @@ export function mountAccountSecurityRoutes(router: Router, services: Services): 
   });
 
   defineRoute(router, {
+    method: 'put', path: '/applications/:slug/mfa', permission: 'application.change', tag: 'applications',
+    summary: 'The application\'s own mfa.ldap_bind (off, optional, required; null follows the setting), used when it is the application whose bindings decide LDAP access',
+    requestSchema: {
+      type: 'object', required: ['ldap_bind'], additionalProperties: false,
+      properties: { ldap_bind: { anyOf: [{ enum: ['off', 'optional', 'required'] }, { type: 'null' }] } },
+    },
+    responseSchema: {
+      type: 'object', additionalProperties: false, required: ['ldap_bind'],
+      properties: { ldap_bind: { anyOf: [{ enum: ['off', 'optional', 'required'] }, { type: 'null' }] } },
+    },
+    handler: async ({ params, body, actor }) => ({ ldap_bind: await services.mfa.setApplicationLdapMode(params.slug!, body.ldap_bind, actor) }),
+  });
+
+  defineRoute(router, {
     method: 'post', path: '/users/:id/unlock', permission: 'user.change', tag: 'users',
     summary: 'Unlock an account locked after repeated failed sign-ins (lockout.threshold); records account_unlocked',
     responseSchema: UserSchema,

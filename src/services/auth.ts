@@ -118,7 +118,7 @@ export class AuthService {
     const settings = await this.settings.get();
     const window = settings['login.throttle_window'], max = settings['login.throttle_count'];
     const threshold = settings['lockout.threshold'];
-    const mode: LdapMfaMode = a.mfa === 'ldap_setting' ? settings['mfa.ldap_bind'] : a.mfa ?? 'required';
+    const mode: LdapMfaMode = a.mfa === 'ldap_setting' ? await this.ldapMfaMode(settings) : a.mfa ?? 'required';
     const userKey = fold(a.username);
     const ipKey = client.clientIp ?? '';
     const actor: Actor = { userId: null, username: a.username, clientIp: client.clientIp ?? null };
@@ -209,6 +209,11 @@ export class AuthService {
     if (!needsRehash(stored, this.config.auth.scrypt)) return;
     const hash = await hashPassword(password, this.config.auth.scrypt);
     await replacePasswordHash(this.db.knex, userId, stored, hash);
+  }
+
+  /** `mfa.ldap_bind`, or the own mode of the application whose bindings decide LDAP access (`ldap.application`). */
+  ldapMfaMode(settings: Settings): Promise<LdapMfaMode> {
+    return this.mfa.ldapMode(this.config.ldap.application || null, settings['mfa.ldap_bind']);
   }
 
   /** The settings as they are now (for a door deciding what a good bind means). */

@@ -138,7 +138,7 @@ export class BindVerifier {
     const gate = await signInGate(this.db.knex, p.user.id);
     if (!gate) return null;
     if (gate.lockedUntil && gate.lockedUntil.getTime() > Date.now()) return null;
-    if (gate.hasTotp && settings['mfa.ldap_bind'] !== 'off') return null;
+    if (gate.hasTotp && (await this.auth.ldapMfaMode(settings)) !== 'off') return null;
     const user = { ...p.user, passwordMustChange: gate.mustChange };
     return {
       ok: true, user, cached: true, principal: p, secondFactor: null,

@@ -9,8 +9,10 @@ import { InvalidValue, NotFound } from '../domain/errors.js';
 import type { Actor, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
 import {
-  claimRecoveryCode, claimTotpStep, hasConfirmedTotp, insertPendingTotp, listTotp, replaceRecoveryCodes,
+  applicationLdapMfa, claimRecoveryCode, claimTotpStep, hasConfirmedTotp, insertPendingTotp, listTotp, replaceRecoveryCodes,
+  setApplicationLdapMfa,
 } from '../store/mfa-store.js';
+import type { LdapMfaMode } from './settings.js';
 import { findUserById } from '../store/users-store.js';
 import { recordEvent } from './events.js';
 import { looksLikeTotp, newTotpSecret, qrSvg, totpStep, totpUri } from './totp.js';
@@ -99,6 +101,29 @@ export class MfaService {
   async recordFailure(user: User, actor: Actor, door: string): Promise<void> {
     await this.db.transaction(async (trx) => {
       await recordEvent(trx, actor, 'mfa_failed', { type: 'user', id: user.id }, { username: user.username, door });
+    });
+  }
+
+  /**
+   * How LDAP binds treat TOTP: the application's own mode when `slug` (the application whose
+   * bindings decide LDAP access) sets one, else `global` (the setting `mfa.ldap_bind`).
+   */
+  async ldapMode(slug: string | null, global: LdapMfaMode): Promise<LdapMfaMode> {
+    if (!slug) return global;
+    const own = await applicationLdapMfa(this.db.knex, slug);
+    return own === 'off' || own === 'optional' || own === 'required' ? own : global;
+  }
+
+  /**
+   * Sets an application's own `mfa.ldap_bind` (null: follow the global setting); records `application_mfa_changed`.
+   * @throws InvalidValue, NotFound
+   */
+  async setApplicationLdapMode(slug: string, mode: unknown, actor: Actor): Promise<LdapMfaMode | null> {
+    if (mode !== null && mode !== 'off' && mode !== 'optional' && mode !== 'required') throw InvalidValue.field('ldap_bind', 'must be off, optional, required or null (follow the setting mfa.ldap_bind)');
+    return this.db.transaction(async (trx) => {
+      if (!(await setApplicationLdapMfa(trx, slug, mode))) throw new NotFound(`no application with slug ${slug}`);
+      await recordEvent(trx, actor, 'application_mfa_changed', null, { application: slug, ldap_bind: mode });
+      return mode;
     });
   }
 

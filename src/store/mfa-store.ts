@@ -70,3 +70,15 @@ export async function claimRecoveryCode(q: Queryable, userId: string, hash: stri
 export async function dropOrphanRecoveryCodes(q: Queryable, userId: string): Promise<void> {
   if (!(await hasConfirmedTotp(q, userId))) await q('mfa_recovery_codes').where({ user_id: userId }).delete();
 }
+
+/** The application's own `mfa.ldap_bind` (null: it follows the global setting); undefined when no such application. */
+export async function applicationLdapMfa(q: Queryable, slug: string): Promise<string | null | undefined> {
+  const row = await q('applications').where({ slug }).first('mfa_ldap_bind');
+  if (!row) return undefined;
+  return (row.mfa_ldap_bind as string | null) ?? null;
+}
+
+/** Sets the application's own `mfa.ldap_bind` (null: follow the global setting); false when no such application. */
+export async function setApplicationLdapMfa(q: Queryable, slug: string, mode: string | null): Promise<boolean> {
+  return (await q('applications').where({ slug }).update({ mfa_ldap_bind: mode, updated_at: nowIso() })) > 0;
+}

@@ -142,4 +142,27 @@ for (const dialect of dialects()) {
       expect(ADMIN_PASSWORD).to.be.a('string');
     });
   });
+  describe(`LDAP TOTP per application (the one whose bindings decide LDAP access) on ${dialect}`, function () {
+    this.timeout(90_000);
+    let server: BootedServer;
+    before(async () => { server = await bootServer(dialect, { 'ldap.application': 'gateway' }); });
+    after(async () => { await server?.stop(); });
+
+    it('the application\'s own ldap_bind mode wins over the global mfa.ldap_bind; null follows it again', async () => {
+      const s = server.running.services;
+      await s.access.createApplication({ name: 'Gateway', slug: 'gateway' }, SYSTEM_ACTOR);
+      const u = await s.users.create({ username: 'appotp', password: 'appotp-password-1' }, SYSTEM_ACTOR);
+      const begun = await s.mfa.beginTotp(u, null);
+      await s.mfa.confirmTotp(u, codeFor(begun.uri, Date.now() - 30_000), { userId: u.id, username: 'appotp' });
+      const put = (ldap_bind: string | null) => fetch(`${server.http}/api/v1/applications/gateway/mfa`, {
+        method: 'PUT', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ ldap_bind }),
+      });
+      expect((await put('required')).status).to.equal(200);
+      expect((await put('sometimes')).status).to.equal(400);
+      expect(await bindOk(server.ldap, userDn('appotp'), 'appotp-password-1')).to.equal(false);
+      expect(await bindOk(server.ldap, userDn('appotp'), `appotp-password-1;${codeFor(begun.uri)}`)).to.equal(true);
+      expect((await put(null)).status).to.equal(200);
+      expect(await bindOk(server.ldap, userDn('appotp'), 'appotp-password-1')).to.equal(true);
+    });
+  });
 }
