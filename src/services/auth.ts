@@ -9,7 +9,7 @@ import {
 } from '../store/sessions-store.js';
 import { findBearer } from '../store/auth-read-store.js';
 import { lockAccount, releaseLockoutAttempt, reserveLockoutAttempt, resetLockout, unlockAccount } from '../store/lockout-store.js';
-import { clearFailures, countAttempt, failuresInWindow, releaseAttempt } from '../store/throttle-store.js';
+import { clearFailures, countAttempt, releaseAttempt } from '../store/throttle-store.js';
 import { findCredentials, findUserById, replacePasswordHash, touchLastLogin } from '../store/users-store.js';
 import { DecoyHash, hashPassword, hashToken, needsRehash, newSecret, safeEqual, verifyPassword } from './credentials.js';
 import { recordEvent } from './events.js';
@@ -224,13 +224,6 @@ export class AuthService {
   /** The old shape: a password check with the MFA of `mfa` (default: off). */
   async checkPassword(username: string, password: string, client: ClientInfo, door: string, mfa: LdapMfaMode = 'off'): Promise<CredentialResult> {
     return this.verifyCredentials({ username, password, door, mfa }, client);
-  }
-
-  /** Throttle bookkeeping for a door that verified a password itself (e.g. a cached LDAP bind). */
-  async isThrottled(username: string, clientIp: string | null): Promise<boolean> {
-    const { 'login.throttle_window': window, 'login.throttle_count': max } = await this.settings.get();
-    return (await failuresInWindow(this.db.knex, 'user', fold(username), window)) >= max
-      || (!!clientIp && (await failuresInWindow(this.db.knex, 'ip', clientIp, window)) >= max);
   }
 
   /**

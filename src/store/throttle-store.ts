@@ -1,18 +1,6 @@
-import { toDate, type Queryable } from './rows.js';
+import type { Queryable } from './rows.js';
 
-/** Failures for one key inside the current window; shared by every instance through the database. */
-export async function failuresInWindow(q: Queryable, scope: string, key: string, windowSeconds: number): Promise<number> {
-  const row = await q('auth_throttle').where({ scope, key }).first();
-  if (!row) return 0;
-  const start = toDate(row.window_start)!;
-  if (Date.now() - start.getTime() > windowSeconds * 1000) return 0;
-  return Number(row.failures);
-}
-
-/** Counts one failure for `key` (atomically, see countAttempt). */
-export async function recordFailure(q: Queryable, scope: string, key: string, windowSeconds: number): Promise<void> {
-  await countAttempt(q, scope, key, windowSeconds);
-}
+/** A good sign-in: the username's count starts over. */
 
 export async function clearFailures(q: Queryable, scope: string, key: string): Promise<void> {
   await q('auth_throttle').where({ scope, key }).delete();
