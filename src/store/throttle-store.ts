@@ -1,7 +1,6 @@
 import type { Queryable } from './rows.js';
 
 /** A good sign-in: the username's count starts over. */
-
 export async function clearFailures(q: Queryable, scope: string, key: string): Promise<void> {
   await q('auth_throttle').where({ scope, key }).delete();
 }
