@@ -3,7 +3,7 @@ import { Client, InvalidCredentialsError } from 'ldapts';
 import { SYSTEM_ACTOR, type Actor } from '../../src/domain/types.js';
 import { dialects } from '../support/databases.js';
 import { ADMIN_PASSWORD, bootServer, type BootedServer } from '../support/server.js';
-import { codeFor } from '../support/totp.js';
+import { awayFromStepEdge, codeFor } from '../support/totp.js';
 import { bindOk, haveTool, run, userDn } from './ldap-support.js';
 
 for (const dialect of dialects()) {
@@ -98,6 +98,7 @@ for (const dialect of dialects()) {
     });
 
     it('mfa.ldap_bind: off ignores TOTP, optional takes password;123456 or the password, required insists; a code works once', async () => {
+      await awayFromStepEdge();
       const u = await user('totp', 'totp-password-1');
       const begun = await s().mfa.beginTotp(u, 'Phone');
       const self: Actor = { userId: u.id, username: 'totp' };
@@ -151,6 +152,7 @@ for (const dialect of dialects()) {
     it('the application\'s own ldap_bind mode wins over the global mfa.ldap_bind; null follows it again', async () => {
       const s = server.running.services;
       await s.access.createApplication({ name: 'Gateway', slug: 'gateway' }, SYSTEM_ACTOR);
+      await awayFromStepEdge();
       const u = await s.users.create({ username: 'appotp', password: 'appotp-password-1' }, SYSTEM_ACTOR);
       const begun = await s.mfa.beginTotp(u, null);
       await s.mfa.confirmTotp(u, codeFor(begun.uri, Date.now() - 30_000), { userId: u.id, username: 'appotp' });

@@ -4,7 +4,7 @@ import { SYSTEM_ACTOR, type Actor } from '../../src/domain/types.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import { PasswordRejected } from '../../src/services/password-policy.js';
 import { dialects, freshDatabase, type TestDatabase } from '../support/databases.js';
-import { codeFor } from '../support/totp.js';
+import { awayFromStepEdge, codeFor } from '../support/totp.js';
 
 const config = loadConfig({}, { 'auth.scrypt_n': 1024 });
 
@@ -84,6 +84,7 @@ for (const dialect of dialects()) {
     });
 
     it('TOTP: enrol, confirm with a code computed from the secret, ±1 step, replay refused, recovery codes once', async () => {
+      await awayFromStepEdge();
       const u = await s.users.create({ username: 'otp', password: 'otp-password-1' }, SYSTEM_ACTOR);
       const begun = await s.mfa.beginTotp(u, 'Phone');
       expect(begun.uri).to.match(/^otpauth:\/\/totp\/dirgate:otp\?/);
@@ -126,6 +127,7 @@ for (const dialect of dialects()) {
 
     it('sign-in asks for the code of an account with TOTP; a wrong code is a failure that counts toward lockout', async () => {
       await s.settings.update({ 'lockout.threshold': 3 }, SYSTEM_ACTOR);
+      await awayFromStepEdge();
       const u = await s.users.create({ username: 'two', password: 'two-password-1' }, SYSTEM_ACTOR);
       const begun = await s.mfa.beginTotp(u, null);
       await s.mfa.confirmTotp(u, codeFor(begun.uri), { userId: u.id, username: 'two' });
