@@ -70,6 +70,16 @@ export interface SignInAttempt {
   readonly codeInPassword?: boolean;
 }
 
+/** What a sign-in may bring besides the username and password (`login`'s last argument; a string is the code). */
+export interface LoginOptions {
+  /** The TOTP code, or a recovery code, for an account with TOTP. */
+  readonly code?: unknown;
+  /** Replaces an expired password (or one that must be changed after a reset), under the policy. */
+  readonly newPassword?: unknown;
+  /** Event name of the door: `login` (admin API, default), `console_login`… */
+  readonly door?: string;
+}
+
 export const SESSION_PREFIX = 'dgs_';
 
 /** last_used_at is refreshed at most once a minute, so a busy client does not write on every request. */
@@ -236,8 +246,9 @@ export class AuthService {
    * `password_expired`, `password_change_required`; PasswordRejected for a `newPassword` the policy refuses
    */
   async login(
-    username: unknown, password: unknown, client: ClientInfo, opts: { code?: unknown; newPassword?: unknown; door?: string } = {},
+    username: unknown, password: unknown, client: ClientInfo, options: LoginOptions | string = {},
   ): Promise<{ token: string; expires: Date; session: Session; user: User }> {
+    const opts: LoginOptions = typeof options === 'string' ? { code: options } : options;
     if (typeof username !== 'string' || typeof password !== 'string') throw new Unauthenticated('invalid username or password', 'invalid_credentials');
     const code = typeof opts.code === 'string' ? opts.code : null;
     const door = opts.door ?? 'login';
