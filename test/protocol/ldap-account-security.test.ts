@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { Client, InvalidCredentialsError } from 'ldapts';
+import { loadConfig } from '../../src/config.js';
 import { SYSTEM_ACTOR, type Actor } from '../../src/domain/types.js';
+import { createServices } from '../../src/services/index.js';
 import { dialects } from '../support/databases.js';
 import { ADMIN_PASSWORD, bootServer, type BootedServer } from '../support/server.js';
 import { awayFromStepEdge, codeFor } from '../support/totp.js';
@@ -146,12 +148,18 @@ for (const dialect of dialects()) {
   describe(`LDAP TOTP per application (the one whose bindings decide LDAP access) on ${dialect}`, function () {
     this.timeout(90_000);
     let server: BootedServer;
-    before(async () => { server = await bootServer(dialect, { 'ldap.application': 'gateway' }); });
+    before(async () => {
+      // The application must exist before the start: an unknown ldap.application stops it.
+      server = await bootServer(dialect, { 'ldap.application': 'gateway' }, {
+        seed: async (database) => {
+          await createServices(database.db, loadConfig({}, { 'auth.scrypt_n': 1024 })).access.createApplication({ name: 'Gateway', slug: 'gateway' }, SYSTEM_ACTOR);
+        },
+      });
+    });
     after(async () => { await server?.stop(); });
 
     it('the application\'s own ldap_bind mode wins over the global mfa.ldap_bind; null follows it again', async () => {
       const s = server.running.services;
-      await s.access.createApplication({ name: 'Gateway', slug: 'gateway' }, SYSTEM_ACTOR);
       await awayFromStepEdge();
       const u = await s.users.create({ username: 'appotp', password: 'appotp-password-1' }, SYSTEM_ACTOR);
       const begun = await s.mfa.beginTotp(u, null);
