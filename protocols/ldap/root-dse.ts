@@ -12,7 +12,11 @@ export const CONTROL = {
   PAGED_RESULTS: '1.2.840.113556.1.4.319',
   SORT_REQUEST: '1.2.840.113556.1.4.473',
   SORT_RESPONSE: '1.2.840.113556.1.4.474',
-    ['supportedControl', [CONTROL.PAGED_RESULTS, CONTROL.SORT_REQUEST, CONTROL.PRE_READ, CONTROL.POST_READ, CONTROL.PASSWORD_POLICY]],
+  /** RFC 4527 Pre-Read and Post-Read (Add, Modify, Delete, ModifyDN). */
+  PRE_READ: '1.3.6.1.1.13.1',
+  POST_READ: '1.3.6.1.1.13.2',
+  /** draft-behera-ldap-password-policy: on binds (protocols/ldap/password-policy-control.ts). */
+  PASSWORD_POLICY: '1.3.6.1.4.1.42.2.27.8.5.1',
 } as const;
 
 export const EXTENSION = {
