@@ -29,7 +29,7 @@ export interface Running {
  * supervised instance passes `prepared`: the primary migrated and bootstrapped before forking.
  */
 export async function startServer(config: Config, log: Logger, opts: { prepared?: boolean } = {}): Promise<Running> {
-  const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
+  const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax, log });
   const stopDb = async () => { await db.close().catch(() => undefined); };
   try {
     await checkReachable(db);

@@ -21,7 +21,22 @@ export interface Database {
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
 /** Opens (but does not migrate) the database named by a `sqlite:PATH` or `postgres://` URL. */
-export function openDatabase(url: string, options: { poolMax?: number; searchPath?: string[] } = {}): Database {
+/** Where knex's own warnings go (a lost pooled connection: "Acquire connection error …"). */
+export interface DatabaseLog {
+  warn(obj: object, msg: string): void;
+}
+
+export function openDatabase(url: string, options: { poolMax?: number; searchPath?: string[]; log?: DatabaseLog } = {}): Database {
+  // Without a logger knex prints to the console; a server's log is JSON (pino), one record each.
+  const log = options.log;
+  const knexLog = log ? {
+    log: {
+      warn: (m: unknown) => log.warn({ knex: String(m).split('\n')[0] }, 'database warning'),
+      error: (m: unknown) => log.warn({ knex: String(m).split('\n')[0] }, 'database error'),
+      deprecate: () => undefined,
+      debug: () => undefined,
+    },
+  } : {};
   let knex: Knex;
   let dialect: Dialect;
   if (url.startsWith('sqlite:')) {
@@ -31,6 +46,7 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
     knex = knexFactory({
       client: translatingClient('better-sqlite3'),
+      ...knexLog,
       connection: { filename },
       useNullAsDefault: true,
       pool: {
@@ -53,6 +69,7 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
     dialect = 'pg';
     knex = knexFactory({
       client: translatingClient('postgres'),
+      ...knexLog,
       connection: { connectionString: url, connectionTimeoutMillis: 5000 } as Knex.PgConnectionConfig,
       pool: { min: 0, max: options.poolMax ?? 10 },
       ...(options.searchPath ? { searchPath: options.searchPath } : {}),

@@ -152,14 +152,21 @@ if (PG_URL) {
       };
 
       const workers = [scimWriter(1), scimWriter(2), scimWriter(3), adminReader(), ldapSearcher()];
-      await new Promise((r) => setTimeout(r, 1000));
+      /** Waits (on a loaded machine, as long as it takes, up to `ms`) until `done()` holds. */
+      const until = async (done: () => boolean, ms: number) => {
+        for (const end = Date.now() + ms; !done() && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+      };
+      const seen = (k: string) => (statuses.get(k) ?? 0) > 0;
+      await until(() => seen('scim 201 (before)') && seen('admin 200 (before)') && seen('ldap 0 (before)'), 30000);
       phase = 'outage';
       proxy.cut();
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, 1000));
+      await until(() => seen('scim 503 (outage)') && seen('admin 503 (outage)') && seen('ldap 52 (outage)'), 30000);
       restoredAt = Date.now();
       proxy.restore();
       phase = 'after';
-      await new Promise((r) => setTimeout(r, 1500));
+      await until(() => firstAfter.size === 5, 30000);
+      await new Promise((r) => setTimeout(r, 500));
       stop = true;
       await Promise.all(workers);
 
