@@ -14,7 +14,8 @@ import { migrate } from './store/migrate.js';
 import { createHttpApp } from '../protocols/http.js';
 import { startLdapServer, type LdapListener } from '../protocols/ldap/server.js';
 import { serveClusterMetrics } from '../protocols/metrics.js';
-import { reportToPrimary, superviseWorkers } from './supervisor.js';
+import { reportToPrimary, superviseWorkers, workerBindCacheShare } from './supervisor.js';
+import type { BindCacheShare } from './services/bind-cache.js';
 
 /** A running dirgate: what `npm start` and the protocol tests boot. */
 export interface Running {
@@ -28,12 +29,14 @@ export interface Running {
  * Opens the store, migrates, bootstraps, and starts both listeners. A worker process of a
  * supervised instance passes `prepared`: the primary migrated and bootstrapped before forking.
  */
-export async function startServer(config: Config, log: Logger, opts: { prepared?: boolean } = {}): Promise<Running> {
+export async function startServer(
+  config: Config, log: Logger, opts: { prepared?: boolean; bindCacheShare?: BindCacheShare | null } = {},
+): Promise<Running> {
   const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax, log });
   const stopDb = async () => { await db.close().catch(() => undefined); };
   try {
     await checkReachable(db);
-    const services = createServices(db, config);
+    const services = createServices(db, config, { bindCacheShare: opts.bindCacheShare ?? null });
     if (!opts.prepared) await prepare(db, services, config, log);
     const http = await listenHttp(services, log);
     let ldap: LdapListener;
@@ -84,7 +87,7 @@ async function prepare(db: Database, services: Services, config: Config, log: Lo
 
 /** The primary of a supervised instance prepares the store once, on a connection of its own. */
 async function prepareStore(config: Config, log: Logger): Promise<void> {
-  const db = openDatabase(config.databaseUrl, { poolMax: 2 });
+  const db = openDatabase(config.databaseUrl, { poolMax: 2, log });
   try {
     await checkReachable(db);
     await prepare(db, createServices(db, config), config, log);
@@ -217,7 +220,7 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
 async function runWorker(config: Config, log: Logger): Promise<void> {
   let running: Running;
   try {
-    running = await startServer(config, log, { prepared: true });
+    running = await startServer(config, log, { prepared: true, bindCacheShare: workerBindCacheShare() });
   } catch (e) {
     reportToPrimary({ type: 'dirgate:failed', message: describeStartError(e) });
     process.exit(1);

@@ -8,7 +8,9 @@
  * bootstrap admin) or claimed through the database (export jobs), as with several instances.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { BindCacheShare, SharedBindEntry } from './services/bind-cache.js';
 
 /** What a worker tells the primary about its start. */
 export type WorkerReport =
@@ -36,8 +38,10 @@ export async function superviseWorkers(opts: SupervisorOptions): Promise<{ http:
   let started = false;
   const startedAt = new Map<number, number>();
 
+  // One bind-cache key for every worker of this instance, handed over at fork (never logged or stored).
+  const bindCacheKey = randomBytes(32).toString('hex');
   const fork = (): Worker => {
-    const w = cluster.fork();
+    const w = cluster.fork({ [BIND_CACHE_KEY_ENV]: bindCacheKey });
     startedAt.set(w.id, Date.now());
     return w;
   };
@@ -46,7 +50,12 @@ export async function superviseWorkers(opts: SupervisorOptions): Promise<{ http:
     let pending = opts.workers;
     let ports: { http: number; ldap: number } | null = null;
     cluster.on('message', (worker, m: unknown) => {
-      const report = m as WorkerReport;
+      const report = m as WorkerReport | BindCacheMessage;
+      if (report?.type === 'dirgate:bind-cache') {
+        // A verification one worker remembered: the others remember it too.
+        for (const w of Object.values(cluster.workers ?? {})) if (w && w !== worker && w.isConnected()) w.send(report);
+        return;
+      }
       if (report?.type === 'dirgate:ready') {
         ports ??= { http: report.http, ldap: report.ldap };
         log.debug({ worker: worker.id, worker_pid: worker.process.pid }, 'worker ready');
@@ -98,6 +107,32 @@ export async function superviseWorkers(opts: SupervisorOptions): Promise<{ http:
 
   for (let i = 0; i < opts.workers; i++) fork();
   return ready;
+}
+
+const BIND_CACHE_KEY_ENV = 'DIRGATE_WORKER_BIND_CACHE_KEY';
+
+interface BindCacheMessage { readonly type: 'dirgate:bind-cache'; readonly entry: SharedBindEntry }
+
+/**
+ * In a worker: its share of the instance's bind cache (the key the primary handed over, entries
+ * passed on through the primary), or null when this process is not a supervised worker.
+ */
+export function workerBindCacheShare(): BindCacheShare | null {
+  const hex = process.env[BIND_CACHE_KEY_ENV];
+  if (!cluster.isWorker || !process.send || !hex || !/^[0-9a-f]{64}$/.test(hex)) return null;
+  delete process.env[BIND_CACHE_KEY_ENV];
+  return {
+    key: Buffer.from(hex, 'hex'),
+    publish(entry) {
+      if (process.connected) process.send!({ type: 'dirgate:bind-cache', entry } satisfies BindCacheMessage);
+    },
+    subscribe(adopt) {
+      process.on('message', (m: unknown) => {
+        const msg = m as BindCacheMessage;
+        if (msg?.type === 'dirgate:bind-cache' && msg.entry && typeof msg.entry.userId === 'string') adopt(msg.entry);
+      });
+    },
+  };
 }
 
 /** In a worker: tells the primary how the start went. */

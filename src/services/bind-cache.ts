@@ -25,13 +25,35 @@ interface Entry {
   readonly expires: number;
 }
 
+/** One remembered verification as sibling worker processes pass it on (the MAC, never the password). */
+export interface SharedBindEntry {
+  readonly userId: string;
+  /** base64 of the HMAC under the instance's shared key. */
+  readonly mac: string;
+  readonly expires: number;
+}
+
+/**
+ * How the worker processes of one instance share their bind caches: one key for all of them, and
+ * each remembered verification passed on to the others, so a repeat bind skips the KDF whichever
+ * worker the client's next connection lands on. Entries stay checked against the current row.
+ */
+export interface BindCacheShare {
+  readonly key: Buffer;
+  publish(entry: SharedBindEntry): void;
+  subscribe(adopt: (entry: SharedBindEntry) => void): void;
+}
+
 /** The in-process record of recent successful verifications. */
 export class BindCache {
-  private readonly key = randomBytes(32);
+  private readonly key: Buffer;
   private readonly entries = new Map<string, Entry>();
 
   /** `ttlSeconds` 0 disables the cache. */
-  constructor(private readonly ttlSeconds: number, private readonly maxEntries = 100_000) {}
+  constructor(private readonly ttlSeconds: number, private readonly maxEntries = 100_000, private readonly share: BindCacheShare | null = null) {
+    this.key = share?.key ?? randomBytes(32);
+    share?.subscribe((e) => this.adopt(e.userId, Buffer.from(e.mac, 'base64'), e.expires));
+  }
 
   private mac(userId: string, passwordHash: string, password: string): Buffer {
     return createHmac('sha256', this.key).update(userId).update('\0').update(passwordHash).update('\0').update(password, 'utf8').digest();
@@ -50,12 +72,21 @@ export class BindCache {
 
   remember(userId: string, passwordHash: string, password: string): void {
     if (this.ttlSeconds <= 0) return;
+    const mac = this.mac(userId, passwordHash, password);
+    const expires = Date.now() + this.ttlSeconds * 1000;
+    this.adopt(userId, mac, expires);
+    this.share?.publish({ userId, mac: mac.toString('base64'), expires });
+  }
+
+  /** Keeps an entry (this process's own, or a sibling worker's under the same key). */
+  private adopt(userId: string, mac: Buffer, expires: number): void {
+    if (this.ttlSeconds <= 0 || mac.length !== 32 || expires <= Date.now()) return;
     this.entries.delete(userId);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(userId, { mac: this.mac(userId, passwordHash, password), expires: Date.now() + this.ttlSeconds * 1000 });
+    this.entries.set(userId, { mac, expires });
   }
 
   forget(userId: string): void {
@@ -100,8 +131,9 @@ export class BindVerifier {
   constructor(
     private readonly db: Database, private readonly auth: AuthService, ttlSeconds: number,
     private readonly onWriteError: (err: unknown, dropped: number) => void = () => undefined,
+    share: BindCacheShare | null = null,
   ) {
-    this.cache = new BindCache(ttlSeconds);
+    this.cache = new BindCache(ttlSeconds, 100_000, share);
   }
 
   /**

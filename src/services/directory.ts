@@ -14,7 +14,7 @@ import {
   type LdapGroupRecord, type LdapUserRecord,
 } from '../store/ldap-read-store.js';
 import type { AuthService } from './auth.js';
-import { BindVerifier } from './bind-cache.js';
+import { BindVerifier, type BindCacheShare } from './bind-cache.js';
 import { restrictToViewer, type Viewer } from './visibility.js';
 
 export type { LdapGroupRecord, LdapPrincipal, LdapUserRecord } from '../store/ldap-read-store.js';
@@ -55,7 +55,11 @@ export interface GroupParts {
 export type TextOrder = 'codepoint' | 'database';
 
 export class DirectoryService {
-  constructor(private readonly db: Database, private readonly auth: AuthService, private readonly config: Config) {}
+  constructor(
+    private readonly db: Database, private readonly auth: AuthService, private readonly config: Config,
+    /** Worker processes of one instance share their bind caches through this (src/supervisor.ts). */
+    private readonly bindCacheShare: BindCacheShare | null = null,
+  ) {}
 
   /** Users matching `v` that the viewer may see, one keyset page. @throws Unavailable */
   async users(viewer: Viewer, v: Validated, page: DirectoryPage & UserParts): Promise<LdapUserRecord[]> {
@@ -98,6 +102,6 @@ export class DirectoryService {
 
   /** The LDAP listener's bind verifier (its cache is per listener). */
   bindVerifier(onWriteError: (err: unknown, dropped: number) => void): BindVerifier {
-    return new BindVerifier(this.db, this.auth, this.config.ldap.bindCacheTtl, onWriteError);
+    return new BindVerifier(this.db, this.auth, this.config.ldap.bindCacheTtl, onWriteError, this.bindCacheShare);
   }
 }

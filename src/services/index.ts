@@ -1,3 +1,4 @@
+import type { BindCacheShare } from './bind-cache.js';
 import type { Config } from '../config.js';
 import type { Database } from '../store/database.js';
 import { AccessService } from './access.js';
@@ -56,7 +57,12 @@ export interface Services {
   readonly directoryWrites: DirectoryWriteService;
 }
 
-export function createServices(db: Database, config: Config): Services {
+/** What the process around the services supplies (the worker processes' shared bind cache). */
+export interface ServiceOptions {
+  readonly bindCacheShare?: BindCacheShare | null;
+}
+
+export function createServices(db: Database, config: Config, options: ServiceOptions = {}): Services {
   const mail = new MailService(config);
   const settings = new SettingsService(db, () => mail.enabled);
   const users = new UserService(db, config, settings);
@@ -76,7 +82,7 @@ export function createServices(db: Database, config: Config): Services {
     roles: new RoleService(db),
     access,
     auth,
-    directory: new DirectoryService(db, auth, config),
+    directory: new DirectoryService(db, auth, config, options.bindCacheShare ?? null),
     mfa,
     artifacts: new UserArtifactsService(db),
     mail,

@@ -120,6 +120,27 @@ for (const dialect of dialects()) {
       expect(hammered).to.be.greaterThan(0);
     });
 
+    it('shares the bind cache: a repeat bind skips the KDF whichever worker takes the connection', async () => {
+      const made = await api(instance, 'POST', '/users', ADMIN_TOKEN, { username: 'repeat', password: 'repeat-password-1' });
+      expect(made.status, made.text).to.equal(201);
+      for (let i = 0; i < 6; i++) {
+        const c = new Client({ url: instance.ldap });
+        try {
+          await c.bind(`cn=repeat,ou=users,${BASE}`, 'repeat-password-1');
+        } finally {
+          await c.unbind().catch(() => undefined);
+        }
+        // Let the first verification reach the other worker before the next connection.
+        if (i === 0) await new Promise((r) => setTimeout(r, 200));
+      }
+      const binds = await waitFor('six bind events', async () => {
+        const rows = await db.db.knex('events').where({ action: 'ldap_bind', target_id: made.json.id as string });
+        return rows.length >= 6 ? rows : undefined;
+      }, 20_000, 100);
+      const cached = binds.map((r: { context: unknown }) => (typeof r.context === 'string' ? JSON.parse(r.context) : r.context).cached);
+      expect(cached.filter((c: boolean) => c === false), JSON.stringify(cached)).to.have.length(1);
+    });
+
     it('runs an export once, whichever worker claims it', async () => {
       const r = await api(instance, 'POST', '/users/export', ADMIN_TOKEN, { search: 'username startswith "bulk1"', ordering: 'username' });
       expect(r.status, r.text).to.equal(202);
