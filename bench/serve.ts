@@ -40,7 +40,7 @@ export interface SpawnedDirgate {
 
 /**
  * Starts `dist/src/main.js` as its own process on the store at `url` (free loopback ports, log
- * level warn, `env` added) and waits until `/readyz` answers.
+ * level warn, one process unless `env` sets DIRGATE_WORKERS, `env` added) and waits until `/readyz` answers.
  */
 export async function spawnDirgate(url: string, env: Record<string, string> = {}, port?: number): Promise<SpawnedDirgate> {
   const httpPort = port ?? await freePort();
@@ -49,6 +49,8 @@ export async function spawnDirgate(url: string, env: Record<string, string> = {}
       PATH: process.env.PATH ?? '', DIRGATE_DATABASE_URL: url, DIRGATE_HOST: '127.0.0.1', DIRGATE_HTTP_PORT: String(httpPort),
       DIRGATE_LDAP_PORT: String(await freePort()), DIRGATE_LDAPS_PORT: String(await freePort()), DIRGATE_LOG_LEVEL: 'warn',
       DIRGATE_BOOTSTRAP_PASSWORD: 'unused-bench-password', DIRGATE_BOOTSTRAP_TOKEN: 'dgt_unused_bench_token_0123456789abcdef',
+      // One process unless the bench asks for workers, so a figure never depends on the machine's core count.
+      DIRGATE_WORKERS: '1',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
