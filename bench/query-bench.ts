@@ -16,12 +16,15 @@ import type { LdapFilter } from '../src/query/ldap-filter.js';
 import { parseScimFilter } from '../src/query/scim-filter.js';
 import { parseOrdering } from '../src/query/sql.js';
 import type { Ordering } from '../src/query/sql.js';
-import { DEFAULT_QUERY_LIMITS } from '../src/query/validate.js';
+import { DEFAULT_QUERY_LIMITS, matchAll } from '../src/query/validate.js';
 import type { Validated } from '../src/query/validate.js';
 import { openDatabase } from '../src/store/database.js';
 import type { Database, Dialect } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
-import { countSql, countUsers, selectSql, selectUserRows } from '../src/store/query-sql.js';
+import { countSql, countUsers, selectSql, selectUserRows, type IdRestriction } from '../src/store/query-sql.js';
+import { insertObjectPermission, objectIdsSql } from '../src/store/object-permissions-store.js';
+import { assignRoleToUser, insertRole } from '../src/store/roles-store.js';
+import { insertUser } from '../src/store/users-store.js';
 import { seedDirectory } from './seed.js';
 import type { SeededDirectory } from './seed.js';
 import { freshPgSchema } from './pg-schema.js';
@@ -41,9 +44,25 @@ interface BenchQuery {
   readonly limit: number;
   /** Also count the matches, as a paged admin list does. */
   readonly count?: boolean;
+  /** Only the ids this subquery selects (an object-permission holder's list). */
+  readonly only?: IdRestriction;
 }
 
-function queries(seeded: SeededDirectory): BenchQuery[] {
+/**
+ * A holder of user.view on exactly three users (issue 13): a role with three object grants,
+ * assigned to a user of its own. Returns the restriction its user list runs with.
+ */
+async function threeUserHolder(db: Database, seeded: SeededDirectory): Promise<IdRestriction> {
+  const role = await insertRole(db.knex, 'bench-three-users', []);
+  const holder = await insertUser(db.knex, { username: 'bench-holder', path: 'users', type: 'internal' });
+  await assignRoleToUser(db.knex, holder.id, role.id);
+  for (const u of seeded.sampleUsers.slice(3, 6)) {
+    await insertObjectPermission(db.knex, { roleId: role.id, permission: 'user.view', objectType: 'user', objectId: u.id });
+  }
+  return objectIdsSql(holder.id, 'user.view', 'user');
+}
+
+function queries(seeded: SeededDirectory, three: IdRestriction): BenchQuery[] {
   const u = (i: number) => seeded.sampleUsers[i % seeded.sampleUsers.length]!;
   const withEmail = seeded.sampleUsers.filter((x) => x.email);
   const withExt = seeded.sampleUsers.filter((x) => x.externalId);
@@ -52,6 +71,8 @@ function queries(seeded: SeededDirectory): BenchQuery[] {
   const ldap = (f: LdapFilter) => ldapFilterToQuery(f, 'users', { baseDn: BASE, limits: L });
   return [
     { name: 'admin: username = (equality)', limit: 50, make: (i) => parseAdminQuery(`username = ${JSON.stringify(u(i).username.toUpperCase())}`, 'users', L) },
+    { name: 'admin: username = (equality, page + count)', limit: 50, count: true, make: (i) => parseAdminQuery(`username = ${JSON.stringify(u(i).username.toUpperCase())}`, 'users', L) },
+    { name: 'admin: user.view on 3 users (list page + count)', limit: 50, count: true, only: three, make: () => matchAll('users') },
     { name: 'ldap: (&(objectClass=posixAccount)(uid=x))', limit: 2, make: (i) => ldap({ type: 'and', filters: [{ type: 'equal', attribute: 'objectClass', value: 'posixAccount' }, { type: 'equal', attribute: 'uid', value: u(i).username }] }) },
     { name: 'scim: emails.value eq (equality)', limit: 2, make: (i) => parseScimFilter(`emails.value eq ${JSON.stringify(withEmail[i % withEmail.length]!.email)}`, 'users', L) },
     { name: 'scim: externalId eq (equality)', limit: 2, make: (i) => parseScimFilter(`externalId eq ${JSON.stringify(withExt[i % withExt.length]!.externalId)}`, 'users', L) },
@@ -77,8 +98,8 @@ async function runOne(db: Database, q: BenchQuery): Promise<{ p50: number; p95: 
     const start = performance.now();
     // The path the doors use: prepared statements outside a transaction.
     const target = { knex: db.knex, dialect: db.dialect, database: db };
-    const result = q.limit > 0 ? await selectUserRows(target, v, { limit: q.limit, ...(q.ordering ? { ordering: q.ordering } : {}) }) : [];
-    if (q.count) await countUsers(target, v);
+    const result = q.limit > 0 ? await selectUserRows(target, v, { limit: q.limit, ...(q.ordering ? { ordering: q.ordering } : {}), ...(q.only ? { only: q.only } : {}) }) : [];
+    if (q.count) await countUsers(target, v, q.only);
     const ms = performance.now() - start;
     if (i >= 0) { times.push(ms); rows += result.length; }
   }
@@ -88,8 +109,8 @@ async function runOne(db: Database, q: BenchQuery): Promise<{ p50: number; p95: 
 
 async function explain(db: Database, q: BenchQuery): Promise<string> {
   const s = q.limit > 0
-    ? selectSql(db.dialect, q.make(0), 'users', { limit: q.limit, ...(q.ordering ? { ordering: q.ordering } : {}) })
-    : countSql(db.dialect, q.make(0), 'users');
+    ? selectSql(db.dialect, q.make(0), 'users', { limit: q.limit, ...(q.ordering ? { ordering: q.ordering } : {}), ...(q.only ? { only: q.only } : {}) })
+    : countSql(db.dialect, q.make(0), 'users', q.only);
   const res = await db.knex.raw(`EXPLAIN ${s.sql}`, s.bindings as unknown[] as never);
   return (res.rows as { 'QUERY PLAN': string }[]).map((r) => `      ${r['QUERY PLAN']}`).join('\n');
 }
@@ -123,7 +144,8 @@ async function bench(dialect: Dialect): Promise<void> {
     const seeded = await seedDirectory(db, { users: USERS, groups: GROUPS });
     console.log(`\n${dialect}: seeded ${USERS} users, ${GROUPS} groups in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     console.log(`${'query'.padEnd(58)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'rows'.padStart(6)}`);
-    for (const q of queries(seeded)) {
+    const three = await threeUserHolder(db, seeded);
+    for (const q of queries(seeded, three)) {
       const r = await runOne(db, q);
       console.log(`${q.name.padEnd(58)} ${r.p50.toFixed(2).padStart(8)} ${r.p95.toFixed(2).padStart(8)} ${r.rows.toFixed(0).padStart(6)}`);
       if (dialect === 'pg' && process.env.BENCH_EXPLAIN !== '0') console.log(await explain(db, q));

@@ -43,11 +43,17 @@ export function mountAuthRoutes(router: Router, services: Services): void {
 
   defineRoute(router, {
     method: 'get', path: '/me', permission: 'self', tag: 'auth',
-    summary: 'The caller, and the impersonating admin when this is an impersonation session',
+    summary: 'The caller, the impersonating admin when this is an impersonation session, and the global permissions the caller holds (all of them for a superuser)',
     responseSchema: {
-      type: 'object', additionalProperties: false, required: ['user', 'original'],
-      properties: { user: UserSchema, original: { anyOf: [UserSchema, { type: 'null' }] } },
+      type: 'object', additionalProperties: false, required: ['user', 'original', 'permissions'],
+      properties: {
+        user: UserSchema, original: { anyOf: [UserSchema, { type: 'null' }] },
+        permissions: { type: 'array', items: { type: 'string' }, description: 'effective global permissions; permissions on single objects are not listed' },
+      },
     },
-    handler: async ({ auth }) => ({ user: userJson(auth.user), original: auth.impersonator ? userJson(auth.impersonator) : null }),
+    handler: async ({ auth }) => {
+      const me = await services.impersonation.whoAmI(auth);
+      return { user: userJson(me.user), original: me.original ? userJson(me.original) : null, permissions: me.permissions };
+    },
   });
 }

@@ -23,7 +23,10 @@ export interface Problem {
   limit?: string;
   /** Why a sign-in was refused, when the client can act on it (`mfa_required`, `password_expired`…). */
   reason?: string;
-  /** The password policy rule a new password broke (`min_length`, `history`, `strength`…). */
+  /**
+   * The rule that refused: a password policy rule (400 `min_length`, `history`, `strength`…) or a
+   * delegation rule (403 `no_path_to_superuser`, 409 `last_superuser`, …).
+   */
   rule?: string;
 }
 
@@ -62,8 +65,9 @@ export function toProblem(err: unknown): Problem {
     if (err instanceof AlreadyExists && err.field) p.errors = { [err.field]: err.message };
     if (err instanceof PermissionDenied && err.permission) p.permission = err.permission;
     if (err instanceof Unauthenticated && err.reason) p.reason = err.reason;
+    // The rule that refused: a password policy rule (400), a delegation rule (403, 409).
     const rule = (err as { rule?: unknown }).rule;
-    if (err instanceof InvalidValue && typeof rule === 'string') p.rule = rule;
+    if (typeof rule === 'string') p.rule = rule;
     if (err instanceof InvalidQuery) {
       if (err.position !== undefined) p.column = err.position;
       // Once: most messages name their column already (the number is in `column` for programs).

@@ -34,7 +34,7 @@ async function withParentIds(services: Services, input: GroupInput): Promise<Gro
 
 /** The issue asks for group cycles to be refused with 400, naming `parents`. */
 export function rethrowCycle(e: unknown, field = 'parents'): never {
-  if (e instanceof Conflict) throw new InvalidValue(e.message, { [field]: e.message });
+  if (e instanceof Conflict && !e.rule) throw new InvalidValue(e.message, { [field]: e.message });
   throw e;
 }
 
@@ -53,10 +53,12 @@ export function mountGroupRoutes(router: Router, services: Services): void {
     summary: 'Groups, filtered by the query language (group fields), ordered and paged',
     query: { ...searchParams('groups'), ...PAGE_PARAMS },
     responseSchema: pageOf(GroupSchema),
-    handler: async ({ query }) => {
+    handler: async ({ query, actor }) => {
       const p = pageRequest(query);
       const { v, ordering } = parseSearch(services, query, 'groups');
-      const { groups, total } = await services.groups.list(v, { ordering, limit: p.limit, offset: p.offset });
+      const scope = await services.access.listScope(actor, 'group.view');
+      const { groups, total } = scope.kind === 'none' ? { groups: [], total: 0 }
+        : await services.groups.list(v, { ordering, limit: p.limit, offset: p.offset, ...(scope.kind === 'some' ? { only: scope.only } : {}) });
       return paged(await groupsJson(services, groups), total, p);
     },
   });

@@ -11,6 +11,7 @@ export const PROBLEM_SCHEMA: JsonSchema = {
     detail: { type: 'string' },
     errors: { type: 'object', additionalProperties: { type: 'string' } },
     permission: { type: 'string' },
+    rule: { type: 'string', description: 'the rule that refused: a password policy rule, or a delegation rule (no_path_to_superuser, grant_only_what_you_hold, impersonation_session, last_superuser)' },
     column: { type: 'integer' },
     limit: { type: 'string' },
   },

@@ -2,6 +2,7 @@ import { groupShape, userShape } from '../../src/domain/shapes.js';
 import type { ApiToken, DirEvent, Group, Role, Session, User } from '../../src/domain/types.js';
 import { shapeFields, type FieldDef } from '../../src/domain/catalogue.js';
 import type { Application, PolicyBinding } from '../../src/services/access.js';
+import { TOKEN_KEY_PREFIX_LENGTH } from '../../src/services/auth.js';
 import { defineComponent, type JsonSchema } from './routes.js';
 
 /** JSON shapes of the admin API (DESIGN.md) and their schemas for the OpenAPI document. */
@@ -93,7 +94,8 @@ export function sessionJson(s: Session, currentId: string | null) {
 }
 
 const tokenProperties = {
-  id: uuid, user: uuid, description: { type: 'string' }, key_prefix: { type: 'string' },
+  id: uuid, user: uuid, description: { type: 'string' },
+  key_prefix: { type: 'string', maxLength: TOKEN_KEY_PREFIX_LENGTH, description: `the first ${TOKEN_KEY_PREFIX_LENGTH} characters of the key (dgt_ and 4 more), never more` },
   created: dateTime, expires: nullable(dateTime), last_used: nullable(dateTime),
 };
 export const TokenSchema = defineComponent('Token', {
@@ -111,7 +113,7 @@ export const NewTokenSchema = defineComponent('NewToken', {
 
 export function tokenJson(t: ApiToken) {
   return {
-    id: t.id, user: t.userId, description: t.description, key_prefix: t.keyPrefix, created: iso(t.createdAt)!,
+    id: t.id, user: t.userId, description: t.description, key_prefix: t.keyPrefix.slice(0, TOKEN_KEY_PREFIX_LENGTH), created: iso(t.createdAt)!,
     expires: iso(t.expiresAt), last_used: iso(t.lastUsedAt),
   };
 }

@@ -10,6 +10,7 @@ import { mountApplicationRoutes } from './application-routes.js';
 import { mountAuthRoutes } from './auth-routes.js';
 import { mountEventRoutes } from './event-routes.js';
 import { mountGroupRoutes } from './group-routes.js';
+import { mountObjectPermissionRoutes } from './object-permission-routes.js';
 import { mountRoleRoutes } from './role-routes.js';
 import { mountSettingsRoutes } from './settings-routes.js';
 import { mountTokenRoutes } from './token-routes.js';
@@ -32,6 +33,7 @@ export function adminRouter(services: Services, log: Logger): Router {
   mountUserDetailRoutes(router, services);
   mountGroupRoutes(router, services);
   mountRoleRoutes(router, services);
+  mountObjectPermissionRoutes(router, services);
   mountApplicationRoutes(router, services);
   mountSettingsRoutes(router, services);
   mountEventRoutes(router, services);

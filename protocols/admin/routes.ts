@@ -25,6 +25,11 @@
  *
  * `permission` is one of: a Permission (`services.access.require`), `'self'` (any authenticated
  * caller; the handler scopes the work to `auth.user`), or `null` (public: no token needed).
+ * A permission a role may hold on one object (user.view, user.change, …, group.delete) is
+ * checked on the route's object: `/users/:id…` with a `user.*` permission and `/groups/:id…`
+ * with a `group.*` one name it by default (id or name); `objects(ctx)` names others (a body
+ * field, a session's owner); `'any'` (lists) passes a holder on at least one object, and the
+ * handler restricts what it shows; `'global'` asks for the permission on every object.
  * `self(ctx)` may waive a Permission when the target is the caller's own (own sessions, tokens).
  * Request schemas must be self-contained (no `$ref`); response schemas may use the `$ref`s that
  * `defineComponent` returns. Use express path syntax (`/users/:id`); OpenAPI gets `{id}`.
@@ -38,6 +43,8 @@ import { textProblem } from '../../src/domain/text.js';
 import { UUID } from '../../src/domain/validation.js';
 import { isPermission, type Permission } from '../../src/domain/permissions.js';
 import { checkJson } from '../../src/domain/text.js';
+import { objectTypeOf, type ObjectRef } from '../../src/services/access.js';
+import type { ObjectType } from '../../src/store/object-permissions-store.js';
 import type { Actor } from '../../src/domain/types.js';
 import type { AuthContext } from '../../src/services/auth.js';
 import type { Services } from '../../src/services/index.js';
@@ -46,6 +53,11 @@ import { requireAuth } from './authenticate.js';
 export type JsonSchema = Record<string, unknown>;
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type RoutePermission = Permission | 'self' | null;
+/** A user or group as a request names it: by id or by name. */
+export interface ObjectName {
+  readonly type: ObjectType;
+  readonly ref: string;
+}
 
 export interface RouteContext {
   readonly req: Request;
@@ -71,6 +83,8 @@ export interface RouteSpec {
   readonly permission: RoutePermission;
   /** When it returns true the permission is waived (the caller acts on its own things). */
   readonly self?: (ctx: RouteContext) => boolean | Promise<boolean>;
+  /** The objects an object-capable permission is checked on (see the header); default from the path. */
+  readonly objects?: 'any' | 'global' | ((ctx: RouteContext) => Promise<ObjectName[]>);
   readonly summary: string;
   readonly tag?: string;
   readonly query?: Readonly<Record<string, QueryParam>>;
@@ -134,7 +148,7 @@ export function defineRoute(router: Router, spec: RouteSpec): void {
     if (spec.permission !== null) {
       const auth = requireAuth(req);
       if (spec.permission !== 'self' && !(spec.self && (await spec.self(ctx)))) {
-        await services.access.require(auth.actor, spec.permission);
+        await checkPermission(services, spec, spec.permission, ctx);
       }
     }
     // Text every backend can store (src/domain/text.ts), before anything reads it: path
@@ -168,6 +182,35 @@ function referenceResolver(path: string, services: Services): ((params: Record<s
     const found = await find(ref);
     if (found) params.id = found.id;
   };
+}
+
+/** The default objects of a route: the path's `:id` under /users or /groups. */
+function pathObjects(path: string, type: ObjectType, params: Record<string, string>): ObjectName[] | 'any' {
+  const prefix = type === 'user' ? '/users/:id' : '/groups/:id';
+  if ((path === prefix || path.startsWith(`${prefix}/`)) && params.id) return [{ type, ref: params.id }];
+  return 'any';
+}
+
+/** @throws PermissionDenied naming the permission */
+async function checkPermission(services: Services, spec: RouteSpec, permission: Permission, ctx: RouteContext): Promise<void> {
+  const actor = ctx.auth.actor;
+  const type = objectTypeOf(permission);
+  if (type === null || spec.objects === 'global') return services.access.require(actor, permission);
+  // The global permission covers every object: one prepared statement, as before object grants.
+  if (await services.access.hasPermission(actor.userId, permission)) return;
+  const named = spec.objects === 'any' ? 'any' : spec.objects ? await spec.objects(ctx) : pathObjects(spec.path, type, ctx.params);
+  if (named === 'any') {
+    if (!(await services.access.holdsAnywhere(actor.userId, permission))) await services.access.require(actor, permission);
+    return;
+  }
+  const objects: ObjectRef[] = [];
+  for (const n of named) {
+    const id = await services.access.resolveObjectId(n.type, n.ref);
+    // An unknown object can only be acted on with the global permission (then the handler's 404).
+    if (id === null) return services.access.require(actor, permission);
+    objects.push({ type: n.type, id });
+  }
+  await services.access.requireOnAll(actor, permission, objects);
 }
 
 function contextOf(req: Request, res: Response): RouteContext {

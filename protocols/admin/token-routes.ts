@@ -29,15 +29,17 @@ export function mountTokenRoutes(router: Router, services: Services): void {
 
   defineRoute(router, {
     method: 'get', path: '/tokens', permission: 'self', tag: 'tokens',
-    summary: "The caller's API tokens (with ?user=<id> another user's, which needs user.view)",
+    summary: "The caller's API tokens (with ?user=<id> another user's: credentials, so user.change on that user)",
     query: { user: { schema: { type: 'string' }, description: 'a user id; default the caller' }, ...PAGE_PARAMS },
     responseSchema: pageOf(TokenSchema),
     handler: async ({ query, auth }) => {
       const p = pageRequest(query);
       const userId = stringParam(query, 'user') ?? auth.user.id;
       if (userId !== auth.user.id) {
-        await services.access.require(auth.actor, 'user.view');
-        await services.users.get(userId);
+        const id = await services.access.resolveObjectId('user', userId);
+        await services.access.requireOn(auth.actor, 'user.change', id ? { type: 'user', id } : null);
+        if (!id) await services.users.get(userId);
+        await services.rules.protectUsers(auth.actor, [id!], 'read the API tokens of');
       }
       return pagedInMemory((await services.auth.tokensOf(userId)).map(tokenJson), p);
     },
@@ -59,7 +61,8 @@ export function mountTokenRoutes(router: Router, services: Services): void {
       const expiresAt = parseExpiry(body.expires);
       const userId = (body.user as string | undefined) ?? auth.user.id;
       if (userId !== auth.user.id) {
-        await services.access.require(auth.actor, 'user.change');
+        const id = await services.access.resolveObjectId('user', userId);
+        await services.access.requireOn(auth.actor, 'user.change', id ? { type: 'user', id } : null);
         try {
           await services.users.get(userId);
         } catch (e) {
@@ -72,15 +75,28 @@ export function mountTokenRoutes(router: Router, services: Services): void {
     },
   });
 
+  const tokenOwner = async (ctx: RouteContext) => {
+    try {
+      return [{ type: 'user' as const, ref: (await services.auth.getToken(ctx.params.id)).userId }];
+    } catch (e) {
+      if (e instanceof NotFound) return [];
+      throw e;
+    }
+  };
+
   defineRoute(router, {
-    method: 'get', path: '/tokens/:id', permission: 'user.view', self: ownToken, tag: 'tokens',
-    summary: 'One API token (own tokens need no permission)',
+    method: 'get', path: '/tokens/:id', permission: 'user.change', self: ownToken, objects: tokenOwner, tag: 'tokens',
+    summary: "One API token (another user's needs user.change on that user; own tokens need no permission)",
     responseSchema: TokenSchema,
-    handler: async ({ params }) => tokenJson(await services.auth.getToken(params.id)),
+    handler: async ({ params, auth }) => {
+      const token = await services.auth.getToken(params.id);
+      if (token.userId !== auth.user.id) await services.rules.protectUsers(auth.actor, [token.userId], 'read the API tokens of');
+      return tokenJson(token);
+    },
   });
 
   defineRoute(router, {
-    method: 'delete', path: '/tokens/:id', permission: 'user.change', self: ownToken, tag: 'tokens',
+    method: 'delete', path: '/tokens/:id', permission: 'user.change', self: ownToken, objects: tokenOwner, tag: 'tokens',
     summary: 'Delete an API token at once (own tokens need no permission)',
     handler: async ({ params, actor }) => {
       await services.auth.deleteToken(params.id, actor);

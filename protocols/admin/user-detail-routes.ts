@@ -44,13 +44,14 @@ export function mountUserDetailRoutes(router: Router, services: Services): void 
 
 function mountSessionRoutes(router: Router, services: Services): void {
   defineRoute(router, {
-    method: 'get', path: '/users/:id/sessions', permission: 'user.view', self: isSelf, tag: 'sessions',
-    summary: "A user's sessions (own sessions need no permission); `current` marks the caller's",
+    method: 'get', path: '/users/:id/sessions', permission: 'user.change', self: isSelf, tag: 'sessions',
+    summary: "A user's sessions: credentials, so user.change on the user (own sessions need no permission); `current` marks the caller's",
     query: PAGE_PARAMS,
     responseSchema: pageOf(SessionSchema),
-    handler: async ({ params, query, auth }) => {
+    handler: async ({ params, query, auth, actor }) => {
       const p = pageRequest(query);
       await services.users.get(params.id);
+      if (params.id !== auth.user.id) await services.rules.protectUsers(actor, [params.id], 'read the sessions of');
       const sessions = await services.auth.sessionsOf(params.id);
       return pagedInMemory(sessions.map((s) => sessionJson(s, auth.session?.id ?? null)), p);
     },
@@ -85,8 +86,16 @@ function mountSessionRoutes(router: Router, services: Services): void {
       throw e;
     }
   };
+  const sessionOwner = async (ctx: RouteContext) => {
+    try {
+      return [{ type: 'user' as const, ref: (await services.auth.getSession(ctx.params.id)).userId }];
+    } catch (e) {
+      if (e instanceof NotFound) return [];
+      throw e;
+    }
+  };
   defineRoute(router, {
-    method: 'delete', path: '/sessions/:id', permission: 'user.change', self: ownSession, tag: 'sessions',
+    method: 'delete', path: '/sessions/:id', permission: 'user.change', self: ownSession, objects: sessionOwner, tag: 'sessions',
     summary: 'End one session at once (own sessions need no permission)',
     handler: async ({ params, actor }) => {
       const s = await services.auth.getSession(params.id);
@@ -113,7 +122,8 @@ function mountGroupTab(router: Router, services: Services): void {
 
   defineRoute(router, {
     method: 'post', path: '/users/:id/groups', permission: 'group.change', tag: 'users',
-    summary: 'Add the user to an existing group',
+    summary: 'Add the user to an existing group (group.change on that group)',
+    objects: async ({ body }) => (typeof body.group === 'string' ? [{ type: 'group' as const, ref: body.group }] : []),
     requestSchema: { type: 'object', additionalProperties: false, required: ['group'], properties: { group: { type: 'string' } } },
     responseSchema: GroupSchema,
     handler: async ({ params, body, actor }) => {
@@ -140,7 +150,8 @@ function mountGroupTab(router: Router, services: Services): void {
 
   defineRoute(router, {
     method: 'delete', path: '/users/:id/groups/:group', permission: 'group.change', tag: 'users',
-    summary: 'Remove the user from a group',
+    summary: 'Remove the user from a group (group.change on that group)',
+    objects: async ({ params }) => [{ type: 'group' as const, ref: params.group! }],
     handler: async ({ params, actor }) => {
       await services.users.get(params.id);
       const members = await services.groups.memberIds(params.group).catch(() => [] as string[]);

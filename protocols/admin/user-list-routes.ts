@@ -86,9 +86,11 @@ export function mountUserListRoutes(router: Router, services: Services): void {
       subfolders: { schema: { type: 'boolean', default: false }, description: 'with path: include its subfolders' },
     },
     responseSchema: pageOf(UserSchema),
-    handler: async ({ query }) => {
+    handler: async ({ query, actor }) => {
       const p = pageRequest(query);
       let { v, ordering } = parseSearch(services, query, 'users');
+      // A holder of user.view on single users sees exactly those: the restriction is part of the query.
+      const scope = await services.access.listScope(actor, 'user.view');
       const folder = stringParam(query, 'path');
       const subfolders = boolParam(query, 'subfolders') ?? false;
       if (folder !== undefined) {
@@ -96,13 +98,14 @@ export function mountUserListRoutes(router: Router, services: Services): void {
         if (folder === '') throw InvalidValue.field('path', 'must not be empty');
         v = restrict(v, subfolders ? or(compare('path', 'eq', path), compare('path', 'startswith', `${path}/`)) : compare('path', 'eq', path));
       }
-      const { users, total } = await services.users.list(v, { ordering, limit: p.limit, offset: p.offset });
+      const { users, total } = scope.kind === 'none' ? { users: [], total: 0 }
+        : await services.users.list(v, { ordering, limit: p.limit, offset: p.offset, ...(scope.kind === 'some' ? { only: scope.only } : {}) });
       return paged(users.map(userJson), total, p);
     },
   });
 
   defineRoute(router, {
-    method: 'get', path: '/users/paths', permission: 'user.view', tag: 'users',
+    method: 'get', path: '/users/paths', permission: 'user.view', objects: 'global', tag: 'users',
     summary: 'The folder tree of user paths, with direct and total counts',
     responseSchema: {
       type: 'object', additionalProperties: false, required: ['paths', 'tree'],

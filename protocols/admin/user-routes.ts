@@ -53,6 +53,7 @@ export function mountUserRoutes(router: Router, services: Services): void {
   defineRoute(router, {
     method: 'post', path: '/users/bulk_delete', permission: 'user.delete', tag: 'users',
     summary: 'Delete all the given users or none (one transaction; an unknown id fails the whole request)',
+    objects: async ({ body }) => (Array.isArray(body.ids) ? body.ids.filter((i): i is string => typeof i === 'string').map((ref) => ({ type: 'user' as const, ref })) : []),
     requestSchema: {
       type: 'object', additionalProperties: false, required: ['ids'],
       properties: { ids: { type: 'array', minItems: 1, maxItems: 10000, items: { type: 'string' } } },

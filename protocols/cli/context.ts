@@ -12,8 +12,11 @@ export interface CliContext {
   readonly err: Writable;
 }
 
-/** The command line acts as the system, recorded in events as the actor `cli`. */
-export const CLI_ACTOR: Actor = Object.freeze({ userId: null, username: 'cli', clientIp: null });
+/**
+ * The command line acts as the system (it works on the store directly), recorded in events as the
+ * actor `cli`: the superuser rules pass; the last-superuser guard still holds.
+ */
+export const CLI_ACTOR: Actor = Object.freeze({ userId: null, username: 'cli', clientIp: null, system: true });
 
 /** A refusal the operator must read: exit code 1, the message on stderr. */
 export class Refused extends Error {}

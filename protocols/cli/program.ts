@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isDirgateError } from '../../src/domain/errors.js';
 import { Refused, type CliContext } from './context.js';
 import { groupsCommands } from './groups-commands.js';
+import { superuserCommands } from './superuser-commands.js';
 import { tokensCommands } from './tokens-commands.js';
 import { transferCommands } from './transfer-commands.js';
 import { usersCommands } from './users-commands.js';
@@ -27,6 +28,7 @@ export function buildProgram(ctx: CliContext): Command {
   groupsCommands(program, ctx);
   tokensCommands(program, ctx);
   transferCommands(program, ctx);
+  superuserCommands(program, ctx);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: (s) => ctx.out.write(s), writeErr: (s) => ctx.err.write(s) });
     for (const sub of c.commands) sub.exitOverride().showHelpAfterError('(add --help for usage)');

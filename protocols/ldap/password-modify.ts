@@ -43,7 +43,9 @@ export async function handlePasswordModify(s: Session, value: Buffer | null): Pr
   if (ctx.config.ldap.requireTls && !s.secure) throw new LdapError(RESULT.confidentialityRequired, 'password changes require TLS');
   const target = await resolveUser(s, req.userIdentity, me.user);
   const self = target.id === me.user.id;
-  const admin = await ctx.services.access.hasPermission(me.user.id, 'user.set_password');
+  // user.set_password globally or on this one user; the service refuses a superuser target
+  // for a non-superuser (no path to a superuser), which errors.ts answers with 50.
+  const admin = await ctx.services.access.holdsOn(me.user.id, 'user.set_password', { type: 'user', id: target.id });
   if (!self && !admin) throw new LdapError(RESULT.insufficientAccessRights, 'changing another user\'s password requires the permission user.set_password');
   if (self && !admin && req.oldPassword === null) throw new LdapError(RESULT.unwillingToPerform, 'give the current password (oldPasswd) to change your own');
   if (req.oldPassword !== null && self) {

@@ -69,9 +69,10 @@ export class Unauthenticated extends DirgateError {
   }
 }
 
+/** Refused: `permission` names a missing permission, `rule` a delegation rule (src/services/delegation-rules.ts). */
 export class PermissionDenied extends DirgateError {
   readonly code = 'permission_denied' as const;
-  constructor(message: string, readonly permission?: string) {
+  constructor(message: string, readonly permission?: string, readonly rule?: string) {
     super(message);
   }
 }
@@ -96,6 +97,10 @@ export class PreconditionFailed extends DirgateError {
 /** The request conflicts with the current state (e.g. a group cycle). */
 export class Conflict extends DirgateError {
   readonly code = 'conflict' as const;
+  /** The rule that refused, when one did (e.g. `last_superuser`). */
+  constructor(message: string, readonly rule?: string) {
+    super(message);
+  }
 }
 
 /** Something that existed is no longer usable (an expired or used recovery link). */

@@ -99,6 +99,11 @@ export interface Actor {
   readonly sessionId?: string | null;
   /** The door the request came through (`ldap`, …), recorded with each event it causes. */
   readonly door?: string | null;
+  /**
+   * The system itself (bootstrap, the command line on the configured store): it acts as a
+   * superuser would. An actor with no user and no `system` flag is never taken for one.
+   */
+  readonly system?: boolean;
 }
 
-export const SYSTEM_ACTOR: Actor = Object.freeze({ userId: null, username: null, clientIp: null });
+export const SYSTEM_ACTOR: Actor = Object.freeze({ userId: null, username: null, clientIp: null, system: true });

@@ -8,12 +8,42 @@ import {
   deleteBinding, findApplicationBySlug, insertApplication, insertBinding, listApplications, listBindings,
   updateApplication, updateBinding, deleteApplication, type Application, type PolicyBinding,
 } from '../store/applications-store.js';
-import { findUserById } from '../store/users-store.js';
+import { findUserById, findUserByUsername } from '../store/users-store.js';
+import { findGroupById as findGroup, findGroupByName } from '../store/groups-store.js';
+import { isUuid } from '../store/rows.js';
+import { textProblem } from '../domain/text.js';
 import { holdsPermission } from '../store/auth-read-store.js';
+import {
+  holdsOnAnyObject, holdsOnObject, objectIdsSql, type ObjectType,
+} from '../store/object-permissions-store.js';
+import type { IdRestriction } from '../store/query-sql.js';
+import type { Queryable } from '../store/rows.js';
 import { recordEvent } from './events.js';
 import { InvalidValue } from '../domain/errors.js';
 
 export type { Application, PolicyBinding };
+
+/** The permissions a role may hold on one object, by the object's type (DESIGN.md "Permissions"). */
+export const OBJECT_PERMISSIONS: Readonly<Record<ObjectType, readonly Permission[]>> = Object.freeze({
+  user: ['user.view', 'user.change', 'user.set_password', 'user.recovery', 'user.impersonate', 'user.delete'],
+  group: ['group.view', 'group.change', 'group.delete'],
+});
+
+/** The object type a permission may be held on, or null for global-only permissions. */
+export function objectTypeOf(permission: string): ObjectType | null {
+  if ((OBJECT_PERMISSIONS.user as readonly string[]).includes(permission)) return 'user';
+  if ((OBJECT_PERMISSIONS.group as readonly string[]).includes(permission)) return 'group';
+  return null;
+}
+
+/** One object a permission is asked about. */
+export interface ObjectRef {
+  readonly type: ObjectType;
+  readonly id: string;
+}
+
+/** What a caller may see of a list: everything, only some ids (an SQL restriction), or nothing. */
+export type ListScope = { readonly kind: 'all' } | { readonly kind: 'some'; readonly only: IdRestriction } | { readonly kind: 'none' };
 
 /** A role a user holds, and whether it is assigned directly or inherited from a group. */
 export interface HeldRole {
@@ -35,11 +65,66 @@ export class AccessService {
     return anySuperuser(this.db.knex, await userGroupClosure(this.db.knex, userId));
   }
 
-  /** Every permission the user holds (all of them for superusers). */
-  async permissionsOf(userId: string): Promise<Set<string>> {
-    const closure = await userGroupClosure(this.db.knex, userId);
-    if (await anySuperuser(this.db.knex, closure)) return new Set(PERMISSIONS);
-    return permissionsOf(this.db.knex, userId, [...closure]);
+  /** Every permission the user holds globally (all of them for superusers); `q` inside a transaction. */
+  async permissionsOf(userId: string, q: Queryable = this.db.knex): Promise<Set<string>> {
+    const closure = await userGroupClosure(q, userId);
+    if (await anySuperuser(q, closure)) return new Set(PERMISSIONS);
+    return permissionsOf(q, userId, [...closure]);
+  }
+
+  /** Global permission, or the permission held on this one object. */
+  async holdsOn(userId: string | null, permission: Permission, object: ObjectRef | null): Promise<boolean> {
+    if (!userId) return false;
+    if (await holdsPermission(this.db, userId, permission)) return true;
+    if (!object || objectTypeOf(permission) !== object.type) return false;
+    return holdsOnObject(this.db, userId, permission, object.type, object.id);
+  }
+
+  /** The id of a user or group named by id or by name; null when there is none. */
+  async resolveObjectId(type: ObjectType, ref: string): Promise<string | null> {
+    // Text no backend can store (NUL, lone surrogates) names nothing; the door says why.
+    if (typeof ref !== 'string' || ref === '' || textProblem(ref) !== undefined) return null;
+    if (type === 'user') {
+      const u = (isUuid(ref) ? await findUserById(this.db.knex, ref) : null) ?? (await findUserByUsername(this.db.knex, ref));
+      return u?.id ?? null;
+    }
+    const g = (isUuid(ref) ? await findGroup(this.db.knex, ref) : null) ?? (await findGroupByName(this.db.knex, ref));
+    return g?.id ?? null;
+  }
+
+  /** Global permission, or the permission on at least one object (lists, pre-checks). */
+  async holdsAnywhere(userId: string | null, permission: Permission): Promise<boolean> {
+    if (!userId) return false;
+    if (await holdsPermission(this.db, userId, permission)) return true;
+    const type = objectTypeOf(permission);
+    return type !== null && holdsOnAnyObject(this.db, userId, permission, type);
+  }
+
+  /** @throws PermissionDenied naming the permission unless held globally or on `object`. */
+  async requireOn(actor: Actor, permission: Permission, object: ObjectRef | null): Promise<void> {
+    if (!(await this.holdsOn(actor.userId, permission, object))) {
+      throw new PermissionDenied(`this requires the permission ${permission}${object ? ` on this ${object.type}` : ''}`, permission);
+    }
+  }
+
+  /** @throws PermissionDenied unless held globally or on every one of `objects`. */
+  async requireOnAll(actor: Actor, permission: Permission, objects: readonly ObjectRef[]): Promise<void> {
+    if (await this.hasPermission(actor.userId, permission)) return;
+    for (const o of objects) await this.requireOn(actor, permission, o);
+    if (objects.length === 0) await this.require(actor, permission);
+  }
+
+  /**
+   * Which records of a list the actor may see with `permission`: all (global), the objects it
+   * holds the permission on (as an SQL restriction the list query embeds), or none.
+   */
+  async listScope(actor: Actor, permission: Permission): Promise<ListScope> {
+    if (actor.system === true && actor.userId === null) return { kind: 'all' };
+    if (!actor.userId) return { kind: 'none' };
+    if (await holdsPermission(this.db, actor.userId, permission)) return { kind: 'all' };
+    const type = objectTypeOf(permission);
+    if (type === null) return { kind: 'none' };
+    return { kind: 'some', only: objectIdsSql(actor.userId, permission, type) };
   }
 
   /** One prepared statement: superuser, or the permission through any role held. */

@@ -12,6 +12,7 @@ import { lockAccount, releaseLockoutAttempt, reserveLockoutAttempt, resetLockout
 import { clearFailures, countAttempt, releaseAttempt } from '../store/throttle-store.js';
 import { findCredentials, findUserById, replacePasswordHash, touchLastLogin } from '../store/users-store.js';
 import { DecoyHash, hashPassword, hashToken, needsRehash, newSecret, safeEqual, verifyPassword } from './credentials.js';
+import type { DelegationRules } from './delegation-rules.js';
 import { recordEvent } from './events.js';
 import type { MfaService, SecondFactor } from './mfa.js';
 import type { LdapMfaMode, Settings, SettingsService } from './settings.js';
@@ -93,6 +94,8 @@ function stale(lastUsed: Date | null): boolean {
   return !lastUsed || Date.now() - lastUsed.getTime() > TOUCH_INTERVAL_MS;
 }
 export const TOKEN_PREFIX = 'dgt_';
+/** How much of an API token's key any answer shows (`key_prefix`): `dgt_` and 4 characters (24 of 256 bits). */
+export const TOKEN_KEY_PREFIX_LENGTH = 8;
 
 /** `password;123456` → the password and the code, when it has that shape. */
 function splitCode(password: string): { password: string; code: string } | null {
@@ -109,6 +112,7 @@ export class AuthService {
     private readonly settings: SettingsService,
     private readonly users: UserService,
     private readonly mfa: MfaService,
+    private readonly rules: DelegationRules,
   ) {
     this.decoy = new DecoyHash(config.auth.scrypt);
   }
@@ -329,6 +333,12 @@ export class AuthService {
       if (session.impersonatorId) {
         impersonator = await findUserById(this.db.knex, session.impersonatorId);
         if (!impersonator || !impersonator.isActive) throw new Unauthenticated('the impersonating user is deactivated');
+        // The setting is read on every request through an impersonation session, so turning it
+        // off ends them all at once, on every instance.
+        if (!(await this.settings.get())['impersonation.enabled']) {
+          await deleteSessions(this.db.knex, { ids: [session.id] });
+          throw new Unauthenticated('impersonation has been turned off (setting "impersonation.enabled")');
+        }
       }
       if (stale(session.lastUsedAt)) void touchSession(this.db.knex, session.id).catch(() => undefined);
       return {
@@ -361,6 +371,7 @@ export class AuthService {
 
   /** Revokes the given sessions of a user (all when `ids` is omitted). Returns how many. */
   async revokeSessions(userId: string, ids: readonly string[] | undefined, actor: Actor): Promise<number> {
+    await this.rules.protectUsers(actor, [userId], 'end the sessions of');
     return this.db.transaction(async (trx) => {
       const n = await deleteSessions(trx, { userId, ids });
       await recordEvent(trx, actor, 'sessions_revoked', { type: 'user', id: userId }, { count: n });
@@ -370,9 +381,11 @@ export class AuthService {
 
   /** A new API token; the key is returned once and stored only as a hash. */
   async createToken(userId: string, input: { description?: string; expiresAt?: Date | null; key?: string }, actor: Actor, opts: TxOptions = {}): Promise<{ key: string; token: ApiToken }> {
+    await this.rules.refuseInImpersonation(actor, 'create API tokens', { type: 'user', id: userId }, opts);
+    await this.rules.protectUsers(actor, [userId], 'create API tokens for', opts);
     const key = input.key ?? newSecret(TOKEN_PREFIX);
     return inTransaction(this.db, opts, async (trx) => {
-      const token = await insertToken(trx, { userId, tokenHash: hashToken(key), keyPrefix: key.slice(0, 8), description: input.description ?? '', expiresAt: input.expiresAt ?? null });
+      const token = await insertToken(trx, { userId, tokenHash: hashToken(key), keyPrefix: key.slice(0, TOKEN_KEY_PREFIX_LENGTH), description: input.description ?? '', expiresAt: input.expiresAt ?? null });
       await recordEvent(trx, actor, 'token_created', { type: 'user', id: userId }, { token_id: token.id, description: token.description });
       return { key, token };
     });
@@ -389,6 +402,8 @@ export class AuthService {
   }
 
   async deleteToken(id: string, actor: Actor): Promise<void> {
+    const owner = await findToken(this.db.knex, id);
+    if (owner) await this.rules.protectUsers(actor, [owner.userId], 'delete the API tokens of');
     await this.db.transaction(async (trx) => {
       const t = await findToken(trx, id);
       if (!t) throw new NotFound(`no token with id ${id}`);

@@ -9,6 +9,7 @@ import {
   type GroupWrite,
 } from '../store/groups-store.js';
 import { existingUserIds } from '../store/users-store.js';
+import type { DelegationRules } from './delegation-rules.js';
 import { apiFieldNames, recordEvent, recordEventPerTarget } from './events.js';
 import { inTransaction, queryable, type TxOptions } from './transactions.js';
 import { listGroups, type PageOptions } from './listing.js';
@@ -31,7 +32,7 @@ export interface GroupWriteOptions extends TxOptions {
 }
 
 export class GroupService {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database, private readonly rules: DelegationRules) {}
 
   /** @throws NotFound */
   async get(id: string, opts?: TxOptions): Promise<Group> {
@@ -83,6 +84,7 @@ export class GroupService {
   /** @throws InvalidValue, AlreadyExists, NotFound (unknown parent), Conflict (cycle) */
   async create(input: GroupInput, actor: Actor, opts: GroupWriteOptions = {}): Promise<Group> {
     const write = this.validate(input, true, opts.allowYamlAttributes) as GroupWrite & { name: string };
+    await this.checkGrants(actor, null, write, input.parents, opts);
     return inTransaction(this.db, opts, async (trx) => {
       const group = await insertGroup(trx, write);
       if (input.parents !== undefined) await this.replaceParents(trx, group.id, input.parents);
@@ -94,11 +96,16 @@ export class GroupService {
   /** @throws NotFound, InvalidValue, AlreadyExists, Conflict, PreconditionFailed */
   async update(id: string, input: GroupInput, actor: Actor, opts: GroupWriteOptions = {}): Promise<Group> {
     const write = this.validate(input, false, opts.allowYamlAttributes);
-    return inTransaction(this.db, opts, async (trx) => {
+    await this.rules.protectGroups(actor, [id], 'change', opts);
+    await this.checkGrants(actor, id, write, input.parents, opts);
+    return this.rules.lockedTransaction(opts, async (trx) => {
+      const mayRemove = write.isSuperuser === false || input.parents !== undefined;
+      const keep = mayRemove ? await this.rules.keepASuperuser(trx, actor, 'change this group', { type: 'group', id }) : null;
       const before = await findGroupById(trx, id);
       if (!before) throw new NotFound(`no group with id ${id}`);
       if (input.parents !== undefined) await this.replaceParents(trx, id, input.parents);
       const group = await updateGroup(trx, id, write, opts.ifVersion);
+      await keep?.();
       await recordEvent(trx, actor, 'group_updated', { type: 'group', id }, { name: group.name, changed: { ...apiFieldNames(write), ...(input.parents !== undefined ? { parents: input.parents } : {}) } });
       return group;
     });
@@ -106,10 +113,13 @@ export class GroupService {
 
   /** @throws NotFound, PreconditionFailed */
   async delete(id: string, actor: Actor, opts: GroupWriteOptions = {}): Promise<void> {
-    await inTransaction(this.db, opts, async (trx) => {
+    await this.rules.protectGroups(actor, [id], 'delete', opts);
+    await this.rules.lockedTransaction(opts, async (trx) => {
+      const keep = await this.rules.keepASuperuser(trx, actor, 'delete this group', { type: 'group', id });
       const g = await findGroupById(trx, id);
       if (!g) throw new NotFound(`no group with id ${id}`);
       if (!(await deleteGroupRow(trx, id, opts.ifVersion))) throw new PreconditionFailed('the group was changed by someone else (version mismatch)');
+      await keep();
       await recordEvent(trx, actor, 'group_deleted', { type: 'group', id }, { name: g.name });
     });
   }
@@ -124,7 +134,12 @@ export class GroupService {
     actor: Actor,
     opts: GroupWriteOptions = {},
   ): Promise<Group> {
-    return inTransaction(this.db, opts, async (trx) => {
+    await this.rules.protectGroups(actor, [groupId], 'change the members of', opts);
+    await this.rules.protectUsers(actor, [...(change.addUsers ?? []), ...(change.removeUsers ?? [])], 'change the groups of', opts);
+    await this.rules.protectGroups(actor, [...(change.addGroups ?? []), ...(change.removeGroups ?? [])], 'change the parents of', opts);
+    const removes = !!change.replace || (change.removeUsers?.length ?? 0) > 0 || (change.removeGroups?.length ?? 0) > 0;
+    return this.rules.lockedTransaction(opts, async (trx) => {
+      const keep = removes ? await this.rules.keepASuperuser(trx, actor, 'remove these members', { type: 'group', id: groupId }) : null;
       const group = await findGroupById(trx, groupId);
       if (!group) throw new NotFound(`no group with id ${groupId}`);
       if (opts.ifVersion !== undefined && group.version !== opts.ifVersion) throw new PreconditionFailed('the group was changed by someone else (version mismatch)');
@@ -156,6 +171,7 @@ export class GroupService {
       await addMembers(trx, groupId, addUsers);
       await addChildGroups(trx, groupId, addGroups);
       await bumpGroupVersion(trx, groupId);
+      await keep?.();
       await recordEvent(trx, actor, 'group_members_changed', { type: 'group', id: groupId }, {
         name: group.name, added_users: addUsers, removed_users: change.removeUsers ?? [], added_groups: addGroups,
         removed_groups: change.removeGroups ?? [], replaced: !!change.replace,
@@ -174,6 +190,15 @@ export class GroupService {
 
   async parentIdsOf(groupId: string, opts?: TxOptions): Promise<string[]> {
     return parentIds(queryable(this.db, opts), groupId);
+  }
+
+  /** Making a group superuser, or giving it a parent that grants superuser, is for superusers. */
+  private async checkGrants(actor: Actor, id: string | null, write: GroupWrite, parents: unknown, opts: TxOptions): Promise<void> {
+    const target = id ? { type: 'group', id } : null;
+    if (write.isSuperuser === true) await this.rules.requireSuperuserTo(actor, 'make a group superuser', target, opts);
+    if (Array.isArray(parents) && parents.every((p) => typeof p === 'string')) {
+      await this.rules.protectGroups(actor, parents as string[], 'add a child to', opts);
+    }
   }
 
   private async replaceParents(trx: Knex.Transaction, groupId: string, parents: unknown): Promise<void> {

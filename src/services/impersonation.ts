@@ -5,6 +5,7 @@ import type { Database } from '../store/database.js';
 import { deleteSessions, insertSession } from '../store/sessions-store.js';
 import { findUserById } from '../store/users-store.js';
 import type { AccessService } from './access.js';
+import type { DelegationRules } from './delegation-rules.js';
 import type { AuthContext, ClientInfo } from './auth.js';
 import { SESSION_PREFIX } from './auth.js';
 import { hashToken, newSecret } from './credentials.js';
@@ -24,6 +25,7 @@ export class ImpersonationService {
     private readonly config: Config,
     private readonly settings: SettingsService,
     private readonly access: AccessService,
+    private readonly rules: DelegationRules,
   ) {}
 
   /**
@@ -35,14 +37,12 @@ export class ImpersonationService {
   async start(ctx: AuthContext, targetId: string, reason: unknown, client: ClientInfo): Promise<{ token: string; expires: Date; session: Session; user: User }> {
     const settings = await this.settings.get();
     if (!settings['impersonation.enabled']) throw new PermissionDenied('impersonation is turned off (setting "impersonation.enabled")');
-    if (ctx.impersonator) throw new PermissionDenied('cannot impersonate while impersonating; end the current impersonation first');
-    await this.access.require(ctx.actor, 'user.impersonate');
+    await this.rules.refuseInImpersonation(ctx.actor, 'impersonate (end the current impersonation first)', { type: 'user', id: targetId });
     const target = await findUserById(this.db.knex, targetId);
+    await this.access.requireOn(ctx.actor, 'user.impersonate', target ? { type: 'user', id: target.id } : null);
     if (!target) throw new NotFound(`no user with id ${targetId}`);
     if (target.id === ctx.user.id) throw new PermissionDenied('you cannot impersonate yourself');
-    if ((await this.access.isSuperuser(target.id)) && !(await this.access.isSuperuser(ctx.user.id))) {
-      throw new PermissionDenied('only a superuser may impersonate a superuser', 'user.impersonate');
-    }
+    await this.rules.protectUsers(ctx.actor, [target.id], 'impersonate');
     if (reason !== undefined && reason !== null && typeof reason !== 'string') throw InvalidValue.field('reason', 'must be a string');
     const why = typeof reason === 'string' ? reason.trim() : '';
     if (why.length > MAX_REASON_LENGTH) throw InvalidValue.field('reason', `must be at most ${MAX_REASON_LENGTH} characters`);
@@ -84,9 +84,13 @@ export class ImpersonationService {
     return impersonator;
   }
 
-  /** `GET /me`: the user a request acts as, and the impersonating admin (or null). */
-  whoAmI(ctx: AuthContext): { user: User; original: User | null } {
-    return { user: ctx.user, original: ctx.impersonator };
+  /**
+   * `GET /me`: the user a request acts as, the impersonating admin (or null), and the caller's
+   * effective global permissions (an impersonation session acts with the user's).
+   */
+  async whoAmI(ctx: AuthContext): Promise<{ user: User; original: User | null; permissions: string[] }> {
+    const permissions = [...(await this.access.permissionsOf(ctx.user.id))].sort();
+    return { user: ctx.user, original: ctx.impersonator, permissions };
   }
 }
 

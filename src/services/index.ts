@@ -6,6 +6,7 @@ import { AuthService } from './auth.js';
 import { DirectoryWriteService } from './directory-writes.js';
 import { DirectoryService } from './directory.js';
 import { EventService } from './events.js';
+import { DelegationRules } from './delegation-rules.js';
 import { ExportService } from './exports.js';
 import { GroupService } from './groups.js';
 import { HealthService } from './health.js';
@@ -16,6 +17,7 @@ import { NotificationService } from './notifications.js';
 import { RecoveryService } from './recovery.js';
 import { RoleService } from './roles.js';
 import { SelfServiceRecovery } from './self-service-recovery.js';
+import { SuperuserRescue } from './superuser-rescue.js';
 import { SettingsService } from './settings.js';
 import { UserService } from './users.js';
 import { UserArtifactsService } from './user-artifacts.js';
@@ -39,6 +41,8 @@ export interface Services {
   readonly groups: GroupService;
   readonly roles: RoleService;
   readonly access: AccessService;
+  /** The delegation rules (no path to a superuser, grant only what you hold, keep a superuser). */
+  readonly rules: DelegationRules;
   readonly auth: AuthService;
   /** The directory as LDAP reads it, narrowed to what the viewer may see. */
   readonly directory: DirectoryService;
@@ -55,6 +59,8 @@ export interface Services {
   readonly exports: ExportService;
   /** LDAP-shaped writes (Add, Modify, Delete, ModifyDN) in domain terms, one transaction each. */
   readonly directoryWrites: DirectoryWriteService;
+  /** `dirgate create-superuser`: the way back in. */
+  readonly rescue: SuperuserRescue;
 }
 
 /** What the process around the services supplies (the worker processes' shared bind cache). */
@@ -65,12 +71,13 @@ export interface ServiceOptions {
 export function createServices(db: Database, config: Config, options: ServiceOptions = {}): Services {
   const mail = new MailService(config);
   const settings = new SettingsService(db, () => mail.enabled);
-  const users = new UserService(db, config, settings);
   const access = new AccessService(db);
-  const recovery = new RecoveryService(db, config, users, mail);
-  const groups = new GroupService(db);
+  const rules = new DelegationRules(db, (userId, q) => access.permissionsOf(userId, q));
+  const users = new UserService(db, config, settings, rules);
+  const recovery = new RecoveryService(db, config, users, mail, rules);
+  const groups = new GroupService(db, rules);
   const mfa = new MfaService(db);
-  const auth = new AuthService(db, config, settings, users, mfa);
+  const auth = new AuthService(db, config, settings, users, mfa, rules);
   return {
     config,
     units: new UnitService(db),
@@ -79,18 +86,20 @@ export function createServices(db: Database, config: Config, options: ServiceOpt
     settings,
     users,
     groups,
-    roles: new RoleService(db),
+    roles: new RoleService(db, access, rules),
     access,
+    rules,
     auth,
     directory: new DirectoryService(db, auth, config, options.bindCacheShare ?? null),
     mfa,
-    artifacts: new UserArtifactsService(db),
+    artifacts: new UserArtifactsService(db, rules),
     mail,
     notifications: new NotificationService(db),
     recovery,
     selfRecovery: new SelfServiceRecovery(db, settings, recovery, mail),
-    impersonation: new ImpersonationService(db, config, settings, access),
+    impersonation: new ImpersonationService(db, config, settings, access, rules),
     exports: new ExportService(db, config, access),
     directoryWrites: new DirectoryWriteService(db, users, groups, access),
+    rescue: new SuperuserRescue(db, users, groups, recovery),
   };
 }

@@ -6,7 +6,7 @@ import type { Group, User } from '../domain/types.js';
 import type { Ordering } from '../query/ordering.js';
 import type { Validated } from '../query/validate.js';
 import type { Database } from '../store/database.js';
-import { countGroups, countUsers, selectGroupRows, selectUserRows, type QueryTarget, type Row, type SelectOptions } from '../store/query-sql.js';
+import { countGroups, countUsers, selectGroupRows, selectUserRows, type IdRestriction, type QueryTarget, type Row, type SelectOptions } from '../store/query-sql.js';
 import { rowToGroup, rowToUser } from '../store/rows.js';
 import { queryable, type TxOptions } from './transactions.js';
 
@@ -14,20 +14,22 @@ export interface PageOptions extends TxOptions {
   readonly ordering?: Ordering;
   readonly limit: number;
   readonly offset: number;
+  /** Only the records this subquery selects (what an object-permission holder may see). */
+  readonly only?: IdRestriction;
 }
 
 async function page<T>(
   db: Database, v: Validated, opts: PageOptions,
   select: (t: QueryTarget, v: Validated, o: SelectOptions) => Promise<Row[]>,
-  count: (t: QueryTarget, v: Validated) => Promise<number>,
+  count: (t: QueryTarget, v: Validated, only?: IdRestriction) => Promise<number>,
   map: (r: Row) => T,
 ): Promise<{ items: T[]; total: number }> {
   const target = { knex: queryable(db, opts), dialect: db.dialect, ...(opts.unit ? {} : { database: db }) };
   const rows = opts.limit > 0
-    ? await select(target, v, { ...(opts.ordering ? { ordering: opts.ordering } : {}), limit: opts.limit, offset: opts.offset })
+    ? await select(target, v, { ...(opts.ordering ? { ordering: opts.ordering } : {}), ...(opts.only ? { only: opts.only } : {}), limit: opts.limit, offset: opts.offset })
     : [];
   // A first page shorter than asked already tells the total (an existence probe): no count.
-  const total = opts.offset === 0 && rows.length < opts.limit ? rows.length : await count(target, v);
+  const total = opts.offset === 0 && rows.length < opts.limit ? rows.length : await count(target, v, opts.only);
   return { items: rows.map(map), total };
 }
 

@@ -8,6 +8,7 @@ import {
 } from '../store/recovery-store.js';
 import { findUserById } from '../store/users-store.js';
 import { hashToken, newSecret } from './credentials.js';
+import type { DelegationRules } from './delegation-rules.js';
 import { recordEvent } from './events.js';
 import { joining } from './transactions.js';
 import type { MailService } from './mail.js';
@@ -42,6 +43,7 @@ export class RecoveryService {
     private readonly config: Config,
     private readonly users: UserService,
     private readonly mail: MailService,
+    private readonly rules: DelegationRules,
   ) {}
 
   /**
@@ -49,6 +51,8 @@ export class RecoveryService {
    * @throws NotFound, InvalidValue (deactivated user)
    */
   async createLink(userId: string, actor: Actor, origin: RecoveryOrigin = 'admin'): Promise<RecoveryLink> {
+    // Self-service links are asked for by the user at /recovery (no actor); an admin's fall under the rule.
+    if (origin === 'admin') await this.rules.protectUsers(actor, [userId], 'create a recovery link for');
     const token = newSecret(RECOVERY_PREFIX);
     const expires = new Date(Date.now() + this.config.auth.recoveryTtl * 1000);
     const record = await this.db.transaction(async (trx) => {
@@ -71,6 +75,7 @@ export class RecoveryService {
    * @throws InvalidValue (email off, no address), NotFound, BadGateway (the SMTP server's answer)
    */
   async sendEmail(userId: string, actor: Actor): Promise<{ to: string; expires: Date }> {
+    await this.rules.protectUsers(actor, [userId], 'email a recovery link to');
     if (!this.mail.enabled) throw new InvalidValue('email is not configured on this server (set DIRGATE_SMTP_URL)');
     const user = await this.users.get(userId);
     if (!user.email) throw InvalidValue.field('email', `the user ${user.username} has no email address`);

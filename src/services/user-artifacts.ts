@@ -8,6 +8,7 @@ import {
 import { findUserById } from '../store/users-store.js';
 import { dropOrphanRecoveryCodes } from '../store/mfa-store.js';
 import { hashToken } from './credentials.js';
+import type { DelegationRules } from './delegation-rules.js';
 import { recordEvent } from './events.js';
 
 export type { ArtifactKind };
@@ -20,7 +21,7 @@ const DELETED_EVENT: Record<ArtifactKind, string> = {
 
 /** A user's consents, OAuth refresh tokens and MFA authenticators: list and revoke. */
 export class UserArtifactsService {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database, private readonly rules: DelegationRules) {}
 
   /** @throws NotFound (user) */
   async consentsOf(userId: string): Promise<Consent[]> {
@@ -45,6 +46,7 @@ export class UserArtifactsService {
    * @throws NotFound when the user is unknown, or when a single id names no row of this user.
    */
   async delete(kind: ArtifactKind, userId: string, ids: readonly string[] | undefined, actor: Actor): Promise<number> {
+    await this.rules.protectUsers(actor, [userId], `delete the ${kind.replace(/_/g, ' ')} of`);
     return this.db.transaction(async (trx) => {
       const user = await findUserById(trx, userId);
       if (!user) throw new NotFound(`no user with id ${userId}`);

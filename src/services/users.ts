@@ -14,6 +14,7 @@ import {
   type UserWrite,
 } from '../store/users-store.js';
 import { hashPassword } from './credentials.js';
+import type { DelegationRules } from './delegation-rules.js';
 import { apiFieldNames, recordEvent } from './events.js';
 import { checkPasswordPolicy, PasswordRejected } from './password-policy.js';
 import { currentPasswordHash, pushPasswordHistory, recentPasswordHashes } from '../store/password-history-store.js';
@@ -67,6 +68,7 @@ export class UserService {
     private readonly db: Database,
     private readonly config: Config,
     private readonly settings: SettingsService,
+    private readonly rules: DelegationRules,
   ) {}
 
   /** @throws NotFound */
@@ -160,15 +162,19 @@ export class UserService {
   async update(id: string, input: UserInput, actor: Actor, opts: WriteOptions = {}): Promise<User> {
     const write = this.validate(input, false, opts.allowYamlAttributes);
     const password = input.password;
+    const settingPassword = password !== undefined && password !== null && password !== '';
+    const onlyPassword = settingPassword && Object.keys(write).length === 0;
+    await this.rules.protectUsers(actor, [id], write.isActive === false ? 'deactivate' : onlyPassword ? 'set the password of' : 'change', opts);
     let prepared: PreparedPassword | null = null;
-    if (password !== undefined && password !== null && password !== '') {
+    if (settingPassword) {
       const target = await findUserById(queryable(this.db, opts), id);
       if (!target) throw new NotFound(`no user with id ${id}`);
       prepared = await this.preparePassword(password, id, target, actor, opts);
       write.passwordHash = prepared.hash;
       write.passwordMustChange = prepared.mustChange;
     }
-    return inTransaction(this.db, opts, async (trx) => {
+    return this.rules.lockedTransaction(opts, async (trx) => {
+      const keep = write.isActive === false ? await this.rules.keepASuperuser(trx, actor, 'deactivate this user', { type: 'user', id }) : null;
       const before = opts.mergeAttributes ? await findUserByIdForUpdate(trx, id) : await findUserById(trx, id);
       if (!before) throw new NotFound(`no user with id ${id}`);
       if (opts.mergeAttributes && write.attributes !== undefined) {
@@ -183,6 +189,7 @@ export class UserService {
         await recordEvent(trx, actor, 'user_updated', { type: 'user', id }, { username: user.username, changed: describe(write) });
       }
       if (before.isActive && write.isActive === false) {
+        await keep?.();
         await deleteSessions(trx, { userId: id });
         await recordEvent(trx, actor, 'user_deactivated', { type: 'user', id }, { username: user.username });
       } else if (!before.isActive && write.isActive === true) {
@@ -205,26 +212,31 @@ export class UserService {
     return this.update(id, { password }, actor, opts);
   }
 
-  /** @throws NotFound, PreconditionFailed */
+  /**
+   * Deletes a user. A superuser account only by a superuser; never the last active superuser.
+   * @throws NotFound, PreconditionFailed, PermissionDenied, Conflict
+   */
   async delete(id: string, actor: Actor, opts: WriteOptions = {}): Promise<void> {
-    await inTransaction(this.db, opts, async (trx) => {
-      const user = await findUserById(trx, id);
-      if (!user) throw new NotFound(`no user with id ${id}`);
-      if (!(await deleteUserRow(trx, id, opts.ifVersion))) {
-        throw new PreconditionFailed('the user was changed by someone else (version mismatch)');
-      }
-      await recordEvent(trx, actor, 'user_deleted', { type: 'user', id }, { username: user.username });
+    await this.rules.protectUsers(actor, [id], 'delete', opts);
+    await this.rules.lockedTransaction(opts, async (trx) => {
+      const keep = await this.rules.keepASuperuser(trx, actor, 'delete this user', { type: 'user', id });
+      await this.deleteOne(trx, id, actor, opts.ifVersion);
+      await keep();
     });
   }
 
-  /** Deletes all the users or none. @throws NotFound naming the first unknown id. */
+  /** Deletes all the users or none. @throws NotFound naming the first unknown id; PermissionDenied, Conflict */
   async bulkDelete(ids: readonly string[], actor: Actor): Promise<number> {
     if (!Array.isArray(ids) || ids.length === 0 || ids.some((i) => typeof i !== 'string')) {
       throw InvalidValue.field('ids', 'must be a non-empty list of user ids');
     }
-    return this.db.transaction(async (trx) => {
-      for (const id of new Set(ids)) await this.delete(id, actor, joining(trx));
-      return new Set(ids).size;
+    const unique = [...new Set(ids)];
+    await this.rules.protectUsers(actor, unique, 'delete');
+    return this.rules.lockedTransaction({}, async (trx) => {
+      const keep = await this.rules.keepASuperuser(trx, actor, 'delete these users', null);
+      for (const id of unique) await this.deleteOne(trx, id, actor);
+      await keep();
+      return unique.length;
     });
   }
 
@@ -280,6 +292,15 @@ export class UserService {
     });
     if (opts.unit) void write().catch(() => undefined);
     else await write();
+  }
+
+  private async deleteOne(trx: import('knex').Knex.Transaction, id: string, actor: Actor, ifVersion?: number): Promise<void> {
+    const user = await findUserById(trx, id);
+    if (!user) throw new NotFound(`no user with id ${id}`);
+    if (!(await deleteUserRow(trx, id, ifVersion))) {
+      throw new PreconditionFailed('the user was changed by someone else (version mismatch)');
+    }
+    await recordEvent(trx, actor, 'user_deleted', { type: 'user', id }, { username: user.username });
   }
 
   private async checkUniqueEmail(trx: import('knex').Knex.Transaction, email: string | null, exceptId?: string): Promise<void> {

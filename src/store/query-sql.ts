@@ -34,6 +34,25 @@ export interface SelectOptions {
   readonly offset?: number;
   /** Keyset pagination: the last row of the previous page (as returned here). */
   readonly after?: Row;
+  /** Only records whose id this SQL selects (object permissions: what the caller may see). */
+  readonly only?: IdRestriction;
+}
+
+/** A subquery selecting the ids a caller may see, with its bindings (object-permissions-store.ts). */
+export interface IdRestriction {
+  readonly sql: string;
+  readonly bindings: readonly unknown[];
+}
+
+/**
+ * ` and <table>.id in (<only>)`. PostgreSQL gets `= ANY(ARRAY(...))`, as the query compiler's
+ * relations do: the subquery runs once and the id index serves the rest, so a holder of three
+ * users pages through three rows, not through every user in `seq` order.
+ */
+function onlyIds(dialect: Dialect, table: string, only: IdRestriction | undefined, bindings: unknown[]): string {
+  if (!only) return '';
+  bindings.push(...only.bindings);
+  return dialect === 'pg' ? ` and ${table}.id = ANY(ARRAY(${only.sql}))` : ` and ${table}.id in (${only.sql})`;
 }
 
 /**
@@ -46,8 +65,8 @@ export function selectSql(dialect: Dialect, v: Validated, entity: Entity, opts: 
   const ordering = opts.ordering ?? parseOrdering('', entity);
   if (ordering.entity !== entity) throw new InvalidQuery(`an ordering for ${ordering.entity} cannot order ${entity}`);
   const where = compileWhere(v, dialect, table);
-  let sql = `select ${table}.* from ${table} where (${where.sql})`;
   const bindings: unknown[] = [...where.bindings];
+  let sql = `select ${table}.* from ${table} where (${where.sql})${onlyIds(dialect, table, opts.only, bindings)}`;
   if (opts.after) {
     const k = keysetAfter(ordering, opts.after, table);
     sql += ` and (${k.sql})`;
@@ -66,11 +85,12 @@ export function selectSql(dialect: Dialect, v: Validated, entity: Entity, opts: 
 }
 
 /** The COUNT behind `countRows`, as SQL text with `?` placeholders. */
-export function countSql(dialect: Dialect, v: Validated, entity: Entity): { sql: string; bindings: unknown[] } {
+export function countSql(dialect: Dialect, v: Validated, entity: Entity, only?: IdRestriction): { sql: string; bindings: unknown[] } {
   if (v.entity !== entity) throw new InvalidQuery(`a query for ${v.entity} cannot count ${entity}`);
   const table = ENTITY_TABLE[entity];
   const where = compileWhere(v, dialect, table);
-  return { sql: `select count(*) as n from ${table} where (${where.sql})`, bindings: [...where.bindings] };
+  const bindings: unknown[] = [...where.bindings];
+  return { sql: `select count(*) as n from ${table} where (${where.sql})${onlyIds(dialect, table, only, bindings)}`, bindings };
 }
 
 /** Runs read SQL: prepared statements outside a transaction, the transaction's connection inside one. */
@@ -90,8 +110,8 @@ export async function selectRows(db: QueryTarget, v: Validated, entity: Entity, 
 }
 
 /** How many records of `entity` match `v`. */
-export async function countRows(db: QueryTarget, v: Validated, entity: Entity): Promise<number> {
-  const rows = await read(db, countSql(db.dialect, v, entity));
+export async function countRows(db: QueryTarget, v: Validated, entity: Entity, only?: IdRestriction): Promise<number> {
+  const rows = await read(db, countSql(db.dialect, v, entity, only));
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -112,8 +132,8 @@ export function selectUserRows(db: QueryTarget, v: Validated, opts: SelectOption
   return selectRows(db, v, 'users', opts);
 }
 
-export function countUsers(db: QueryTarget, v: Validated): Promise<number> {
-  return countRows(db, v, 'users');
+export function countUsers(db: QueryTarget, v: Validated, only?: IdRestriction): Promise<number> {
+  return countRows(db, v, 'users', only);
 }
 
 export function streamUserRows(db: QueryTarget, v: Validated, ordering?: Ordering, batchSize?: number): AsyncGenerator<Row> {
@@ -125,8 +145,8 @@ export function selectGroupRows(db: QueryTarget, v: Validated, opts: SelectOptio
   return selectRows(db, v, 'groups', opts);
 }
 
-export function countGroups(db: QueryTarget, v: Validated): Promise<number> {
-  return countRows(db, v, 'groups');
+export function countGroups(db: QueryTarget, v: Validated, only?: IdRestriction): Promise<number> {
+  return countRows(db, v, 'groups', only);
 }
 
 export function streamGroupRows(db: QueryTarget, v: Validated, ordering?: Ordering, batchSize?: number): AsyncGenerator<Row> {
