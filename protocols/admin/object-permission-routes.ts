@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import type { Services } from '../../src/services/index.js';
-import type { ObjectPermission } from '../../src/store/object-permissions-store.js';
+import type { ObjectPermission } from '../../src/services/access.js';
 import { roleIdOf } from './lookups.js';
 import { PAGE_PARAMS, pagedInMemory, pageRequest } from './pagination.js';
 import { pageOf } from './present.js';

@@ -23,6 +23,8 @@ import { InvalidValue } from '../domain/errors.js';
 
 export type { Application, PolicyBinding };
 
+export type { ObjectPermission, ObjectType } from '../store/object-permissions-store.js';
+
 /** The permissions a role may hold on one object, by the object's type (DESIGN.md "Permissions"). */
 export const OBJECT_PERMISSIONS: Readonly<Record<ObjectType, readonly Permission[]>> = Object.freeze({
   user: ['user.view', 'user.change', 'user.set_password', 'user.recovery', 'user.impersonate', 'user.delete'],
