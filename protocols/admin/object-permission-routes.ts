@@ -17,6 +17,15 @@ const ObjectPermissionSchema = defineComponent('ObjectPermission', {
   },
 });
 
+const PermissionHolderSchema = defineComponent('PermissionHolder', {
+  type: 'object', additionalProperties: false, required: ['role', 'permission', 'scope'],
+  properties: {
+    role: { type: 'object', additionalProperties: false, required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' } } },
+    permission: { type: 'string' },
+    scope: { enum: ['object', 'global'], description: 'object: on this one user; global: on every user' },
+  },
+});
+
 const GrantBody: JsonSchema = {
   type: 'object', additionalProperties: false, required: ['permission', 'object_type', 'object_id'],
   properties: {
@@ -72,12 +81,16 @@ export function mountObjectPermissionRoutes(router: Router, services: Services):
 
   defineRoute(router, {
     method: 'get', path: '/users/:id/permissions', permission: 'user.view', tag: 'roles',
-    summary: 'Who may do what on this user: each role holding a permission on this one user (global holders and superusers may too)',
+    summary: 'Who may do what on this user: roles holding a user permission on this one user (scope object) or on every user (scope global); superusers may do everything',
     query: PAGE_PARAMS,
-    responseSchema: pageOf(ObjectPermissionSchema),
+    responseSchema: pageOf(PermissionHolderSchema),
     handler: async ({ params, query }) => {
-      const { grants } = await services.roles.permissionsOn('user', params.id!);
-      return pagedInMemory(grants.map(objectPermissionJson), pageRequest(query));
+      const { grants, global } = await services.roles.permissionsOn('user', params.id!);
+      const rows = [
+        ...grants.map((g) => ({ role: { id: g.roleId, name: g.roleName }, permission: g.permission, scope: 'object' as const })),
+        ...global.map((g) => ({ role: { id: g.roleId, name: g.roleName }, permission: g.permission, scope: 'global' as const })),
+      ];
+      return pagedInMemory(rows, pageRequest(query));
     },
   });
 }

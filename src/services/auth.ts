@@ -293,9 +293,7 @@ export class AuthService {
   async unlock(userId: string, actor: Actor, access: { isSuperuser(id: string): Promise<boolean> }): Promise<User> {
     const user = await findUserById(this.db.knex, userId);
     if (!user) throw new NotFound(`no user with id ${userId}`);
-    if ((await access.isSuperuser(user.id)) && !(actor.userId && (await access.isSuperuser(actor.userId)))) {
-      throw new PermissionDenied('only a superuser may unlock a superuser', 'user.change');
-    }
+    await this.rules.protectUsers(actor, [user.id], 'unlock');
     return this.db.transaction(async (trx) => {
       const wasLocked = await unlockAccount(trx, user.id);
       if (wasLocked) await recordEvent(trx, actor, 'account_unlocked', { type: 'user', id: user.id }, { username: user.username });

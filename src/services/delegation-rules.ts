@@ -15,7 +15,7 @@
  */
 import { Conflict, PermissionDenied } from '../domain/errors.js';
 import type { Actor } from '../domain/types.js';
-import type { Database } from '../store/database.js';
+import { isBusy, type Database } from '../store/database.js';
 import type { Queryable } from '../store/rows.js';
 import {
   countActiveSuperusers, lockSuperusers, superuserGroupIdsAmong, superuserIdsAmong,
@@ -24,11 +24,6 @@ import type { Knex } from 'knex';
 import { recordEvent } from './events.js';
 import { inTransaction, joining, queryable, type TxOptions } from './transactions.js';
 import { transactionOfUnit } from './units.js';
-
-function isSqliteBusy(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-}
 
 /** The names refusals carry (`rule` in problem JSON, in the event and in the message). */
 export const RULES = {
@@ -142,7 +137,7 @@ export class DelegationRules {
       try {
         return await this.db.transaction(fn);
       } catch (e) {
-        if (!isSqliteBusy(e) || Date.now() > deadline) throw e;
+        if (!isBusy(e) || Date.now() > deadline) throw e;
         await new Promise((r) => setTimeout(r, 5 + Math.random() * 45));
       }
     }

@@ -4,7 +4,7 @@ import type { Actor, Role } from '../domain/types.js';
 import type { Database } from '../store/database.js';
 import { findGroupById, findGroupByName } from '../store/groups-store.js';
 import {
-  deleteObjectPermission, insertObjectPermission, objectPermissionsOfRole, objectPermissionsOn,
+  deleteObjectPermission, insertObjectPermission, objectPermissionsOfRole, objectPermissionsOn, rolesHoldingGlobally,
   type ObjectPermission, type ObjectType,
 } from '../store/object-permissions-store.js';
 import { isUuid, type Queryable } from '../store/rows.js';
@@ -143,11 +143,21 @@ export class RoleService {
     return objectPermissionsOfRole(this.db.knex, roleId);
   }
 
-  /** Every grant on one user or group ("who may do what on it"). @throws NotFound */
-  async permissionsOn(type: ObjectType, ref: string): Promise<{ object: { id: string; name: string }; grants: ObjectPermission[] }> {
+  /**
+   * Who may do what on one user or group: the roles holding a permission on it alone (`grants`),
+   * and the roles holding one of those permissions on every object (`global`). Superusers may all.
+   * @throws NotFound
+   */
+  async permissionsOn(type: ObjectType, ref: string): Promise<{
+    object: { id: string; name: string }; grants: ObjectPermission[]; global: Array<{ roleId: string; roleName: string; permission: string }>;
+  }> {
     const object = await resolveObject(this.db.knex, type, ref);
     if (!object) throw new NotFound(`no ${type} with id or name ${ref}`);
-    return { object, grants: await objectPermissionsOn(this.db.knex, type, object.id) };
+    return {
+      object,
+      grants: await objectPermissionsOn(this.db.knex, type, object.id),
+      global: await rolesHoldingGlobally(this.db.knex, OBJECT_PERMISSIONS[type]),
+    };
   }
 
   /**

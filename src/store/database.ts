@@ -169,8 +169,13 @@ export function isConnectionError(e: unknown): boolean {
 /** How often a SQLite transaction refused as busy is run again before it answers Unavailable. */
 const SQLITE_BUSY_ATTEMPTS = 8;
 
+/** The `Unavailable` errors that stand for SQLITE_BUSY/LOCKED, so a transaction can still run again. */
+const BUSY_ERRORS = new WeakSet<object>();
+
 /** SQLite's "another connection holds the lock" (after busy_timeout) or "your snapshot is stale". */
 export function isBusy(e: unknown): boolean {
+  // Queries translate their errors as they fail, so a transaction sees the translated busy error.
+  if (e && typeof e === 'object' && BUSY_ERRORS.has(e)) return true;
   const code = (e as { code?: unknown })?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
@@ -215,7 +220,12 @@ function foreignKeyError(e: unknown): NotFound | Conflict {
  */
 export function translateDriverError(e: unknown): unknown {
   if (isConnectionError(e)) return new Unavailable('the database is unavailable');
-  if (isBusy(e)) return new Unavailable('the database is busy; try again');
+  if (isBusy(e)) {
+    if (e instanceof Unavailable) return e;
+    const busy = new Unavailable('the database is busy; try again');
+    BUSY_ERRORS.add(busy);
+    return busy;
+  }
   if (isForeignKeyViolation(e)) return foreignKeyError(e);
   return e;
 }

@@ -117,3 +117,11 @@ export function objectIdsSql(userId: string, permission: string, objectType: Obj
     bindings: [permission, objectType, userId, userId],
   };
 }
+
+/** Roles holding any of `permissions` globally (on every object), by role name. */
+export async function rolesHoldingGlobally(q: Queryable, permissions: readonly string[]): Promise<Array<{ roleId: string; roleName: string; permission: string }>> {
+  if (permissions.length === 0) return [];
+  const rows = await q('role_permissions as rp').join('roles as r', 'r.id', 'rp.role_id')
+    .whereIn('rp.permission', [...permissions]).select('r.id as role_id', 'r.name as role_name', 'rp.permission').orderBy(['r.name_ci', 'rp.permission']);
+  return rows.map((r: Record<string, unknown>) => ({ roleId: String(r.role_id), roleName: String(r.role_name), permission: String(r.permission) }));
+}

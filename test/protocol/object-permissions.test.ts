@@ -67,8 +67,11 @@ for (const dialect of dialects()) {
       expectProblem(await as.call('PATCH', `/users/${ids[1]}`, { name: 'no' }), 403);
       const listed = (await root.expect(200, 'GET', `/roles/${h.roleId}/object_permissions`)) as { results: Array<{ permission: string; object_id: string }> };
       expect(listed.results.map((r) => [r.permission, r.object_id])).to.deep.equal([['user.change', target.id]]);
-      const who = (await root.expect(200, 'GET', `/users/${target.id}/permissions`)) as { results: Array<{ role: { id: string }; permission: string }> };
-      expect(who.results.map((r) => [r.role.id, r.permission])).to.deep.equal([[h.roleId, 'user.change']]);
+      const who = (await root.expect(200, 'GET', `/users/${target.id}/permissions`)) as { results: Array<{ role: { id: string }; permission: string; scope: string }> };
+      expect(who.results.filter((r) => r.scope === 'object').map((r) => [r.role.id, r.permission])).to.deep.equal([[h.roleId, 'user.change']]);
+      const globalChanger = await holder(s, ['user.change'], 'global-changer');
+      const again = (await root.expect(200, 'GET', `/users/${target.id}/permissions`)) as { results: Array<{ role: { id: string }; permission: string; scope: string }> };
+      expect(again.results.filter((r) => r.scope === 'global').map((r) => [r.role.id, r.permission])).to.deep.include([globalChanger.roleId, 'user.change']);
       await root.expect(204, 'DELETE', `/roles/${h.roleId}/object_permissions`, { permission: 'user.change', object_type: 'user', object_id: target.id });
       expectProblem(await as.call('PATCH', `/users/${target.id}`, { name: 'again' }), 403);
       expectProblem(await root.call('DELETE', `/roles/${h.roleId}/object_permissions`, { permission: 'user.change', object_type: 'user', object_id: target.id }), 404);
