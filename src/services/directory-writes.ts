@@ -1,17 +1,18 @@
 /**
  * Directory-shaped writes (what an LDAP Add, Modify, Delete or ModifyDN asks for), already
  * translated into domain terms by the door: each call is ONE transaction that checks the
- * caller's permissions and the superuser rule, then runs the user and group services inside
- * it, so validation, version bumps, session revocation and events are those of every door.
+ * caller's permission (globally or on the one object), then runs the user and group services
+ * inside it, so the superuser rules, validation, version bumps, session revocation and events are
+ * those of every door.
  * Members are named (username, group name), not by id: a directory client only knows names.
  */
 import type { Knex } from 'knex';
-import { InvalidValue, NotFound, PermissionDenied, PreconditionFailed } from '../domain/errors.js';
+import { InvalidValue, NotFound, PreconditionFailed } from '../domain/errors.js';
 import type { Permission } from '../domain/permissions.js';
 import type { Actor, Group, JsonObject, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
-import { ancestorIds, anySuperuser, findGroupByName, memberUserIds, userGroupClosure } from '../store/groups-store.js';
-import { findUserByUsername, findUsersByIds } from '../store/users-store.js';
+import { findGroupByName, memberUserIds } from '../store/groups-store.js';
+import { findUserByUsername } from '../store/users-store.js';
 import type { AccessService } from './access.js';
 import type { GroupService } from './groups.js';
 import { joining } from './transactions.js';
@@ -98,9 +99,9 @@ export class DirectoryWriteService {
       const user = await this.userNamed(trx, username);
       const { password, ...fields } = change;
       // A change of nothing but the password is a password change; anything else (even nothing) is a user change.
-      if (Object.keys(fields).length > 0 || password === undefined) await this.requireOnUser(trx, actor, 'user.change', user);
+      if (Object.keys(fields).length > 0 || password === undefined) await this.requireOnUser(actor, 'user.change', user);
       if (password !== undefined && !(opts.ownPasswordProven && actor.userId === user.id)) {
-        await this.requireOnUser(trx, actor, 'user.set_password', user);
+        await this.requireOnUser(actor, 'user.set_password', user);
       }
       if (opts.ifVersion !== undefined && user.version !== opts.ifVersion) throw new PreconditionFailed('the user was changed by someone else (version mismatch)');
       if (Object.keys(fields).length === 0 && password === undefined) return user; // nothing to write: no new version, no event
@@ -114,7 +115,7 @@ export class DirectoryWriteService {
   async renameUser(actor: Actor, username: string, newUsername: string): Promise<User> {
     return this.db.transaction(async (trx) => {
       const user = await this.userNamed(trx, username);
-      await this.requireOnUser(trx, actor, 'user.change', user);
+      await this.requireOnUser(actor, 'user.change', user);
       return this.users.update(user.id, { username: newUsername }, actor, joining(trx));
     });
   }
@@ -123,7 +124,7 @@ export class DirectoryWriteService {
   async deleteUser(actor: Actor, username: string): Promise<void> {
     await this.db.transaction(async (trx) => {
       const user = await this.userNamed(trx, username);
-      await this.requireOnUser(trx, actor, 'user.delete', user);
+      await this.requireOnUser(actor, 'user.delete', user);
       await this.users.delete(user.id, actor, joining(trx));
     });
   }
@@ -134,7 +135,7 @@ export class DirectoryWriteService {
     return this.db.transaction(async (trx) => {
       const created = await this.groups.create({ name: group.name, attributes: group.attributes }, actor, joining(trx));
       if (group.members.length === 0) return created;
-      return this.applyMembers(trx, actor, created, [{ op: 'add', members: group.members }], 'group.add');
+      return this.applyMembers(trx, actor, created, [{ op: 'add', members: group.members }]);
     });
   }
 
@@ -145,10 +146,10 @@ export class DirectoryWriteService {
   async changeGroup(actor: Actor, name: string, change: DirectoryGroupChange, opts: { ifVersion?: number } = {}): Promise<Group> {
     return this.db.transaction(async (trx) => {
       let group = await this.groupNamed(trx, name);
-      await this.requireOnGroup(trx, actor, 'group.change', group);
+      await this.requireOnGroup(actor, 'group.change', group);
       if (opts.ifVersion !== undefined && group.version !== opts.ifVersion) throw new PreconditionFailed('the group was changed by someone else (version mismatch)');
       if (change.attributes !== undefined) group = await this.groups.update(group.id, { attributes: change.attributes }, actor, joining(trx));
-      if (change.members && change.members.length > 0) group = await this.applyMembers(trx, actor, group, change.members, 'group.change');
+      if (change.members && change.members.length > 0) group = await this.applyMembers(trx, actor, group, change.members);
       return group;
     });
   }
@@ -157,7 +158,7 @@ export class DirectoryWriteService {
   async renameGroup(actor: Actor, name: string, newName: string): Promise<Group> {
     return this.db.transaction(async (trx) => {
       const group = await this.groupNamed(trx, name);
-      await this.requireOnGroup(trx, actor, 'group.change', group);
+      await this.requireOnGroup(actor, 'group.change', group);
       return this.groups.update(group.id, { name: newName }, actor, joining(trx));
     });
   }
@@ -166,45 +167,32 @@ export class DirectoryWriteService {
   async deleteGroup(actor: Actor, name: string): Promise<void> {
     await this.db.transaction(async (trx) => {
       const group = await this.groupNamed(trx, name);
-      await this.requireOnGroup(trx, actor, 'group.delete', group);
+      await this.requireOnGroup(actor, 'group.delete', group);
       await this.groups.delete(group.id, actor, joining(trx));
     });
   }
 
   // ---- members -----------------------------------------------------------------------------
 
-  /** `permission` is what the caller needed for the group itself (group.add for a new one). */
-  private async applyMembers(trx: Knex.Transaction, actor: Actor, group: Group, steps: readonly MemberStep[], permission: Permission): Promise<Group> {
+  private async applyMembers(trx: Knex.Transaction, actor: Actor, group: Group, steps: readonly MemberStep[]): Promise<Group> {
     let current = group;
     for (const step of steps) {
       const { users, groups } = await this.resolve(trx, step.members);
-      // Changing the memberships of a superuser account, or nesting a superuser group, is a superuser's act.
-      for (const u of users) await this.requireOnUser(trx, actor, permission, u);
-      for (const g of groups) await this.requireOnGroup(trx, actor, permission, g);
+      // Who may change the memberships of a superuser account or nest a superuser group: GroupService.changeMembers decides.
       const userIds = users.map((u) => u.id), groupIds = groups.map((g) => g.id);
       if (step.op === 'add') {
         current = await this.groups.changeMembers(current.id, { addUsers: userIds, addGroups: groupIds }, actor, joining(trx));
       } else if (step.op === 'remove') {
         current = await this.groups.changeMembers(current.id, { removeUsers: userIds, removeGroups: groupIds }, actor, joining(trx));
       } else if (step.op === 'replace' && step.scope === 'all') {
-        await this.requireOnRemovedUsers(trx, actor, current.id, userIds, permission);
         current = await this.groups.changeMembers(current.id, { addUsers: userIds, addGroups: groupIds, replace: true }, actor, joining(trx));
       } else {
-        const removed = await this.requireOnRemovedUsers(trx, actor, current.id, userIds, permission);
+        const kept = new Set(userIds);
+        const removed = (await memberUserIds(trx, current.id)).filter((id) => !kept.has(id));
         current = await this.groups.changeMembers(current.id, { addUsers: userIds, removeUsers: removed }, actor, joining(trx));
       }
     }
     return current;
-  }
-
-  /** The user members a replace drops; each must be one the actor may take out. */
-  private async requireOnRemovedUsers(trx: Knex.Transaction, actor: Actor, groupId: string, keep: readonly string[], permission: Permission): Promise<string[]> {
-    const kept = new Set(keep);
-    const removed = (await memberUserIds(trx, groupId)).filter((id) => !kept.has(id));
-    for (let i = 0; i < removed.length; i += 500) {
-      for (const u of await findUsersByIds(trx, removed.slice(i, i + 500))) await this.requireOnUser(trx, actor, permission, u);
-    }
-    return removed;
   }
 
   /** @throws InvalidValue naming the member that does not exist */
@@ -243,20 +231,17 @@ export class DirectoryWriteService {
     await this.access.require(actor, permission);
   }
 
-  /** The permission, and a superuser caller when the target user is a superuser (DESIGN.md "No path to a superuser"). */
-  private async requireOnUser(trx: Knex.Transaction, actor: Actor, permission: Permission, target: User): Promise<void> {
-    await this.require(actor, permission);
-    if (await anySuperuser(trx, await userGroupClosure(trx, target.id))) await this.requireSuperuser(trx, actor, permission, `the superuser ${target.username}`);
+  /**
+   * The permission, held globally or on this one user. The superuser rule (DESIGN.md "No path to
+   * a superuser") and the last-superuser guard are the user and group services' own, inside the
+   * same transaction.
+   */
+  private async requireOnUser(actor: Actor, permission: Permission, target: User): Promise<void> {
+    await this.access.requireOn(actor, permission, { type: 'user', id: target.id });
   }
 
-  /** The permission, and a superuser caller when the group grants superuser itself or through a parent. */
-  private async requireOnGroup(trx: Knex.Transaction, actor: Actor, permission: Permission, target: Group): Promise<void> {
-    await this.require(actor, permission);
-    if (await anySuperuser(trx, await ancestorIds(trx, [target.id]))) await this.requireSuperuser(trx, actor, permission, `the superuser group ${target.name}`);
-  }
-
-  private async requireSuperuser(trx: Knex.Transaction, actor: Actor, permission: Permission, what: string): Promise<void> {
-    const isSuper = actor.userId !== null && (await anySuperuser(trx, await userGroupClosure(trx, actor.userId)));
-    if (!isSuper) throw new PermissionDenied(`only a superuser may act on ${what} (${permission} is not enough)`, permission);
+  /** The permission, held globally or on this one group. */
+  private async requireOnGroup(actor: Actor, permission: Permission, target: Group): Promise<void> {
+    await this.access.requireOn(actor, permission, { type: 'group', id: target.id });
   }
 }

@@ -227,6 +227,32 @@ for (const dialect of dialects()) {
       expect(await server.running.services.access.isSuperuser((await server.running.services.users.findByUsername('helpdesk'))!.id)).to.equal(false);
     });
 
+    it('permissions on one object: user.change on alice alone changes alice, not robert', async () => {
+      const s = server.running.services;
+      const u = await s.users.create({ username: 'onehelper', password: 'onehelper-password' }, SYSTEM_ACTOR);
+      const role = await s.roles.create({ name: 'role-onehelper', permissions: [] }, SYSTEM_ACTOR);
+      await s.roles.assign({ userId: u.id }, role.id, true, SYSTEM_ACTOR);
+      const alice = (await s.users.findByUsername('alice'))!;
+      await s.roles.grantOnObject(role.id, { permission: 'user.change', objectType: 'user', objectId: alice.id }, SYSTEM_ACTOR);
+      const c = new Client({ url: server.ldap });
+      await c.bind(userDn('onehelper'), 'onehelper-password');
+      await c.modify(userDn('alice'), change('replace', 'title', ['Delegated']));
+      expect((await s.users.findByUsername('alice'))!.attributes.title).to.equal('Delegated');
+      const other = await codeOf(c.modify(userDn('robert'), change('replace', 'title', ['Nope'])));
+      expect(other.code).to.equal(50);
+      expect(other.message).to.match(/user\.change/);
+      await c.unbind();
+    });
+
+    it('the last active superuser cannot be deleted or deactivated over LDAP (53, naming the rule)', async () => {
+      for (const p of [admin.del(userDn('admin')), admin.modify(userDn('admin'), change('replace', 'dirgateActive', ['FALSE']))]) {
+        const r = await codeOf(p);
+        expect(r.code, r.message).to.equal(53);
+        expect(r.message).to.match(/last_superuser/);
+      }
+      expect(await bindOk(server.ldap, userDn('admin'), ADMIN_PASSWORD)).to.equal(true);
+    });
+
     it('cn=subschema says what is writable', async () => {
       const types = (await entry('cn=subschema', ['attributeTypes'])).attributeTypes as string[];
       const of = (name: string) => types.find((t) => t.includes(`NAME '${name}'`))!;
