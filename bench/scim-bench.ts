@@ -1,78 +1,215 @@
 /**
- * `npm run bench:scim`: the SCIM door under load with autocannon. Seeds a directory (100k users
- * by default, with bench/seed.ts), starts dirgate as its own process, then measures
- * `GET /Users?filter=userName eq "…"` with a random seeded user per request, and
- * `POST /Users` (no password: the KDF would be the benchmark). Prints req/s, p50 and p99.
+ * `npm run bench:scim`: the SCIM door under load. For SQLite and (when reachable) PostgreSQL:
+ * seeds a directory (100k users by default, bench/seed.ts) and one group of 50,000 members,
+ * starts dirgate as its own process, then measures
+ * - `GET /Users?filter=userName eq "…"` (a random seeded user per request) and `POST /Users`
+ *   with autocannon (no password: the KDF would be the benchmark);
+ * - the large group, request after request: PATCH adding one member, PATCH removing one
+ *   (`members[value eq "…"]`), GET with `excludedAttributes=members`, GET with every member,
+ *   and the `members.value eq "…"` probe; p50/p99 of each;
+ * and, side by side with the same client and users, the `userName eq` probe against scimmy +
+ * scimmy-routers holding the same users in memory (bench/scimmy-peer.ts), printed as a ratio.
  *
- * Environment: BENCH_USERS (100000), BENCH_GROUPS (1000), BENCH_CONNECTIONS (10),
- * BENCH_SECONDS (10), BENCH_DB (sqlite, or a postgres:// URL: the run gets a schema of its own, dropped after).
+ * Environment: BENCH_USERS (100000), BENCH_GROUPS (1000), BENCH_GROUP_MEMBERS (50000),
+ * BENCH_CONNECTIONS (10), BENCH_SECONDS (10), BENCH_DB (sqlite, or a postgres:// URL to run that
+ * one only), DIRGATE_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test; BENCH_PG=0 skips it).
+ * PostgreSQL runs get a schema of their own, dropped after.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { SYSTEM_ACTOR } from '../src/domain/types.js';
+import { createServices } from '../src/services/index.js';
+import { openDatabase } from '../src/store/database.js';
 import { freshPgSchema } from './pg-schema.js';
+import { spawnScimmyPeer, type PeerUser } from './scimmy-peer.js';
 import { seedWithAdminToken, spawnDirgate, type SpawnedDirgate } from './serve.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1000);
+const MEMBERS = Math.min(Number(process.env.BENCH_GROUP_MEMBERS ?? 50000), USERS - 200);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const PG_URL = process.env.DIRGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOKEN = 'dgt_scim_bench_token_0123456789abcdef';
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-
-interface Row { readonly name: string; readonly rps: number; readonly p50: number; readonly p99: number; readonly errors: number }
+interface Row { readonly name: string; readonly rps?: number; readonly p50: number; readonly p99: number; readonly errors: number }
 
 async function measure(name: string, opts: autocannon.Options): Promise<Row> {
   const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts });
-  const bad = r.non2xx + r.errors + r.timeouts;
-  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: bad };
+  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
 }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'dirgate-scim-bench-'));
-  // A PostgreSQL URL gets a schema of its own for the run (dropped after), never `public`.
-  const pgSchema = process.env.BENCH_DB?.startsWith('postgres') ? await freshPgSchema(process.env.BENCH_DB, 'scim_bench') : null;
-  const url = pgSchema?.url ?? process.env.BENCH_DB ?? `sqlite:${join(dir, 'bench.sqlite')}`;
+/** Runs `n` requests one after another; p50/p99 of their latencies. */
+async function sequential(name: string, n: number, send: (i: number) => Promise<Response>): Promise<Row> {
+  const times: number[] = [];
+  let errors = 0;
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    const res = await send(i);
+    await res.arrayBuffer();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (!res.ok) errors++;
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  return { name, p50: at(0.5), p99: at(0.99), errors };
+}
+
+const uuidProbe = (names: readonly string[]) => () => `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${names[Math.floor(Math.random() * names.length)]}"`)}`;
+
+/** The `userName eq` probe against `base` (dirgate or the peer), with the same client settings. */
+function userNameProbe(label: string, base: string, names: readonly string[]): Promise<Row> {
+  const path = uuidProbe(names);
+  return measure(label, {
+    url: base, headers: { authorization: `Bearer ${TOKEN}` },
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path() }) }],
+  });
+}
+
+/** The seeded users in seq order: ids for the group, and the peer's copy of everyone. */
+async function loadUsers(url: string): Promise<{ ids: string[]; peer: PeerUser[] }> {
+  const db = openDatabase(url);
+  try {
+    const rows = await db.knex('users').orderBy('seq').select('id', 'username', 'name', 'email', 'is_active', 'external_id');
+    const peer = rows.map((r): PeerUser => ({
+      id: String(r.id), userName: String(r.username), displayName: String(r.name), active: r.is_active === true || r.is_active === 1,
+      ...(r.external_id ? { externalId: String(r.external_id) } : {}),
+      ...(r.email ? { emails: [{ value: String(r.email), type: 'work', primary: true }] } : {}),
+    }));
+    return { ids: peer.map((u) => u.id), peer };
+  } finally {
+    await db.close();
+  }
+}
+
+/** One group with `MEMBERS` members, written through the services (chunked by the store). */
+async function largeGroup(url: string, members: readonly string[]): Promise<string> {
+  const db = openDatabase(url);
+  try {
+    const services = createServices(db, loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, { 'database.url': url, 'log.level': 'silent' }));
+    const g = await services.groups.create({ name: 'bench-large-group' }, SYSTEM_ACTOR);
+    await services.groups.changeMembers(g.id, { addUsers: members }, SYSTEM_ACTOR);
+    if (db.dialect === 'pg') await db.knex.raw('vacuum analyze group_members');
+    return g.id;
+  } finally {
+    await db.close();
+  }
+}
+
+async function groupRows(base: string, groupId: string, ids: readonly string[]): Promise<Row[]> {
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' };
+  const group = `${base}/scim/v2/Groups/${groupId}`;
+  const outsider = (i: number) => ids[MEMBERS + (i % 150)]!;
+  const patch = (op: object) => fetch(group, { method: 'PATCH', headers, body: JSON.stringify({ schemas: [PATCH_OP], Operations: [op] }) });
+  const rows: Row[] = [];
+  // Add one member, then remove that one again: the group stays at MEMBERS (± 1) throughout.
+  const adds: Row[] = [];
+  const removes: Row[] = [];
+  for (let round = 0; round < 4; round++) {
+    adds.push(await sequential('', 50, (i) => patch({ op: 'add', path: 'members', value: [{ value: outsider(round * 50 + i) }] })));
+    removes.push(await sequential('', 50, (i) => patch({ op: 'remove', path: `members[value eq "${outsider(round * 50 + i)}"]` })));
+  }
+  const merge = (name: string, parts: Row[]): Row => ({ name, p50: median(parts.map((p) => p.p50)), p99: Math.max(...parts.map((p) => p.p99)), errors: parts.reduce((n, p) => n + p.errors, 0) });
+  rows.push(merge(`PATCH add 1 member (group of ${MEMBERS})`, adds));
+  rows.push(merge('PATCH remove members[value eq "…"]', removes));
+  rows.push(await sequential('GET group ?excludedAttributes=members', 200, () => fetch(`${group}?excludedAttributes=members`, { headers })));
+  rows.push(await sequential(`GET group with all ${MEMBERS} members`, 10, () => fetch(group, { headers })));
+  rows.push(await sequential('GET /Groups?filter=members.value eq "…"', 200, (i) => fetch(`${base}/scim/v2/Groups?excludedAttributes=members&filter=${encodeURIComponent(`members.value eq "${ids[(i * 241) % MEMBERS]}"`)}`, { headers })));
+  return rows;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function pgReachable(): Promise<boolean> {
+  if (process.env.BENCH_PG === '0') return false;
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try { await c.connect(); await c.end(); return true; } catch { return false; }
+}
+
+interface DialectResult { readonly label: string; readonly rows: Row[]; readonly probe: Row; readonly peerUsers: PeerUser[]; readonly names: string[] }
+
+async function runDialect(url: string, label: string): Promise<DialectResult> {
   const t0 = Date.now();
   const seeded = await seedWithAdminToken(url, { users: USERS, groups: GROUPS, username: 'scim-bench', token: TOKEN });
-  process.stdout.write(`seeded ${USERS} users and ${GROUPS} groups into ${url.startsWith('sqlite') ? 'SQLite' : 'PostgreSQL'} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-
+  const { ids, peer } = await loadUsers(url);
+  const groupId = await largeGroup(url, ids.slice(0, MEMBERS));
+  process.stdout.write(`${label}: seeded ${USERS} users, ${GROUPS} groups and a group of ${MEMBERS} members in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   let server: SpawnedDirgate | undefined;
   try {
     server = await spawnDirgate(url);
     const base = server.base;
-    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' };
     const names = seeded.sampleUsers.map((u) => u.username);
-    const probe = await fetch(`${base}/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${names[0]}"`)}`, { headers });
+    const probe = await fetch(`${base}${uuidProbe(names)()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const found = (await probe.json()) as { totalResults?: number };
     if (probe.status !== 200 || found.totalResults !== 1) throw new Error(`probe failed: ${probe.status} ${JSON.stringify(found)}`);
-
     const rows: Row[] = [];
-    rows.push(await measure('GET /Users?filter=userName eq "<random user>"', {
-      url: base, headers,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${names[Math.floor(Math.random() * names.length)]}"`)}` }) }],
-    }));
+    const userName = await userNameProbe('GET /Users?filter=userName eq "<random user>"', base, names);
+    rows.push(userName);
     let n = 0;
     rows.push(await measure('POST /Users', {
-      url: base, headers,
+      url: base, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
       requests: [{
         method: 'POST', path: '/scim/v2/Users',
         setupRequest: (req) => {
           const i = n++;
-          return { ...req, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `bench-new-${i}@example.com`, name: { givenName: 'Bench', familyName: `User ${i}` }, emails: [{ value: `bench-new-${i}@example.com`, primary: true, type: 'work' }], active: true }) };
+          return { ...req, body: JSON.stringify({ schemas: [USER_SCHEMA], userName: `bench-new-${i}@example.com`, name: { givenName: 'Bench', familyName: `User ${i}` }, emails: [{ value: `bench-new-${i}@example.com`, primary: true, type: 'work' }], active: true }) };
         },
       }],
     }));
-    process.stdout.write(`\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s each, ${url.startsWith('sqlite') ? 'SQLite' : 'PostgreSQL'}\n`);
-    process.stdout.write(`${'request'.padEnd(48)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}\n`);
-    for (const r of rows) {
-      process.stdout.write(`${r.name.padEnd(48)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.errors).padStart(7)}\n`);
-    }
+    rows.push(...await groupRows(base, groupId, ids));
+    return { label, rows, probe: userName, peerUsers: peer, names };
   } finally {
     await server?.stop();
+  }
+}
+
+function print(title: string, rows: readonly Row[]): void {
+  process.stdout.write(`\n${title}\n${'request'.padEnd(52)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'errors'.padStart(7)}\n`);
+  for (const r of rows) {
+    process.stdout.write(`${r.name.padEnd(52)} ${(r.rps === undefined ? '' : r.rps.toFixed(0)).padStart(8)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)} ${String(r.errors).padStart(7)}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'dirgate-scim-bench-'));
+  const targets: Array<{ label: string; url: string; drop?: () => Promise<void> }> = [];
+  try {
+    if (process.env.BENCH_DB?.startsWith('postgres')) {
+      const s = await freshPgSchema(process.env.BENCH_DB, 'scim_bench');
+      targets.push({ label: 'PostgreSQL', url: s.url, drop: () => s.drop() });
+    } else {
+      targets.push({ label: 'SQLite', url: process.env.BENCH_DB ?? `sqlite:${join(dir, 'bench.sqlite')}` });
+      if (!process.env.BENCH_DB && await pgReachable()) {
+        const s = await freshPgSchema(PG_URL, 'scim_bench');
+        targets.push({ label: 'PostgreSQL', url: s.url, drop: () => s.drop() });
+      }
+    }
+    const results: DialectResult[] = [];
+    for (const t of targets) results.push(await runDialect(t.url, t.label));
+    for (const r of results) print(`${r.label}: ${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per autocannon row; group rows one request at a time`, r.rows);
+
+    // The peer: the same users, the same client and probe, right after dirgate's runs.
+    const first = results[0]!;
+    const peer = await spawnScimmyPeer(first.peerUsers, TOKEN);
+    try {
+      const peerRow = await userNameProbe('scimmy + scimmy-routers (in memory, userName index)', peer.base, first.names);
+      print('side by side: GET /Users?filter=userName eq "<random user>"', [...results.map((r) => ({ ...r.probe, name: `dirgate (${r.label})` })), peerRow]);
+      for (const r of results) process.stdout.write(`dirgate (${r.label}) / scimmy: ${((r.probe.rps ?? 0) / (peerRow.rps ?? 1)).toFixed(2)}× the requests per second\n`);
+    } finally {
+      await peer.stop();
+    }
+  } finally {
+    for (const t of targets) await t.drop?.();
     rmSync(dir, { recursive: true, force: true });
-    await pgSchema?.drop();
   }
 }
 

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from '../src/store/database.js';
+import { userValueRows } from '../src/store/user-values-store.js';
 
 export interface SeedOptions {
   readonly users: number;
@@ -122,6 +123,8 @@ export async function seedDirectory(db: Database, opts: SeedOptions): Promise<Se
     await insertBatches(k, db.dialect, 'group_parents', parents);
     await insertBatches(k, db.dialect, 'users', users);
     await insertBatches(k, db.dialect, 'group_members', members);
+    // The searchable elements of multi-valued attributes (here: each primary email), as the store writes them.
+    await insertBatches(k, db.dialect, 'user_values', users.flatMap((u) => userValueRows(u.id, u.email, {}, db.dialect === 'pg')));
   };
   // Maintaining the trigram GIN indexes row by row is most of PostgreSQL's load time; build
   // them once afterwards instead, from their own definitions.
@@ -138,7 +141,7 @@ export async function seedDirectory(db: Database, opts: SeedOptions): Promise<Se
   // VACUUM also sets the visibility map, as autovacuum would by the time a real directory is
   // queried, so index-only scans of group_members are costed as they will run.
   const analyze = db.dialect === 'pg' ? 'vacuum analyze' : 'analyze';
-  for (const t of ['users', 'groups', 'group_members', 'group_parents']) await db.knex.raw(`${analyze} ${t}`);
+  for (const t of ['users', 'groups', 'group_members', 'group_parents', 'user_values']) await db.knex.raw(`${analyze} ${t}`);
   return {
     sampleUsers, groupNames, groupIds, departments: DEPARTMENTS,
     rootGroupNames: groupNames.slice(0, roots),
