@@ -88,6 +88,8 @@ export async function usersPage(c: PageContext): Promise<PageOutcome> {
       empty="No users match." toolbar={<Toolbar c={c} s={s} total={total} />}
     />
   );
+  // An htmx swap of the list alone (paging, sorting, searching) needs no folder tree: skip its GROUP BY.
+  if (c.target === USERS_LIST_ID) return page({ title: 'Users', section: BASE, body: list, fragments: { [USERS_LIST_ID]: list } });
   const tree = folderTree(await c.services.users.pathCounts());
   const folderHref = (path: string) => listUrl(BASE, { ...s, extra: { ...s.extra, path } }, { page: 1 });
   const body = (
