@@ -20,7 +20,7 @@ export async function loadNotifications(services: Services, auth: ConsoleAuth): 
 export function Notifications({ unread, items, auth, oob }: { unread: number; items: NotificationRecord[]; auth: ConsoleAuth; oob?: boolean }): VNode {
   return (
     <section id="notifications" class="notifications" aria-label="Notifications" {...(oob ? { 'hx-swap-oob': 'true' } : {})}
-      hx-get="/admin/notifications" hx-trigger="every 5s" hx-swap="outerHTML">
+      hx-get="/admin/notifications" hx-trigger="every 10s" hx-swap="outerHTML">
       <h2 class="visually-hidden">Notifications</h2>
       <p class="unread">{unread === 0 ? 'No unread notifications' : `${unread} unread notification${unread === 1 ? '' : 's'}`}</p>
       {items.length > 0 ? (

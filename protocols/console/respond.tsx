@@ -68,7 +68,8 @@ async function sendError(c: PageContext, e: unknown, log: Logger): Promise<void>
   const { status, text } = isDirgateError(e) ? describeError(e) : { status: 500, text: 'Something went wrong on the server; it has been logged.' };
   const body = <section class="error-page"><h1>{status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Could not do that'}</h1><p>{text}</p></section>;
   if (c.target && c.target !== 'main') {
-    // A fragment request (a list, a dialog): keep the page, announce the error.
+    // A fragment request (a list, a dialog): keep the page as it is (no swap), announce the error out of band.
+    c.res.set('HX-Reswap', 'none');
     sendHtml(c.res, status, fragment(<LiveRegion message={{ text, error: true }} oob />));
     return;
   }
