@@ -1,3 +1,4 @@
+import { emailElements } from '../../src/domain/multi-valued.js';
 /**
  * Builds user and group entries as DESIGN.md "LDAP tree" lists them, honouring the requested
  * attribute list (RFC 4511 §4.5.1.8: `*` all user attributes, `+` all operational ones
@@ -124,6 +125,20 @@ function names(user: User): { sn: string; givenName: string | null } {
   return { sn: attr('sn') ?? derivedSn, givenName: attr('givenName') ?? derivedGiven };
 }
 
+/** Every address of the user, the primary (the `email` column) first, each once (DESIGN.md: `mail`). */
+export function mailValues(user: User): string[] {
+  const elements = emailElements(user.email, user.attributes);
+  const ordered = [...elements.filter((e) => e.primary === true), ...elements.filter((e) => e.primary !== true)];
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const e of ordered) {
+    if (typeof e.value !== 'string' || e.value === '' || seen.has(e.value.toLowerCase())) continue;
+    seen.add(e.value.toLowerCase());
+    out.push(e.value);
+  }
+  return out;
+}
+
 export function uidNumber(user: User): number {
   return POSIX_ID_BASE + user.seq;
 }
@@ -142,7 +157,7 @@ export function userEntry(dit: Dit, user: User, groupNames: readonly string[], s
   b.add('displayName', user.name);
   b.add('sn', n.sn);
   b.add('givenName', n.givenName);
-  b.add('mail', user.email);
+  b.add('mail', mailValues(user));
   b.add('uidNumber', String(uidNumber(user)));
   b.add('gidNumber', String(uidNumber(user)));
   b.add('homeDirectory', `/home/${user.username}`);

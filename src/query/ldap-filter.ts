@@ -15,7 +15,7 @@
  * stored attributes only, not the values the LDAP door derives from `name` when they are unset.
  */
 import type { QueryLimits } from '../config.js';
-import { and, compare, FALSE, hasMember, memberOf, not, or, present, substring, TRUE } from './ast.js';
+import { and, any, compare, FALSE, hasMember, memberOf, not, or, present, substring, TRUE } from './ast.js';
 import type { QueryNode } from './ast.js';
 import { fieldsOf, ldapNames, type Entity, type FieldDef } from '../domain/catalogue.js';
 import { childOf } from './dn.js';
@@ -154,6 +154,13 @@ class Translator {
           const g = childOf(dn, `ou=groups,${this.baseDn}`, ['cn']);
           return g ? memberOf({ by: 'name', value: g.value }, transitive) : FALSE;
         }, users ? 'groups.name' : 'parent.name');
+      case 'mail': {
+        // `mail` carries every address of the user (DESIGN.md), so a filter matches any of them,
+        // as SCIM's `emails.value` does (RFC 4511 §4.5.1.7: a value of the attribute matches).
+        if (!users) return UNDEFINED;
+        const element = this.text('value', f, true);
+        return element === UNDEFINED ? UNDEFINED : known(any('emails', element.t));
+      }
       case 'sn': return users ? this.text('attributes.sn', f, true) : UNDEFINED;
       case 'givenname': return users ? this.text('attributes.givenName', f, true) : UNDEFINED;
       case 'homedirectory':

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { LimitExceeded } from '../../src/domain/errors.js';
-import { and, compare, FALSE, hasMember, memberOf, not, or, present, substring, TRUE } from '../../src/query/ast.js';
+import { and, any, compare, FALSE, hasMember, memberOf, not, or, present, substring, TRUE } from '../../src/query/ast.js';
 import type { QueryNode } from '../../src/query/ast.js';
 import type { Entity } from '../../src/domain/catalogue.js';
 import { generalizedTime, ldapFilterToQuery } from '../../src/query/ldap-filter.js';
@@ -12,13 +12,15 @@ const BASE = 'dc=example,dc=com';
 const ctx = { baseDn: BASE, limits: DEFAULT_QUERY_LIMITS };
 const q = (text: string, entity: Entity = 'users') => ldapFilterToQuery(ldapFilter(text), entity, ctx).node;
 const eq = (f: string, v: string | number | boolean) => compare(f, 'eq', v);
+const anyMail = (where: QueryNode) => any('emails', where);
 const custom = (k: string, v: string) => or(compare(`attributes.${k}`, 'eq', v, { ignoreCase: true }), /^-?\d+$/.test(v) ? compare(`attributes.${k}`, 'eq', Number(v)) : FALSE);
 
 describe('LDAP filters', () => {
   const golden: [string, QueryNode][] = [
     ['(uid=jdoe)', eq('username', 'jdoe')],
     ['(CN=jdoe)', eq('username', 'jdoe')],
-    ['(mail=j@example.com)', eq('email', 'j@example.com')],
+    // mail carries every address: a filter matches any element of emails (ignoring case).
+    ['(mail=j@example.com)', anyMail(compare('value', 'eq', 'j@example.com', { ignoreCase: true }))],
     ['(displayName=Jane Doe)', eq('name', 'Jane Doe')],
     ['(sn=Doe)', compare('attributes.sn', 'eq', 'Doe', { ignoreCase: true })],
     ['(givenName~=jane)', compare('attributes.givenName', 'eq', 'jane', { ignoreCase: true })],
@@ -27,7 +29,7 @@ describe('LDAP filters', () => {
     ['(uid=*do*e*)', substring('username', { any: ['do', 'e'] })],
     ['(uid=a*b*c)', substring('username', { initial: 'a', any: ['b'], final: 'c' })],
     ['(uid=*)', present('username')],
-    ['(mail=*)', present('email')],
+    ['(mail=*)', anyMail(present('value'))],
     ['(cn=a\\2ab)', eq('username', 'a*b')],
     ['(entryUUID=2819C223-7F76-453A-919D-413861904646)', eq('id', '2819c223-7f76-453a-919d-413861904646')],
     ['(objectClass=inetOrgPerson)', TRUE],
@@ -70,7 +72,7 @@ describe('LDAP filters', () => {
     ['(!(department=R&D))', and(present('attributes.department'), not(custom('department', 'R&D')))],
     ['(employeeNumber=42)', custom('employeeNumber', '42')],
     // Boolean structure.
-    ['(&(uid=a)(|(mail=b)(!(cn=c))))', and(eq('username', 'a'), or(eq('email', 'b'), not(eq('username', 'c'))))],
+    ['(&(uid=a)(|(mail=b)(!(cn=c))))', and(eq('username', 'a'), or(anyMail(compare('value', 'eq', 'b', { ignoreCase: true })), not(eq('username', 'c'))))],
     ['(&(uid=a))', eq('username', 'a')],
   ];
   for (const [text, ast] of golden) {
