@@ -208,6 +208,32 @@ for (const dialect of dialects()) {
       expect(errors).to.deep.equal([]);
     });
 
+    it('a permission on one user (object permission) offers and allows the action on that user only', async () => {
+      const { services } = server.running;
+      const helper = await makeUser(server, 'onehelper', { password: 'onehelper-password', permissions: ['user.view'] });
+      const role = await services.roles.create({ name: 'sally-changer' }, SYSTEM_ACTOR);
+      await services.roles.grantOnObject(role.id, { permission: 'user.change', objectType: 'user', objectId: sally.id }, SYSTEM_ACTOR);
+      await services.roles.assign({ userId: helper.id }, role.id, true, SYSTEM_ACTOR);
+      const other = (await services.users.findByUsername('admin'))!;
+      const v = await newPage(server.http);
+      try {
+        await signIn(v.page, 'onehelper', 'onehelper-password');
+        await v.page.goto(`/admin/users/${sally.id}`);
+        expect(await v.page.getByRole('button', { name: 'Edit', exact: true }).count()).to.equal(1);
+        await v.page.goto(`/admin/users/${other.id}`);
+        expect(await v.page.getByRole('button', { name: 'Edit', exact: true }).count()).to.equal(0);
+        const statuses = await v.page.evaluate(async ([a, b]) => {
+          const token = JSON.parse(document.body.getAttribute('hx-headers') ?? '{}')['X-CSRF-Token'] as string;
+          const post = (id: string) => fetch(`/admin/users/${id}/activate`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(token)}` }).then((r) => r.status);
+          return [await post(a!), await post(b!)];
+        }, [sally.id, other.id]);
+        expect(statuses).to.deep.equal([200, 403]);
+        expect((await services.users.get(sally.id)).isActive).to.equal(true);
+      } finally {
+        await v.context.close();
+      }
+    });
+
     it('a user holding only user.view sees no mutation buttons, and a forged POST is refused', async () => {
       await makeUser(server, 'viewer', { password: 'viewer-password', permissions: ['user.view'] });
       const v = await newPage(server.http);

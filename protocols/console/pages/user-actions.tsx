@@ -2,6 +2,7 @@ import { isDirgateError, NotFound } from '../../../src/domain/errors.js';
 import type { Permission } from '../../../src/domain/permissions.js';
 import type { User } from '../../../src/domain/types.js';
 import { field, fieldList, redirect, requirePermission, type Outcome, type PageContext } from '../context.js';
+
 import { describeError } from '../errors.js';
 import { ORIGINAL_COOKIE, secureCookies, SESSION_COOKIE, setCookie } from '../session.js';
 import { renderUser, userUrl } from './user-detail.js';
@@ -14,8 +15,9 @@ import type { ArtifactKind } from './user-tabs.js';
  * refusal renders that tab again with the service's own text in the live region.
  */
 async function act(c: PageContext, permission: Permission | null, tab: string, fn: (u: User) => Promise<Outcome | string>): Promise<Outcome> {
-  if (permission) await requirePermission(c, permission);
   const u = await c.services.users.get(c.params.id!);
+  // Held globally or on this one user (object permissions), as the admin API asks.
+  if (permission) await c.services.access.requireOn(c.auth.ctx.actor, permission, { type: 'user', id: u.id });
   try {
     const r = await fn(u);
     return typeof r === 'string' ? redirect(userUrl(u.id, tab), { text: r }) : r;

@@ -1,6 +1,6 @@
 import type { VNode } from 'preact';
 import type { User } from '../../../src/domain/types.js';
-import { field, page, requirePermission, type PageContext, type PageOutcome } from '../context.js';
+import { field, page, type PageContext, type PageOutcome } from '../context.js';
 import type { Message } from '../render.js';
 import { Tabs, type TabSpec } from '../tabs.js';
 import { Overview } from './user-overview.js';
@@ -35,8 +35,8 @@ async function tabBody(c: PageContext, user: User, tab: string, oneTime?: VNode)
 
 /** The detail page of one user; `oneTime` is a show-once value (a recovery link) rendered in this answer only. */
 export async function renderUser(c: PageContext, id: string, tab: string, opts: { oneTime?: VNode; message?: Message; status?: number } = {}): Promise<PageOutcome> {
-  await requirePermission(c, 'user.view');
   const user = await c.services.users.get(id);
+  await c.services.access.requireOn(c.auth.ctx.actor, 'user.view', { type: 'user', id: user.id });
   const known = USER_TABS.some((t) => t.key === tab) ? tab : 'overview';
   const body = (
     <section class="user-detail">

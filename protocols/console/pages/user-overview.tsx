@@ -99,10 +99,16 @@ export async function Overview(c: PageContext, u: User, oneTime?: VNode): Promis
   const attrs = Object.keys(u.attributes).length ? toYaml(u.attributes).trimEnd() : '';
   // preact renders synchronously: everything async is read before the tree is built.
   const imp = await impersonationSettings(c);
+  // Buttons follow what the caller holds globally or on this one user (object permissions).
+  const held = new Set<string>();
+  for (const p of ['user.change', 'user.delete', 'user.set_password', 'user.recovery', 'user.impersonate'] as const) {
+    if (await c.services.access.holdsOn(c.auth.ctx.user.id, p, { type: 'user', id: u.id })) held.add(p);
+  }
+  const cu: PageContext = { ...c, auth: { ...c.auth, permissions: new Set([...c.auth.permissions, ...held]) } };
   return (
     <div class="overview">
       {oneTime ?? null}
-      <Actions c={c} u={u} imp={imp} />
+      <Actions c={cu} u={u} imp={imp} />
       <h2>User info</h2>
       <dl class="facts">
         <dt>Username</dt><dd>{u.username}</dd>
