@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { pathTree } from '../../src/domain/folders.js';
 import { InvalidValue } from '../../src/domain/errors.js';
 import { describeFields } from '../../src/query/admin-query.js';
 import { compare, or } from '../../src/query/ast.js';
@@ -10,16 +11,6 @@ import { pageOf, UserSchema, userJson } from './present.js';
 import { defineComponent, defineRoute } from './routes.js';
 import { parseSearch, searchParams } from './search.js';
 
-export interface PathNode {
-  name: string;
-  path: string;
-  /** Users directly in this folder. */
-  count: number;
-  /** Users in this folder and every subfolder. */
-  total: number;
-  children: PathNode[];
-}
-
 const PathNodeSchema = defineComponent('PathNode', {
   type: 'object', additionalProperties: false, required: ['name', 'path', 'count', 'total', 'children'],
   properties: {
@@ -28,33 +19,6 @@ const PathNodeSchema = defineComponent('PathNode', {
   },
 });
 
-/** Builds the folder tree from `(path, count)` rows; intermediate folders get count 0. */
-export function pathTree(rows: ReadonlyArray<{ path: string; count: number }>): PathNode[] {
-  const roots: PathNode[] = [];
-  const byPath = new Map<string, PathNode>();
-  for (const { path, count } of rows) {
-    const segments = path.split('/');
-    let siblings = roots;
-    for (let i = 0; i < segments.length; i++) {
-      const p = segments.slice(0, i + 1).join('/');
-      let node = byPath.get(p);
-      if (!node) {
-        node = { name: segments[i]!, path: p, count: 0, total: 0, children: [] };
-        byPath.set(p, node);
-        siblings.push(node);
-      }
-      node.total += count;
-      if (i === segments.length - 1) node.count += count;
-      siblings = node.children;
-    }
-  }
-  const sort = (nodes: PathNode[]) => {
-    nodes.sort((a, b) => a.name.localeCompare(b.name));
-    nodes.forEach((n) => sort(n.children));
-  };
-  sort(roots);
-  return roots;
-}
 
 const FieldsSchema = defineComponent('SearchFields', {
   type: 'object', required: ['entity', 'fields', 'operators'],

@@ -1,39 +1,11 @@
 import type { VNode } from 'preact';
+import { pathTree, type PathNode } from '../../src/domain/folders.js';
 
-export interface FolderNode {
-  readonly name: string;
-  readonly path: string;
-  /** Users in this folder and below. */
-  total: number;
-  readonly children: FolderNode[];
-}
+/** One folder of the tree, as the users service's paths make it (src/domain/folders.ts). */
+export type FolderNode = PathNode;
 
-/** The folder tree from `(path, count)` rows (each distinct user path and its number of users). */
-export function folderTree(rows: ReadonlyArray<{ path: string; count: number }>): FolderNode[] {
-  const roots: FolderNode[] = [];
-  const byPath = new Map<string, FolderNode>();
-  for (const { path, count } of rows) {
-    const segments = path.split('/');
-    let siblings = roots;
-    for (let i = 0; i < segments.length; i++) {
-      const p = segments.slice(0, i + 1).join('/');
-      let node = byPath.get(p);
-      if (!node) {
-        node = { name: segments[i]!, path: p, total: 0, children: [] };
-        byPath.set(p, node);
-        siblings.push(node);
-      }
-      node.total += count;
-      siblings = node.children;
-    }
-  }
-  const sort = (nodes: FolderNode[]) => {
-    nodes.sort((a, b) => a.name.localeCompare(b.name));
-    nodes.forEach((n) => sort(n.children));
-  };
-  sort(roots);
-  return roots;
-}
+/** The folder tree from `(path, count)` rows: the same tree the admin API's `GET /users/paths` answers. */
+export const folderTree = pathTree;
 
 function Branch({ nodes, selected, href }: { nodes: readonly FolderNode[]; selected: string; href: (path: string) => string }): VNode {
   return (

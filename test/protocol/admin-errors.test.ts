@@ -4,7 +4,7 @@ import {
   PreconditionFailed, Unauthenticated, Unavailable,
 } from '../../src/domain/errors.js';
 import { toProblem } from '../../protocols/admin/errors.js';
-import { pathTree } from '../../protocols/admin/user-list-routes.js';
+import { pathTree } from '../../src/domain/folders.js';
 import { openApiPath } from '../../protocols/admin/openapi.js';
 
 describe('admin problem JSON translator', () => {
