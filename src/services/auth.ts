@@ -8,8 +8,8 @@ import {
   listSessions, listTokens, touchSession, touchToken,
 } from '../store/sessions-store.js';
 import { findBearer } from '../store/auth-read-store.js';
-import { lockAccount, releaseLockoutAttempt, reserveLockoutAttempt, resetLockout, unlockAccount } from '../store/lockout-store.js';
-import { clearFailures, countAttempt, releaseAttempt } from '../store/throttle-store.js';
+import { lockAccount, reserveLockoutAttempt, settleLockoutAttempt, unlockAccount, type LockoutReservation } from '../store/lockout-store.js';
+import { reserveAttempt, settleAttempt, type Outcome } from '../store/throttle-store.js';
 import { findCredentials, findUserById, replacePasswordHash, touchLastLogin } from '../store/users-store.js';
 import { DecoyHash, hashPassword, hashToken, needsRehash, newSecret, safeEqual, verifyPassword } from './credentials.js';
 import type { DelegationRules } from './delegation-rules.js';
@@ -89,6 +89,21 @@ const TOUCH_INTERVAL_MS = 60_000;
 const NO_USER = '00000000-0000-4000-8000-000000000000';
 /** `lockout.duration` 0 means "until an admin unlocks": a date no one will reach. */
 const FOREVER = new Date('9999-12-31T00:00:00.000Z');
+/** How long a sign-in waits for its turn while the checks in flight fill a limit, before it is refused as throttled. */
+const ADMISSION_WAIT_MS = 5_000;
+
+/** The three counts a sign-in is admitted on: its username's, its address's (may be empty) and its account's. */
+interface AdmissionKeys {
+  readonly user: string;
+  readonly ip: string;
+  readonly account: string;
+}
+
+type Admission =
+  | { readonly state: 'checked' | 'locked'; readonly lockout: LockoutReservation | null }
+  | { readonly state: 'throttled'; readonly lockout: null };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function stale(lastUsed: Date | null): boolean {
   return !lastUsed || Date.now() - lastUsed.getTime() > TOUCH_INTERVAL_MS;
@@ -119,40 +134,34 @@ export class AuthService {
 
   /**
    * Checks a sign-in on any door. In order, so that the expensive and the revealing parts come
-   * last: (1) the throttle counts per username and per address are taken atomically — an attempt
-   * over the limit is refused before any KDF work, so N concurrent guesses check at most the
-   * limit's number of passwords; (2) the lockout count is reserved on the user row, the same way;
-   * (3) exactly one KDF run, against the user's hash or a decoy (unknown user, no password,
-   * locked account), so a refusal takes the same time whatever its reason; (4) the second factor.
-   * A good attempt gives its reservations back; a failure keeps them and may lock the account.
-   * Records `<door>_failed`/`<door>_throttled`, `account_locked`, `mfa_failed`; never success
-   * (the caller does).
+   * last: (1) `admit` reserves the check on the username's and the address's throttle counts and
+   * on the account's lockout count, each in one statement — over a limit's failures the attempt is
+   * refused before any KDF work, and while the checks already in flight would take it over a
+   * limit it waits its turn, so N concurrent guesses check at most the limit's number of
+   * passwords while N concurrent good sign-ins from one address all get in; (2) exactly one KDF
+   * run, against the user's hash or a decoy (unknown user, no password, locked account), so a
+   * refusal takes the same time whatever its reason; (3) the second factor; (4) the reservations
+   * are settled: a failure counts and may lock the account, a success starts the username's and
+   * the account's counts over. Records `<door>_failed`/`<door>_throttled`, `account_locked`,
+   * `mfa_failed`; never success (the caller does).
    */
   async verifyCredentials(a: SignInAttempt, client: ClientInfo): Promise<CredentialResult> {
     const settings = await this.settings.get();
-    const window = settings['login.throttle_window'], max = settings['login.throttle_count'];
     const threshold = settings['lockout.threshold'];
     const mode: LdapMfaMode = a.mfa === 'ldap_setting' ? await this.ldapMfaMode(settings) : a.mfa ?? 'required';
-    const userKey = fold(a.username);
-    const ipKey = client.clientIp ?? '';
     const actor: Actor = { userId: null, username: a.username, clientIp: client.clientIp ?? null };
     const knex = this.db.knex;
-    const byUser = await countAttempt(knex, 'user', userKey, window);
-    const byIp = ipKey ? await countAttempt(knex, 'ip', ipKey, window) : 0;
-    if (byUser > max || byIp > max) {
-      // Refused before any work; taken back so that refusals do not count as further failures.
-      await releaseAttempt(knex, 'user', userKey);
-      if (ipKey) await releaseAttempt(knex, 'ip', ipKey);
+    const creds = await findCredentials(knex, { username: a.username });
+    const keys: AdmissionKeys = { user: fold(a.username), ip: client.clientIp ?? '', account: creds?.user.id ?? NO_USER };
+    const admission = await this.admit(keys, settings);
+    if (admission.state === 'throttled') {
       await this.db.transaction(async (trx) => {
         await recordEvent(trx, actor, `${a.door}_throttled`, null, { username: a.username });
       });
       return { ok: false, reason: 'throttled', user: null };
     }
-    const creds = await findCredentials(knex, { username: a.username });
-    const userId = creds?.user.id ?? NO_USER;
-    const reservation = threshold > 0 ? await reserveLockoutAttempt(knex, userId) : null;
-    const locked = !!reservation && ((reservation.lockedUntil !== null && reservation.lockedUntil.getTime() > Date.now()) || reservation.count > threshold);
-    const hasTotp = mode !== 'off' ? await this.mfa.required(userId) : false;
+    const locked = admission.state === 'locked';
+    const hasTotp = mode !== 'off' ? await this.mfa.required(keys.account) : false;
     let password = a.password;
     let code = a.code ?? null;
     if (a.codeInPassword && hasTotp && code === null) {
@@ -182,24 +191,25 @@ export class AuthService {
 
     if (reason === 'mfa_required') {
       // Neither a success nor a failure: the password was right and the code is still to come.
-      await releaseAttempt(knex, 'user', userKey);
-      if (ipKey) await releaseAttempt(knex, 'ip', ipKey);
-      if (reservation) await releaseLockoutAttempt(knex, userId);
+      await this.settle(keys, admission.lockout, 'neither');
       await this.db.transaction(async (trx) => {
-        await recordEvent(trx, actor, `${a.door}_failed`, { type: 'user', id: userId }, { username: a.username, reason: 'mfa_required' });
+        await recordEvent(trx, actor, `${a.door}_failed`, { type: 'user', id: keys.account }, { username: a.username, reason: 'mfa_required' });
       });
       return { ok: false, reason, user: creds!.user };
     }
     if (reason !== null) {
       const failed = reason;
+      await this.settle(keys, null, 'failure');
       await this.db.transaction(async (trx) => {
         await recordEvent(trx, actor, `${a.door}_failed`, creds ? { type: 'user', id: creds.user.id } : null, { username: a.username, reason: failed });
-        if (creds && reservation && reservation.count >= threshold) {
+        if (!admission.lockout) return;
+        const failures = await settleLockoutAttempt(trx, keys.account, 'failure');
+        if (creds && failures >= threshold) {
           const duration = settings['lockout.duration'];
           const until = duration === 0 ? FOREVER : new Date(Date.now() + duration * 1000);
           if (await lockAccount(trx, creds.user.id, until)) {
             await recordEvent(trx, { userId: null, username: null, clientIp: client.clientIp ?? null }, 'account_locked', { type: 'user', id: creds.user.id }, {
-              username: creds.user.username, failures: reservation.count, until: duration === 0 ? null : until.toISOString(), door: a.door,
+              username: creds.user.username, failures, until: duration === 0 ? null : until.toISOString(), door: a.door,
             });
           }
         }
@@ -207,11 +217,46 @@ export class AuthService {
       return { ok: false, reason, user: creds?.user ?? null };
     }
     const user = creds!.user;
-    await clearFailures(knex, 'user', userKey);
-    if (ipKey) await releaseAttempt(knex, 'ip', ipKey);
-    if (reservation) await resetLockout(knex, user.id);
+    await this.settle(keys, admission.lockout, 'success');
     await this.upgradeHash(user.id, creds!.passwordHash!, password);
     return { ok: true, user, password: passwordState(user, settings['password.max_age_days'], settings['password.change_after_reset']), secondFactor };
+  }
+
+  /**
+   * Reserves one password check on the username's and the address's throttle counts and on the
+   * account's lockout count. Refused (`throttled`) when the window already holds the limit's
+   * failures; `locked` when the account is (the check then runs against a decoy and counts as a
+   * failure). When the checks in flight would take a count over its limit, the reservations are
+   * given back and the attempt waits its turn (with backoff, up to ADMISSION_WAIT_MS): they may
+   * all be good sign-ins, and if they were guesses their failures refuse this one next time round.
+   */
+  private async admit(keys: AdmissionKeys, settings: Settings): Promise<Admission> {
+    const window = settings['login.throttle_window'], max = settings['login.throttle_count'];
+    const threshold = settings['lockout.threshold'];
+    const knex = this.db.knex;
+    const deadline = Date.now() + ADMISSION_WAIT_MS;
+    for (let delay = 4; ; delay = Math.min(delay * 2, 64)) {
+      const byUser = await reserveAttempt(knex, 'user', keys.user, window);
+      const byIp = keys.ip ? await reserveAttempt(knex, 'ip', keys.ip, window) : null;
+      const lockout = threshold > 0 ? await reserveLockoutAttempt(knex, keys.account) : null;
+      const over = byUser.failures >= max || (byIp !== null && byIp.failures >= max);
+      const locked = lockout !== null && ((lockout.lockedUntil !== null && lockout.lockedUntil.getTime() > Date.now()) || lockout.failures >= threshold);
+      if (!over && locked) return { state: 'locked', lockout };
+      const busy = byUser.failures + byUser.pending > max || (byIp !== null && byIp.failures + byIp.pending > max)
+        || (lockout !== null && lockout.failures + lockout.pending > threshold);
+      if (!over && !busy) return { state: 'checked', lockout };
+      await this.settle(keys, lockout, 'neither');
+      if (over || Date.now() >= deadline) return { state: 'throttled', lockout: null };
+      await sleep(delay + Math.random() * delay);
+    }
+  }
+
+  /** Ends the reservations of `admit` (the lockout one only when given: a failure settles it with the lock decision). */
+  private async settle(keys: AdmissionKeys, lockout: LockoutReservation | null, outcome: Outcome): Promise<void> {
+    const knex = this.db.knex;
+    await settleAttempt(knex, 'user', keys.user, outcome, true);
+    if (keys.ip) await settleAttempt(knex, 'ip', keys.ip, outcome, false);
+    if (lockout) await settleLockoutAttempt(knex, keys.account, outcome);
   }
 
   /**

@@ -43,6 +43,16 @@ for (const dialect of dialects()) {
       await knex()('auth_throttle').delete();
     });
 
+    it('40 concurrent good binds (ldapts) for 40 users from one address all succeed, past login.throttle_count 10', async () => {
+      await settings({ 'login.throttle_count': 10, 'lockout.threshold': 5 });
+      for (let i = 0; i < 40; i++) await user(`burst-${i}`, `burst-password-${i}`);
+      const throttledBefore = (await knex()('events').where({ action: 'ldap_bind_throttled' })).length;
+      const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => bindOk(server.ldap, userDn(`burst-${i}`), `burst-password-${i}`)));
+      expect(outcomes.filter((ok) => !ok)).to.have.length(0);
+      expect(await knex()('events').where({ action: 'ldap_bind_throttled' })).to.have.length(throttledBefore);
+      await knex()('auth_throttle').delete();
+    });
+
     it('locks after lockout.threshold failures: 49 like a wrong password, accountLocked for -e ppolicy; unlock lets it in', async function () {
       if (!tools) this.skip();
       await settings({ 'lockout.threshold': 3, 'lockout.duration': 600 });

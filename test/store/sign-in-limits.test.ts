@@ -69,6 +69,49 @@ for (const dialect of dialects()) {
       expect((await attempt(b, 'locky', 'right-password-1')).ok).to.equal(true);
     });
 
+    it('40 concurrent good sign-ins from one address (two instances on PostgreSQL) all get in, past a throttle limit of 10', async () => {
+      await a.settings.update({ 'login.throttle_count': 10, 'lockout.threshold': 0 }, SYSTEM_ACTOR);
+      for (let i = 0; i < 40; i++) await a.users.create({ username: `app-user-${i}`, password: `right-password-${i}` }, SYSTEM_ACTOR);
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => attempt(i % 2 ? a : b, `app-user-${i}`, `right-password-${i}`, '203.0.113.7')));
+      expect(results.map((r) => (r.ok ? 'ok' : r.reason))).to.deep.equal(Array(40).fill('ok'));
+      // Nothing was left counted or in flight for the address.
+      const row = await tdb.db.knex('auth_throttle').where({ scope: 'ip', key: '203.0.113.7' }).first();
+      expect([Number(row.failures), Number(row.pending)]).to.deep.equal([0, 0]);
+      expect(await tdb.db.knex('events').where({ action: 'login_throttled' })).to.have.length(0);
+    });
+
+    it('30 concurrent good sign-ins of one account get in past the throttle limit and lockout.threshold, and lock nothing', async () => {
+      await a.settings.update({ 'login.throttle_count': 10, 'lockout.threshold': 3, 'lockout.duration': 600 }, SYSTEM_ACTOR);
+      const u = await a.users.create({ username: 'service', password: 'right-password-1' }, SYSTEM_ACTOR);
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => attempt(i % 2 ? a : b, 'service', 'right-password-1', `192.0.2.${i % 3}`)));
+      expect(results.map((r) => (r.ok ? 'ok' : r.reason))).to.deep.equal(Array(30).fill('ok'));
+      const row = await tdb.db.knex('users').where({ id: u.id }).first();
+      expect([Number(row.failed_logins), Number(row.pending_logins), row.locked_until]).to.deep.equal([0, 0, null]);
+      expect(await tdb.db.knex('events').where({ action: 'account_locked' })).to.have.length(0);
+    });
+
+    it('good sign-ins from an address among concurrent guesses from it: the guesses stop at the limit, the good ones before it get in', async () => {
+      await a.settings.update({ 'login.throttle_count': 10, 'lockout.threshold': 0 }, SYSTEM_ACTOR);
+      for (let i = 0; i < 5; i++) await a.users.create({ username: `good-${i}`, password: `right-password-${i}` }, SYSTEM_ACTOR);
+      const guesses = Array.from({ length: 30 }, (_, i) => attempt(i % 2 ? a : b, `victim-${i}`, 'guess', '198.51.100.9'));
+      const results = await Promise.all(guesses);
+      expect(results.filter((r) => !r.ok && r.reason === 'unknown_user').length).to.be.at.most(10);
+      // Ten failures from the address: it is throttled now, good password or not.
+      const after = await attempt(a, 'good-0', 'right-password-0', '198.51.100.9');
+      expect(!after.ok && after.reason).to.equal('throttled');
+      // Another address is not.
+      expect((await attempt(a, 'good-1', 'right-password-1', '198.51.100.10')).ok).to.equal(true);
+    });
+
+    it('a check left in flight by a process that died stops counting after a minute', async () => {
+      await a.settings.update({ 'login.throttle_count': 2, 'lockout.threshold': 2 }, SYSTEM_ACTOR);
+      const u = await a.users.create({ username: 'orphan', password: 'right-password-1' }, SYSTEM_ACTOR);
+      const longAgo = new Date(Date.now() - 120_000).toISOString();
+      await tdb.db.knex('auth_throttle').insert({ scope: 'user', key: 'orphan', window_start: new Date().toISOString(), failures: 0, pending: 2, pending_at: longAgo });
+      await tdb.db.knex('users').where({ id: u.id }).update({ pending_logins: 2, pending_logins_at: longAgo });
+      expect((await attempt(a, 'orphan', 'right-password-1')).ok).to.equal(true);
+    });
+
     it('counts consecutive failures across instances; a success resets the count; duration 0 locks until unlocked', async () => {
       await a.settings.update({ 'lockout.threshold': 3, 'lockout.duration': 0 }, SYSTEM_ACTOR);
       const u = await a.users.create({ username: 'bob', password: 'right-password-1' }, SYSTEM_ACTOR);
