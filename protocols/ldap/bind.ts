@@ -2,7 +2,8 @@
  * Simple bind (RFC 4511 §4.2, RFC 4513 §5.1): `cn=<username>,ou=users,<base>` or `uid=…`.
  * Every refusal is invalidCredentials (49) with one message, so usernames cannot be probed;
  * the reason goes to the event log. With the password policy request control the response
- * also carries the policy state (expired, locked, change after reset, time before expiration).
+ * also carries the policy state (expired, locked, change after reset, time before expiration,
+ * grace logins left: an expired password still binds `password.grace_logins` times).
  * A TOTP code may follow the password as `password;123456` (setting `mfa.ldap_bind`).
  */
 import type { LdapPrincipal } from '../../src/services/directory.js';
@@ -79,10 +80,6 @@ async function bind(s: Session, req: BindRequest): Promise<{ identity: Identity 
     throw new Refused(result.reason === 'locked' ? { error: PPOLICY_ERROR.accountLocked } : null);
   }
   const user = result.user;
-  if (result.password.expired) {
-    await ctx.verifier.recordRefusal(user, client, 'ldap_bind_failed', { reason: 'password_expired' });
-    throw new Refused({ error: PPOLICY_ERROR.passwordExpired });
-  }
   const slug = ctx.config.ldap.application;
   if (slug && !(await ctx.services.access.admits(slug, user.id))) {
     await ctx.verifier.recordRefusal(user, client, 'ldap_bind_failed', { reason: 'not_admitted', application: slug });
@@ -90,11 +87,28 @@ async function bind(s: Session, req: BindRequest): Promise<{ identity: Identity 
   }
   const principal = result.principal ?? (await ctx.verifier.principal({ id: user.id }));
   if (!principal || !principal.user.isActive) throw new Refused();
+  // draft-behera-ldap-password-policy-10 §8.1.2.3: an expired password binds only while grace
+  // logins remain (password.grace_logins). Spent last, so a bind refused for another reason spends none.
+  let graceLeft: number | null = null;
+  if (result.password.expired) {
+    graceLeft = await ctx.verifier.spendGraceLogin(user.id);
+    if (graceLeft === null) {
+      await ctx.verifier.recordRefusal(user, client, 'ldap_bind_failed', { reason: 'password_expired' });
+      throw new Refused({ error: PPOLICY_ERROR.passwordExpired });
+    }
+  }
   // The audit record is batched (see BindVerifier.recordSuccess): it must not slow a repeat bind down.
-  ctx.verifier.recordSuccess(user, client, 'ldap_bind', { cached: result.cached === true, ...(result.secondFactor ? { second_factor: result.secondFactor } : {}) });
+  ctx.verifier.recordSuccess(user, client, 'ldap_bind', {
+    cached: result.cached === true,
+    ...(result.secondFactor ? { second_factor: result.secondFactor } : {}),
+    ...(graceLeft !== null ? { grace_logins_left: graceLeft } : {}),
+  });
   const { expiresIn, mustChange } = result.password;
+  // The warning is a CHOICE: a grace bind announces the grace logins left, not the (past) expiry.
+  const warning = graceLeft !== null ? { graceAuthNsRemaining: graceLeft }
+    : expiresIn !== null && expiresIn < EXPIRY_WARNING_SECONDS ? { timeBeforeExpiration: expiresIn } : {};
   const policy: PpolicyResponse = {
-    ...(expiresIn !== null && expiresIn < EXPIRY_WARNING_SECONDS ? { timeBeforeExpiration: expiresIn } : {}),
+    ...warning,
     ...(mustChange ? { error: PPOLICY_ERROR.changeAfterReset } : {}),
   };
   return { identity: identityOf(s, principal), policy: Object.keys(policy).length > 0 ? policy : null };

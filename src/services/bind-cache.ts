@@ -17,6 +17,7 @@ import { checkLdapPrincipal, findLdapPrincipal, type LdapPrincipal } from '../st
 import { nowIso } from '../store/rows.js';
 import { passwordState, type AuthService, type ClientInfo, type CredentialResult } from './auth.js';
 import { signInGate } from '../store/lockout-store.js';
+import { spendGraceLogin } from '../store/grace-logins-store.js';
 import { MAX_PASSWORD_BYTES } from './credentials.js';
 import { recordEvent, scrub } from './events.js';
 
@@ -176,6 +177,19 @@ export class BindVerifier {
       ok: true, user, cached: true, principal: p, secondFactor: null,
       password: passwordState(user, settings['password.max_age_days'], settings['password.change_after_reset']),
     };
+  }
+
+  /**
+   * Spends one grace login of an expired password (`password.grace_logins`,
+   * draft-behera-ldap-password-policy-10 §8.1.2.3) in one conditional statement, whichever path
+   * (cache hit or KDF) verified the password, so concurrent binds on every instance get at most
+   * the limit. Returns the grace logins left after this one; null when none is left (refuse the bind).
+   */
+  async spendGraceLogin(userId: string): Promise<number | null> {
+    const limit = (await this.auth.settingsNow())['password.grace_logins'];
+    if (limit <= 0) return null;
+    const used = await spendGraceLogin(this.db.knex, userId, limit);
+    return used === null ? null : limit - used;
   }
 
   /** The user's current principal (row, password hash, full LDAP visibility), in one statement. */

@@ -35,9 +35,11 @@ function columns(w: UserWrite): Record<string, unknown> {
   if (w.passwordHash !== undefined) {
     c.password_hash = w.passwordHash;
     c.password_changed_at = nowIso();
-    // A new password ends any lockout, and the history of failures that led to it.
+    // A new password ends any lockout, and the history of failures that led to it, and gets
+    // its own grace logins (password.grace_logins) for when it expires in turn.
     c.failed_logins = 0;
     c.locked_until = null;
+    c.grace_logins_used = 0;
   }
   if (w.passwordMustChange !== undefined) c.password_must_change = w.passwordMustChange;
   if (w.lastLogin !== undefined) c.last_login = w.lastLogin ? w.lastLogin.toISOString() : null;
