@@ -63,7 +63,7 @@ export const SETTINGS_SCHEMA: Readonly<Record<SettingKey, SettingSpec>> = Object
   'users.unique_email': bool(false, 'no two users may share an email address'),
   'password.min_length': int(8, 1, 1024, 'fewest characters a new password may have'),
   'password.history': int(0, 0, 50, 'a new password may not be any of the user\'s last N passwords (kept as hashes); 0 turns it off'),
-  'password.max_age_days': int(0, 0, 36500, 'days before a password expires: an admin sign-in must set a new one, LDAP binds report it through the password policy control; 0 = never'),
+  'password.max_age_days': int(0, 0, 36500, 'days before a password expires: an admin sign-in must set a new one, LDAP binds report it through the password policy control (and are refused once password.grace_logins are spent); 0 = never'),
   'password.grace_logins': int(0, 0, 1000, 'LDAP binds an expired password still gets (each answers graceAuthNsRemaining, the binds left after it, in the password policy control); then binds are refused with passwordExpired. The admin API and the console still ask for a new password at once; setting a password starts the count over; 0 = none'),
   'password.min_score': int(0, 0, 4, 'lowest zxcvbn strength score (0–4) a new password must reach; 0 turns the check off'),
   'password.change_after_reset': bool(false, 'a password set by someone else (admin reset, provisioning) must be changed at the next sign-in: the admin API asks for new_password, LDAP binds carry changeAfterReset in the password policy control'),
