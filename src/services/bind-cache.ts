@@ -183,12 +183,14 @@ export class BindVerifier {
    * Spends one grace login of an expired password (`password.grace_logins`,
    * draft-behera-ldap-password-policy-10 §8.1.2.3) in one conditional statement, whichever path
    * (cache hit or KDF) verified the password, so concurrent binds on every instance get at most
-   * the limit. Returns the grace logins left after this one; null when none is left (refuse the bind).
+   * the limit, and only while the stored password is still expired. Returns the grace logins left
+   * after this one; null when none is left (refuse the bind).
    */
   async spendGraceLogin(userId: string): Promise<number | null> {
-    const limit = (await this.auth.settingsNow())['password.grace_logins'];
-    if (limit <= 0) return null;
-    const used = await spendGraceLogin(this.db.knex, userId, limit);
+    const settings = await this.auth.settingsNow();
+    const limit = settings['password.grace_logins'], maxAgeDays = settings['password.max_age_days'];
+    if (limit <= 0 || maxAgeDays <= 0) return null;
+    const used = await spendGraceLogin(this.db.knex, userId, limit, new Date(Date.now() - maxAgeDays * 86_400_000));
     return used === null ? null : limit - used;
   }
 
