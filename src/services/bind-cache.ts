@@ -16,7 +16,6 @@ import { insertEventBatch, touchLastLogins } from '../store/batch-writes.js';
 import { checkLdapPrincipal, findLdapPrincipal, type LdapPrincipal } from '../store/ldap-read-store.js';
 import { nowIso } from '../store/rows.js';
 import { passwordState, type AuthService, type ClientInfo, type CredentialResult } from './auth.js';
-import { signInGate } from '../store/lockout-store.js';
 import { spendGraceLogin } from '../store/grace-logins-store.js';
 import { MAX_PASSWORD_BYTES } from './credentials.js';
 import { recordEvent, scrub } from './events.js';
@@ -167,12 +166,11 @@ export class BindVerifier {
 
   /** A cache hit, unless the account is locked or its TOTP applies now (then: the slow path). */
   private async cachedResult(p: LdapPrincipal): Promise<BindResult | null> {
+    // The principal row was read by this bind, with the lock and TOTP state (one statement).
+    if (p.user.lockedUntil && p.user.lockedUntil.getTime() > Date.now()) return null;
     const settings = await this.auth.settingsNow();
-    const gate = await signInGate(this.db.knex, p.user.id);
-    if (!gate) return null;
-    if (gate.lockedUntil && gate.lockedUntil.getTime() > Date.now()) return null;
-    if (gate.hasTotp && (await this.auth.ldapMfaMode(settings)) !== 'off') return null;
-    const user = { ...p.user, passwordMustChange: gate.mustChange };
+    if (p.hasTotp && (await this.auth.ldapMfaMode(settings)) !== 'off') return null;
+    const user = p.user;
     return {
       ok: true, user, cached: true, principal: p, secondFactor: null,
       password: passwordState(user, settings['password.max_age_days'], settings['password.change_after_reset']),

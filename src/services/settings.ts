@@ -1,7 +1,7 @@
 import { InvalidValue } from '../domain/errors.js';
 import type { Actor } from '../domain/types.js';
 import type { Database } from '../store/database.js';
-import { readSettings, writeSetting } from '../store/settings-store.js';
+import { readSettings, readSettingTexts, writeSetting } from '../store/settings-store.js';
 import { recordEvent } from './events.js';
 import { queryable, type TxOptions } from './transactions.js';
 
@@ -94,9 +94,27 @@ export class SettingsService {
   /** @param emailConfigured whether this server can send email (self-service recovery needs it). */
   constructor(private readonly db: Database, private readonly emailConfigured: () => boolean = () => false) {}
 
-  /** Current settings, read from the database each time (no cross-instance staleness). */
+  /** The last settings read outside a transaction, and the stored text they were made from. */
+  private last: { readonly texts: string; readonly settings: Settings } | null = null;
+
+  /**
+   * Current settings, read from the database each time (no cross-instance staleness): in the
+   * caller's unit when given, else through a prepared statement, parsed again only when the
+   * stored text changed (the answer is frozen: it may be shared).
+   */
   async get(opts: TxOptions = {}): Promise<Settings> {
-    const stored = await readSettings(queryable(this.db, opts));
+    if (opts.unit) return this.merge(await readSettings(queryable(this.db, opts)));
+    const rows = await readSettingTexts(this.db);
+    const texts = rows.map(([k, v]) => `${k}\u0000${v}`).join('\u0001');
+    if (this.last?.texts === texts) return this.last.settings;
+    const stored: Record<string, unknown> = Object.create(null);
+    for (const [k, v] of rows) stored[k] = JSON.parse(v);
+    const settings = Object.freeze(this.merge(stored));
+    this.last = { texts, settings };
+    return settings;
+  }
+
+  private merge(stored: Record<string, unknown>): Settings {
     const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
     for (const k of Object.keys(DEFAULT_SETTINGS)) if (Object.hasOwn(stored, k)) out[k] = stored[k];
     return out as unknown as Settings;

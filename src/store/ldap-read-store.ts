@@ -214,6 +214,8 @@ export interface LdapPrincipal {
   readonly passwordHash: string | null;
   /** Superuser, or holder of `ldap.search_full_directory` (directly, or via groups and their parents). */
   readonly fullAccess: boolean;
+  /** The account has a confirmed TOTP authenticator. */
+  readonly hasTotp: boolean;
 }
 
 const principalCache = new Map<string, string>();
@@ -249,7 +251,11 @@ function buildPrincipalSql(dialect: Dialect, by: 'username' | 'id' | 'check'): s
   const t = trueLiteral(dialect);
   const full = fullAccessSql(dialect);
   if (by === 'check') return `SELECT ${full} AS dg_full_access FROM users u WHERE u.id = ? AND u.username = ? AND u.is_active = ${t}`;
-  return `SELECT ${userColumns('u')}, u.password_hash, ${full} AS dg_full_access FROM users u WHERE u.${by === 'id' ? 'id' : 'username_ci'} = ?`;
+  // What a cached bind must know besides the password comes in the same statement: the lock, the
+  // change-after-reset flag and whether TOTP applies.
+  const totp = `EXISTS (SELECT 1 FROM mfa_authenticators m WHERE m.user_id = u.id AND m.type = 'totp' AND m.confirmed = ${t})`;
+  return `SELECT ${userColumns('u')}, u.password_hash, u.locked_until, u.password_must_change, ${full} AS dg_full_access, ${totp} AS dg_has_totp`
+    + ` FROM users u WHERE u.${by === 'id' ? 'id' : 'username_ci'} = ?`;
 }
 
 /**
@@ -305,7 +311,7 @@ export async function findLdapPrincipal(db: Database, by: { username: string } |
   const rows = await preparedReader(db).all(sql, [key]);
   const r = rows[0];
   if (!r) return null;
-  return { user: rowToUser(r), passwordHash: (r.password_hash as string | null) ?? null, fullAccess: toBool(r.dg_full_access) };
+  return { user: rowToUser(r), passwordHash: (r.password_hash as string | null) ?? null, fullAccess: toBool(r.dg_full_access), hasTotp: toBool(r.dg_has_totp) };
 }
 
 /**

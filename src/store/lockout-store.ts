@@ -3,7 +3,7 @@
  * single statements, so every instance and every door share one count and concurrent attempts
  * never lose one.
  */
-import { toBool, toDate, type Queryable } from './rows.js';
+import { toDate, type Queryable } from './rows.js';
 import { PENDING_EXPIRY_SECONDS, type Outcome } from './throttle-store.js';
 
 export interface LockoutReservation {
@@ -78,21 +78,4 @@ export async function unlockAccount(q: Queryable, userId: string): Promise<boole
   const n = await q('users').where({ id: userId }).andWhere('locked_until', '>', now).update({ locked_until: null, failed_logins: 0 });
   if (n === 0) await q('users').where({ id: userId }).update({ failed_logins: 0 });
   return n > 0;
-}
-
-/** What a repeat bind must know besides the password: the lock and whether TOTP applies. */
-export interface SignInGate {
-  readonly lockedUntil: Date | null;
-  readonly mustChange: boolean;
-  readonly hasTotp: boolean;
-}
-
-/** One indexed lookup for a cached bind: lock, change-after-reset flag, TOTP. */
-export async function signInGate(q: Queryable, userId: string): Promise<SignInGate | null> {
-  const row = await q('users as u').where('u.id', userId).first(
-    'u.locked_until', 'u.password_must_change',
-    q.raw(`exists (select 1 from mfa_authenticators m where m.user_id = u.id and m.type = 'totp' and m.confirmed = ?) as has_totp`, [true]),
-  );
-  if (!row) return null;
-  return { lockedUntil: toDate(row.locked_until), mustChange: toBool(row.password_must_change), hasTotp: toBool(row.has_totp) };
 }
