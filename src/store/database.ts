@@ -58,6 +58,7 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
             conn.pragma('foreign_keys = ON');
             conn.pragma('busy_timeout = 5000');
             conn.pragma('synchronous = NORMAL');
+            conn.pragma(`temp_store = ${SQLITE_TEMP_STORE}`);
             done(null, conn);
           } catch (e) {
             done(e as Error, conn);
@@ -103,6 +104,15 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
   };
   return db;
 }
+
+/**
+ * Where SQLite keeps its transient tables (a recursive CTE's UNION, a sort without an index):
+ * in memory. The default opens a temporary file for each one, which made a group-closure walk
+ * (the superuser and visibility checks of every LDAP search) cost 200–300 µs instead of 20–50 µs
+ * at 10k users. Sorts of very large results then take memory rather than disk; listings are
+ * paged on indexed keys, so they stay small.
+ */
+export const SQLITE_TEMP_STORE = 'MEMORY';
 
 const closers = new WeakMap<Database, Array<() => void>>();
 

@@ -15,7 +15,7 @@
  */
 import Sqlite from 'better-sqlite3';
 import type { Knex } from 'knex';
-import { onDatabaseClose, translateDriverError } from './database.js';
+import { onDatabaseClose, SQLITE_TEMP_STORE, translateDriverError } from './database.js';
 import type { Database } from './database.js';
 
 export type Row = Record<string, unknown>;
@@ -121,6 +121,7 @@ class SqliteReader implements PreparedReader {
         try {
           const conn = new Sqlite(file, { readonly: true, fileMustExist: true });
           conn.pragma('busy_timeout = 5000');
+          conn.pragma(`temp_store = ${SQLITE_TEMP_STORE}`);
           // Lookups hit random users: keep the hot pages in memory and read the file through
           // mmap rather than a pread per page (measured: the page cache misses cost more than
           // the statements themselves at 10k users).
