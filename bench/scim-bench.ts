@@ -1,23 +1,29 @@
 /**
  * `npm run bench:scim`: the SCIM door under load. For SQLite and (when reachable) PostgreSQL:
  * seeds a directory (100k users by default, bench/seed.ts) and one group of 50,000 members,
- * starts dirgate as its own process, then measures
- * - `GET /Users?filter=userName eq "…"` (a random seeded user per request) and `POST /Users`
- *   with autocannon (no password: the KDF would be the benchmark);
- * - the large group, request after request: PATCH adding one member, PATCH removing one
- *   (`members[value eq "…"]`), GET with `excludedAttributes=members`, GET with every member,
- *   and the `members.value eq "…"` probe; p50/p99 of each;
- * and, side by side with the same client and users, the `userName eq` probe against scimmy +
- * scimmy-routers holding the same users in memory (bench/scimmy-peer.ts), printed as a ratio.
+ * starts dirgate as its own process once per worker count (DIRGATE_WORKERS), then measures
+ * - the `GET /Users?filter=userName eq "…"` probe (a random seeded user per request), side by side
+ *   against every dirgate and scimmy + scimmy-routers holding the same users in memory
+ *   (bench/scimmy-peer.ts), interleaved in short rounds so the shared box's background load hits
+ *   all alike, printed with each dirgate's ratio to scimmy from the same run;
+ * - on the first worker count only: `POST /Users` with autocannon (no password: the KDF would be
+ *   the benchmark), and the large group, request after request: PATCH adding one member, PATCH
+ *   removing one (`members[value eq "…"]`), GET with `excludedAttributes=members`, GET with every
+ *   member, and the `members.value eq "…"` probe; p50/p99 of each.
+ *
+ * Issue 20's target, quickly: `BENCH_USERS=10000 BENCH_OPS=probe npm run bench:scim`.
  *
  * Environment: BENCH_USERS (100000), BENCH_GROUPS (1000), BENCH_GROUP_MEMBERS (50000),
- * BENCH_CONNECTIONS (10), BENCH_SECONDS (10), BENCH_DB (sqlite, or a postgres:// URL to run that
- * one only), DIRGATE_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test; BENCH_PG=0 skips it).
+ * BENCH_CONNECTIONS (16), BENCH_SECONDS (10 per autocannon measurement; the probe's are split
+ * into BENCH_ROUNDS (5) rounds per target), BENCH_WORKERS (1,2: one dirgate per DIRGATE_WORKERS
+ * value), BENCH_OPS (probe,post,group), BENCH_PROFILE=<dir> (--cpu-prof every dirgate process),
+ * BENCH_DB (sqlite, or a postgres:// URL to run that one only), DIRGATE_BENCH_PG_URL
+ * (postgres://postgres@127.0.0.1:5432/test; BENCH_PG=0 skips it).
  * PostgreSQL runs get a schema of their own, dropped after.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
@@ -25,14 +31,21 @@ import { SYSTEM_ACTOR } from '../src/domain/types.js';
 import { createServices } from '../src/services/index.js';
 import { openDatabase } from '../src/store/database.js';
 import { freshPgSchema } from './pg-schema.js';
-import { spawnScimmyPeer, type PeerUser } from './scimmy-peer.js';
+import { spawnScimmyPeer, type PeerUser, type SpawnedPeer } from './scimmy-peer.js';
 import { seedWithAdminToken, spawnDirgate, type SpawnedDirgate } from './serve.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1000);
 const MEMBERS = Math.min(Number(process.env.BENCH_GROUP_MEMBERS ?? 50000), USERS - 200);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** The probe runs in this many rounds per target, alternating targets (BENCH_ROUNDS). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+/** BENCH_WORKERS: dirgate is measured once per worker count (DIRGATE_WORKERS), side by side. */
+const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map((x) => Number(x.trim()));
+/** BENCH_OPS: which measurements to run (probe, post, group), e.g. only the probe to profile it. */
+const OPS = new Set((process.env.BENCH_OPS ?? 'probe,post,group').split(',').map((x) => x.trim()));
+const PROFILE_ARGS = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_PROFILE)] : [];
 const PG_URL = process.env.DIRGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOKEN = 'dgt_scim_bench_token_0123456789abcdef';
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -61,14 +74,42 @@ async function sequential(name: string, n: number, send: (i: number) => Promise<
   return { name, p50: at(0.5), p99: at(0.99), errors };
 }
 
-const uuidProbe = (names: readonly string[]) => () => `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${names[Math.floor(Math.random() * names.length)]}"`)}`;
+const userNamePath = (names: readonly string[]) => () => `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${names[Math.floor(Math.random() * names.length)]}"`)}`;
 
-/** The `userName eq` probe against `base` (dirgate or the peer), with the same client settings. */
-function userNameProbe(label: string, base: string, names: readonly string[]): Promise<Row> {
-  const path = uuidProbe(names);
-  return measure(label, {
-    url: base, headers: { authorization: `Bearer ${TOKEN}` },
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path() }) }],
+interface Sample { readonly latencies: number[]; readonly elapsed: number; readonly errors: number }
+
+/** The `userName eq` probe against `base` (dirgate or the peer) for `seconds`, every response's latency kept. */
+async function probeSample(base: string, names: readonly string[], seconds: number): Promise<Sample> {
+  const path = userNamePath(names);
+  const latencies: number[] = [];
+  const started = process.hrtime.bigint();
+  const r = await new Promise<autocannon.Result>((done, fail) => {
+    const run = autocannon({
+      url: base, connections: CONNECTIONS, duration: seconds, headers: { authorization: `Bearer ${TOKEN}` },
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path() }) }],
+    }, (e, result) => (e ? fail(e) : done(result)));
+    run.on('response', (_client, _status, _bytes, ms) => { latencies.push(ms); });
+  });
+  return { latencies, elapsed: Number(process.hrtime.bigint() - started) / 1e9, errors: r.non2xx + r.errors + r.timeouts };
+}
+
+interface ProbeTarget { readonly name: string; readonly base: string }
+
+/**
+ * The probe against every target, interleaved in ROUNDS short rounds after a 1 s warm-up each,
+ * so a change in the machine's background load affects all targets alike (this box is shared).
+ */
+async function measureProbe(targets: readonly ProbeTarget[], names: readonly string[]): Promise<Row[]> {
+  for (const t of targets) await probeSample(t.base, names, 1);
+  const samples: Sample[][] = targets.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, t] of targets.entries()) samples[i]!.push(await probeSample(t.base, names, SECONDS / ROUNDS));
+  }
+  return targets.map((t, i) => {
+    const all = samples[i]!.flatMap((x) => x.latencies).sort((a, b) => a - b);
+    const elapsed = samples[i]!.reduce((n, x) => n + x.elapsed, 0);
+    const at = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? NaN;
+    return { name: t.name, rps: all.length / elapsed, p50: at(0.5), p99: at(0.99), errors: samples[i]!.reduce((n, x) => n + x.errors, 0) };
   });
 }
 
@@ -135,40 +176,46 @@ async function pgReachable(): Promise<boolean> {
   try { await c.connect(); await c.end(); return true; } catch { return false; }
 }
 
-interface DialectResult { readonly label: string; readonly rows: Row[]; readonly probe: Row; readonly peerUsers: PeerUser[]; readonly names: string[] }
+interface DialectResult { readonly label: string; readonly rows: Row[]; readonly probe: Row[] }
 
-async function runDialect(url: string, label: string): Promise<DialectResult> {
+/** Seeds the store at `url`, starts one dirgate per worker count and measures it (and `peer` beside it). */
+async function runDialect(url: string, label: string, peerFor: (users: PeerUser[]) => Promise<ProbeTarget>): Promise<DialectResult> {
   const t0 = Date.now();
   const seeded = await seedWithAdminToken(url, { users: USERS, groups: GROUPS, username: 'scim-bench', token: TOKEN });
   const { ids, peer } = await loadUsers(url);
-  const groupId = await largeGroup(url, ids.slice(0, MEMBERS));
-  process.stdout.write(`${label}: seeded ${USERS} users, ${GROUPS} groups and a group of ${MEMBERS} members in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  let server: SpawnedDirgate | undefined;
+  const groupId = OPS.has('group') ? await largeGroup(url, ids.slice(0, MEMBERS)) : null;
+  process.stdout.write(`${label}: seeded ${USERS} users, ${GROUPS} groups${groupId ? ` and a group of ${MEMBERS} members` : ''} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  const servers: Array<{ workers: number; server: SpawnedDirgate }> = [];
   try {
-    server = await spawnDirgate(url);
-    const base = server.base;
+    for (const workers of WORKERS) servers.push({ workers, server: await spawnDirgate(url, { DIRGATE_WORKERS: String(workers) }, undefined, PROFILE_ARGS) });
     const names = seeded.sampleUsers.map((u) => u.username);
-    const probe = await fetch(`${base}${uuidProbe(names)()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    const found = (await probe.json()) as { totalResults?: number };
-    if (probe.status !== 200 || found.totalResults !== 1) throw new Error(`probe failed: ${probe.status} ${JSON.stringify(found)}`);
+    for (const { server } of servers) {
+      const probe = await fetch(`${server.base}${userNamePath(names)()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const found = (await probe.json()) as { totalResults?: number };
+      if (probe.status !== 200 || found.totalResults !== 1) throw new Error(`probe failed: ${probe.status} ${JSON.stringify(found)}`);
+    }
+    const probe = OPS.has('probe')
+      ? await measureProbe([...servers.map((s) => ({ name: `dirgate ${label} w${s.workers}`, base: s.server.base })), await peerFor(peer)], names)
+      : [];
     const rows: Row[] = [];
-    const userName = await userNameProbe('GET /Users?filter=userName eq "<random user>"', base, names);
-    rows.push(userName);
-    let n = 0;
-    rows.push(await measure('POST /Users', {
-      url: base, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
-      requests: [{
-        method: 'POST', path: '/scim/v2/Users',
-        setupRequest: (req) => {
-          const i = n++;
-          return { ...req, body: JSON.stringify({ schemas: [USER_SCHEMA], userName: `bench-new-${i}@example.com`, name: { givenName: 'Bench', familyName: `User ${i}` }, emails: [{ value: `bench-new-${i}@example.com`, primary: true, type: 'work' }], active: true }) };
-        },
-      }],
-    }));
-    rows.push(...await groupRows(base, groupId, ids));
-    return { label, rows, probe: userName, peerUsers: peer, names };
+    const base = servers[0]!.server.base;
+    if (OPS.has('post')) {
+      let n = 0;
+      rows.push(await measure('POST /Users', {
+        url: base, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
+        requests: [{
+          method: 'POST', path: '/scim/v2/Users',
+          setupRequest: (req) => {
+            const i = n++;
+            return { ...req, body: JSON.stringify({ schemas: [USER_SCHEMA], userName: `bench-new-${i}@example.com`, name: { givenName: 'Bench', familyName: `User ${i}` }, emails: [{ value: `bench-new-${i}@example.com`, primary: true, type: 'work' }], active: true }) };
+          },
+        }],
+      }));
+    }
+    if (groupId) rows.push(...await groupRows(base, groupId, ids));
+    return { label, rows, probe };
   } finally {
-    await server?.stop();
+    for (const { server } of servers) await server.stop();
   }
 }
 
@@ -182,6 +229,7 @@ function print(title: string, rows: readonly Row[]): void {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dirgate-scim-bench-'));
   const targets: Array<{ label: string; url: string; drop?: () => Promise<void> }> = [];
+  let peer: SpawnedPeer | undefined;
   try {
     if (process.env.BENCH_DB?.startsWith('postgres')) {
       const s = await freshPgSchema(process.env.BENCH_DB, 'scim_bench');
@@ -193,21 +241,31 @@ async function main(): Promise<void> {
         targets.push({ label: 'PostgreSQL', url: s.url, drop: () => s.drop() });
       }
     }
+    // The peer holds the first store's users (every store gets the same names from the seed) and
+    // stays up, so each store's probe rounds interleave with its own rounds of the peer.
+    const peerFor = async (users: PeerUser[]): Promise<ProbeTarget> => {
+      peer ??= await spawnScimmyPeer(users, TOKEN);
+      return { name: 'scimmy + scimmy-routers', base: peer.base };
+    };
     const results: DialectResult[] = [];
-    for (const t of targets) results.push(await runDialect(t.url, t.label));
-    for (const r of results) print(`${r.label}: ${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per autocannon row; group rows one request at a time`, r.rows);
-
-    // The peer: the same users, the same client and probe, right after dirgate's runs.
-    const first = results[0]!;
-    const peer = await spawnScimmyPeer(first.peerUsers, TOKEN);
-    try {
-      const peerRow = await userNameProbe('scimmy + scimmy-routers (in memory, userName index)', peer.base, first.names);
-      print('side by side: GET /Users?filter=userName eq "<random user>"', [...results.map((r) => ({ ...r.probe, name: `dirgate (${r.label})` })), peerRow]);
-      for (const r of results) process.stdout.write(`dirgate (${r.label}) / scimmy: ${((r.probe.rps ?? 0) / (peerRow.rps ?? 1)).toFixed(2)}× the requests per second\n`);
-    } finally {
-      await peer.stop();
+    for (const t of targets) results.push(await runDialect(t.url, t.label, peerFor));
+    for (const r of results) {
+      if (r.rows.length > 0) print(`${r.label}: ${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per autocannon row (DIRGATE_WORKERS=${WORKERS[0]}); group rows one request at a time`, r.rows);
+    }
+    if (OPS.has('probe')) {
+      const header = `side by side, ${USERS} users, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${(SECONDS / ROUNDS).toFixed(1)} s per target: GET /Users?filter=userName eq "<random user>"`;
+      process.stdout.write(`\n${header}\n${'target'.padEnd(34)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'errors'.padStart(7)} ${'/ scimmy'.padStart(9)}\n`);
+      for (const r of results) {
+        const scimmy = r.probe[r.probe.length - 1]!;
+        for (const row of r.probe) {
+          const ratio = row === scimmy ? '' : `${((row.rps ?? 0) / (scimmy.rps ?? 1)).toFixed(2)}x`;
+          const name = row === scimmy ? `${row.name} (${r.label} rounds)` : row.name;
+          process.stdout.write(`${name.padEnd(34)} ${(row.rps ?? 0).toFixed(0).padStart(8)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(9)} ${String(row.errors).padStart(7)} ${ratio.padStart(9)}\n`);
+        }
+      }
     }
   } finally {
+    await peer?.stop();
     for (const t of targets) await t.drop?.();
     rmSync(dir, { recursive: true, force: true });
   }

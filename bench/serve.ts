@@ -40,11 +40,12 @@ export interface SpawnedDirgate {
 
 /**
  * Starts `dist/src/main.js` as its own process on the store at `url` (free loopback ports, log
- * level warn, one process unless `env` sets DIRGATE_WORKERS, `env` added) and waits until `/readyz` answers.
+ * level warn, one process unless `env` sets DIRGATE_WORKERS, `env` added; `nodeArgs` go to node
+ * before the script, e.g. `--cpu-prof`, and reach cluster workers too) and waits until `/readyz` answers.
  */
-export async function spawnDirgate(url: string, env: Record<string, string> = {}, port?: number): Promise<SpawnedDirgate> {
+export async function spawnDirgate(url: string, env: Record<string, string> = {}, port?: number, nodeArgs: readonly string[] = []): Promise<SpawnedDirgate> {
   const httpPort = port ?? await freePort();
-  const child: ChildProcess = spawn(process.execPath, [resolve('dist/src/main.js')], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, resolve('dist/src/main.js')], {
     env: {
       PATH: process.env.PATH ?? '', DIRGATE_DATABASE_URL: url, DIRGATE_HOST: '127.0.0.1', DIRGATE_HTTP_PORT: String(httpPort),
       DIRGATE_LDAP_PORT: String(await freePort()), DIRGATE_LDAPS_PORT: String(await freePort()), DIRGATE_LOG_LEVEL: 'warn',

@@ -1,6 +1,6 @@
 /**
  * SCIM authentication: `Authorization: Bearer <API or session token>` through passport's bearer
- * strategy, then the `scim.provision` permission. Failures are SCIM Errors: 401 with a
+ * strategy, then the `scim.provision` permission (read with the token, one statement). Failures are SCIM Errors: 401 with a
  * `WWW-Authenticate` challenge (RFC 6750 §3), 403 without the permission.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -28,7 +28,7 @@ export function scimAuthentication(services: Services): RequestHandler {
   // A private authenticator, so the SCIM strategy never mixes with another door's passport setup.
   const authenticator = new passport.Passport();
   authenticator.use('scim-bearer', new BearerStrategy({ realm: REALM }, (token: string, done: (err: unknown, user?: unknown, info?: string) => void) => {
-    services.auth.authenticateBearer(token).then(
+    services.auth.authenticateBearer(token, { permission: 'scim.provision' }).then(
       (auth) => done(null, auth),
       (e: unknown) => (e instanceof Unauthenticated ? done(null, false, e.message) : done(e)),
     );
@@ -41,7 +41,8 @@ export function scimAuthentication(services: Services): RequestHandler {
         const detail = /error_description="([^"]*)"/.exec(header)?.[1] ?? 'a bearer token is required (Authorization: Bearer <token>)';
         return next(new ScimError(401, detail, undefined, { 'WWW-Authenticate': header }));
       }
-      services.access.require(auth.actor, 'scim.provision').then(() => {
+      // The permission came with the token; without it, `require` refuses as everywhere else.
+      (auth.holds === true ? Promise.resolve() : services.access.require(auth.actor, 'scim.provision')).then(() => {
         const ctx: ScimContext = { services, actor: { ...auth.actor, clientIp: req.ip ?? null }, base: baseUrl(req) };
         res.locals.scim = ctx;
         next();

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { NotFound, PermissionDenied, Unauthenticated } from '../domain/errors.js';
+import type { Permission } from '../domain/permissions.js';
 import type { Actor, ApiToken, Session, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
 import { fold } from '../store/rows.js';
@@ -7,7 +8,8 @@ import {
   deleteSessions, deleteToken, findSession, findToken, insertSession, insertToken,
   listSessions, listTokens, touchSession, touchToken,
 } from '../store/sessions-store.js';
-import { findBearer } from '../store/auth-read-store.js';
+import { findBearer, findBearerHolding, type BearerMatch } from '../store/auth-read-store.js';
+import { preparedReader } from '../store/prepared.js';
 import { lockAccount, reserveLockoutAttempt, settleLockoutAttempt, unlockAccount, type LockoutReservation } from '../store/lockout-store.js';
 import { reserveAttempt, settleAttempt, type Outcome } from '../store/throttle-store.js';
 import { findCredentials, findUserById, replacePasswordHash, touchLastLogin } from '../store/users-store.js';
@@ -27,6 +29,8 @@ export interface AuthContext {
   readonly token: ApiToken | null;
   /** The admin behind an impersonation session. */
   readonly impersonator: User | null;
+  /** Whether the user holds the permission `authenticateBearer` was asked about (globally), read with the token. */
+  readonly holds?: boolean;
 }
 
 export interface ClientInfo {
@@ -118,8 +122,18 @@ function splitCode(password: string): { password: string; code: string } | null 
   return m ? { password: m[1]!, code: m[2]! } : null;
 }
 
+/** Bearer matches kept at most (the map starts over when full). */
+const BEARER_CACHE_MAX = 1024;
+
 export class AuthService {
   private readonly decoy: DecoyHash;
+  /**
+   * Bearer matches by token hash (and permission), each with the database version it was read at
+   * (`PreparedReader.version`): one is used only while nothing at all has been committed to the
+   * database since, by any process, so a revoked token, a deactivated user or a removed role is
+   * seen on the next request as without it. Only where the version exists (SQLite files).
+   */
+  private readonly bearers = new Map<string, { readonly version: number; readonly match: BearerMatch }>();
 
   constructor(
     private readonly db: Database,
@@ -359,14 +373,17 @@ export class AuthService {
 
   /**
    * Resolves `Authorization: Bearer` to a user. Checks expiry and that the user (and any
-   * impersonator) is still active on every call — deactivation closes the door at once.
+   * impersonator) is still active on every call — deactivation closes the door at once. With
+   * `permission`, the answer also says whether the user holds it globally (`holds`, as
+   * `AccessService.hasPermission` would), read in the same statement.
    * @throws Unauthenticated
    */
-  async authenticateBearer(bearer: string): Promise<AuthContext> {
+  async authenticateBearer(bearer: string, opts: { readonly permission?: Permission } = {}): Promise<AuthContext> {
     if (!bearer || bearer.length > 512) throw new Unauthenticated('missing or malformed token');
     const hash = hashToken(bearer);
-    const match = await findBearer(this.db, hash);
+    const match = await this.findBearer(hash, opts.permission);
     if (!match || !safeEqual(match.tokenHash, hash)) throw new Unauthenticated('invalid token');
+    const holds = match.holds === undefined ? {} : { holds: match.holds };
     const { user } = match;
     if (!user.isActive) throw new Unauthenticated('the user is deactivated');
     if (match.kind === 'session') {
@@ -385,14 +402,31 @@ export class AuthService {
       }
       if (stale(session.lastUsedAt)) void touchSession(this.db.knex, session.id).catch(() => undefined);
       return {
-        user, session, token: null, impersonator,
+        user, session, token: null, impersonator, ...holds,
         actor: { userId: user.id, username: user.username, impersonatorId: impersonator?.id ?? null, impersonatorUsername: impersonator?.username ?? null, sessionId: session.id },
       };
     }
     const { token } = match;
     if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) throw new Unauthenticated('the token has expired');
     if (stale(token.lastUsedAt)) void touchToken(this.db.knex, token.id).catch(() => undefined);
-    return { user, session: null, token, impersonator: null, actor: { userId: user.id, username: user.username } };
+    return { user, session: null, token, impersonator: null, ...holds, actor: { userId: user.id, username: user.username } };
+  }
+
+  /** The bearer's row (with `holds` when `permission` is given), from `bearers` while the database is unchanged. */
+  private async findBearer(hash: string, permission: Permission | undefined): Promise<BearerMatch | null> {
+    const version = preparedReader(this.db).version();
+    const key = permission === undefined ? hash : `${permission} ${hash}`;
+    if (version !== null) {
+      const hit = this.bearers.get(key);
+      if (hit && hit.version === version) return hit.match;
+    }
+    // Read after the version: a commit in between makes the entry older than its data, never newer.
+    const match = permission === undefined ? await findBearer(this.db, hash) : await findBearerHolding(this.db, hash, permission);
+    if (version !== null && match) {
+      if (this.bearers.size >= BEARER_CACHE_MAX) this.bearers.clear();
+      this.bearers.set(key, { version, match });
+    }
+    return match;
   }
 
   async logout(sessionId: string, actor: Actor): Promise<void> {

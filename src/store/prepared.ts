@@ -46,6 +46,13 @@ export interface PreparedReader {
   all(sql: string, bindings: readonly unknown[]): Promise<Row[]>;
   /** Rows as arrays in select-list order (cheaper than objects on hot paths). @throws Unavailable */
   arrays(sql: string, bindings: readonly unknown[]): Promise<unknown[][]>;
+  /**
+   * A number that changes whenever a transaction commits to the database from any connection of
+   * any process (SQLite's `data_version` on the read connection), so a result read when it had
+   * one value is still the database's while it has that value; null when this reader cannot tell
+   * (PostgreSQL, `:memory:`): nothing may then be kept across reads.
+   */
+  version(): number | null;
   close(): void;
 }
 
@@ -103,6 +110,7 @@ class SqliteReader implements PreparedReader {
   private ownTried = false;
   private closed = false;
   private readonly ownStatements = new StatementCache();
+  private dataVersion: Sqlite.Statement | null = null;
   /** Statements on knex's connection, keyed by the connection (it may be replaced). */
   private readonly shared = new WeakMap<object, StatementCache>();
 
@@ -144,6 +152,19 @@ class SqliteReader implements PreparedReader {
     return this.run(sql, bindings, true) as Promise<unknown[][]>;
   }
 
+  version(): number | null {
+    // Only the dedicated connection can tell: knex's own connection does not see its own commits
+    // in data_version, and it is the one that writes.
+    const own = this.dedicated();
+    if (!own) return null;
+    try {
+      this.dataVersion ??= own.prepare('pragma data_version').pluck();
+      return this.dataVersion.get() as number;
+    } catch (e) {
+      throw translateDriverError(e);
+    }
+  }
+
   private async run(sql: string, bindings: readonly unknown[], raw: boolean): Promise<unknown[]> {
     const values = bindings.map(sqliteValue);
     const own = this.dedicated();
@@ -177,6 +198,7 @@ class SqliteReader implements PreparedReader {
 
   close(): void {
     this.closed = true;
+    this.dataVersion = null;
     this.ownStatements.clear();
     this.own?.close();
     this.own = null;
@@ -223,6 +245,10 @@ class PgReader implements PreparedReader {
     } finally {
       await client.releaseConnection(conn);
     }
+  }
+
+  version(): null {
+    return null;
   }
 
   close(): void {

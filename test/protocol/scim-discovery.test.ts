@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import { loadConfig } from '../../src/config.js';
 import { SYSTEM_ACTOR } from '../../src/domain/types.js';
+import { createServices } from '../../src/services/index.js';
+import { openDatabase } from '../../src/store/database.js';
 import { dialects } from '../support/databases.js';
 import { bootServer, type BootedServer } from '../support/server.js';
 import { DIRGATE, ENTERPRISE, ERROR, GROUP, LIST, scimClient, USER, userBody, type ScimClient } from './scim-support.js';
@@ -84,6 +87,41 @@ for (const dialect of dialects()) {
       await services.roles.assign({ userId: user.id }, role.id, true, SYSTEM_ACTOR);
       const { key } = await services.auth.createToken(user.id, { description: 'test' }, SYSTEM_ACTOR);
       expect((await scimClient(server, key).get('/Users')).status).to.equal(200);
+    });
+
+    it('what another instance changes applies to the very next request: a removed role, a revoked token, a deactivation', async () => {
+      // The server remembers a token's row while nothing is committed to the database: a change
+      // through another connection (another instance or worker on the same store) must end that.
+      const { services } = server.running;
+      const other = openDatabase(server.database.url, { poolMax: 2 });
+      try {
+        const elsewhere = createServices(other, loadConfig({}, { 'auth.scrypt_n': 1024 }));
+        const role = await services.roles.create({ name: 'scim-remembered', permissions: ['scim.provision'] }, SYSTEM_ACTOR);
+        const make = async (username: string) => {
+          const user = await services.users.create({ username }, SYSTEM_ACTOR);
+          await services.roles.assign({ userId: user.id }, role.id, true, SYSTEM_ACTOR);
+          const { key, token } = await services.auth.createToken(user.id, { description: 'test' }, SYSTEM_ACTOR);
+          const client = scimClient(server, key);
+          for (let i = 0; i < 3; i++) expect((await client.get(`/Users?filter=${encodeURIComponent(`userName eq "${username}"`)}`)).status).to.equal(200);
+          return { user, token, client };
+        };
+        const a = await make('remembered-a');
+        await elsewhere.roles.assign({ userId: a.user.id }, role.id, false, SYSTEM_ACTOR);
+        expect((await a.client.get('/Users')).status, 'role removed elsewhere').to.equal(403);
+
+        const b = await make('remembered-b');
+        await elsewhere.auth.deleteToken(b.token.id, SYSTEM_ACTOR);
+        expect((await b.client.get('/Users')).status, 'token revoked elsewhere').to.equal(401);
+
+        const c = await make('remembered-c');
+        await elsewhere.users.update(c.user.id, { isActive: false }, SYSTEM_ACTOR);
+        expect((await c.client.get('/Users')).status, 'user deactivated elsewhere').to.equal(401);
+        // And back: the next request is let in again.
+        await elsewhere.users.update(c.user.id, { isActive: true }, SYSTEM_ACTOR);
+        expect((await c.client.get('/Users')).status, 'user activated elsewhere').to.equal(200);
+      } finally {
+        await other.close();
+      }
     });
 
     it('malformed JSON is 400 invalidSyntax; a body over the limit is 413', async () => {
