@@ -33,7 +33,7 @@ export function customAttributes(a: JsonObject): JsonObject {
 }
 
 /** The full SCIM representation of a user; `groups` omitted when not loaded. */
-export function userToScim(user: User, groups: readonly Group[] | undefined, base: string): Json {
+export function userToScim(user: User, groups: readonly Pick<Group, 'id' | 'name'>[] | undefined, base: string): Json {
   const a = user.attributes;
   const doc: Json = { schemas: [USER_SCHEMA], id: user.id };
   if (user.externalId) doc.externalId = user.externalId;

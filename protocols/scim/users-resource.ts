@@ -4,6 +4,7 @@
  */
 import { PreconditionFailed } from '../../src/domain/errors.js';
 import type { User } from '../../src/domain/types.js';
+import type { GroupRef } from '../../src/services/listing.js';
 import { parseScimFilter } from '../../src/query/scim-filter.js';
 import { matchAll, type Validated } from '../../src/query/validate.js';
 import { canonicalResource, isObject, type Json } from './canonical.js';
@@ -23,6 +24,10 @@ async function render(ctx: ScimContext, users: readonly User[], projection: Proj
   const groups = wants(projection, 'groups') && users.length > 0
     ? await ctx.services.users.groupsOf(users.map((u) => u.id), unit ? { unit } : undefined)
     : undefined;
+  return shape(ctx, users, groups, projection);
+}
+
+function shape(ctx: ScimContext, users: readonly User[], groups: ReadonlyMap<string, readonly GroupRef[]> | undefined, projection: Projection): Json[] {
   return users.map((u) => project(userToScim(u, groups ? groups.get(u.id) ?? [] : undefined, ctx.base), projection));
 }
 
@@ -44,8 +49,14 @@ export function usersQuery(ctx: ScimContext, filter: string | undefined): Valida
 
 export async function listUsersPage(ctx: ScimContext, params: ListParams, v: Validated, limit = params.count, offset = params.offset): Promise<{ resources: Json[]; total: number }> {
   const ordering = orderingFor(params, 'users');
-  const { users, total } = await ctx.services.users.list(v, { limit, offset, ...(ordering ? { ordering } : {}) });
-  return { resources: await render(ctx, users, params.projection), total };
+  const opts = { limit, offset, ...(ordering ? { ordering } : {}) };
+  if (wants(params.projection, 'groups')) {
+    // The page and its users' groups in one statement.
+    const { users, total, groups } = await ctx.services.users.listWithGroups(v, opts);
+    return { resources: shape(ctx, users, groups, params.projection), total };
+  }
+  const { users, total } = await ctx.services.users.list(v, opts);
+  return { resources: shape(ctx, users, undefined, params.projection), total };
 }
 
 export async function listUsersResponse(ctx: ScimContext, params: ListParams): Promise<ScimResult> {

@@ -6,7 +6,7 @@ import type { Group, User } from '../domain/types.js';
 import type { Ordering } from '../query/ordering.js';
 import type { Validated } from '../query/validate.js';
 import type { Database } from '../store/database.js';
-import { countGroups, countUsers, selectGroupRows, selectUserRows, type IdRestriction, type QueryTarget, type Row, type SelectOptions } from '../store/query-sql.js';
+import { countGroups, countUsers, selectGroupRows, selectUserRows, selectUserRowsWithGroups, type IdRestriction, type QueryTarget, type Row, type SelectOptions } from '../store/query-sql.js';
 import { rowToGroup, rowToUser } from '../store/rows.js';
 import { queryable, type TxOptions } from './transactions.js';
 
@@ -17,6 +17,9 @@ export interface PageOptions extends TxOptions {
   /** Only the records this subquery selects (what an object-permission holder may see). */
   readonly only?: IdRestriction;
 }
+
+/** A group as a list of users names it: its id and name. */
+export type GroupRef = Pick<Group, 'id' | 'name'>;
 
 async function page<T>(
   db: Database, v: Validated, opts: PageOptions,
@@ -37,6 +40,18 @@ async function page<T>(
 export async function listUsers(db: Database, v: Validated, opts: PageOptions): Promise<{ users: User[]; total: number }> {
   const { items, total } = await page(db, v, opts, selectUserRows, countUsers, rowToUser);
   return { users: items, total };
+}
+
+/** `listUsers`, with each user's direct groups (by user id, in name order) read in the same statement. */
+export async function listUsersWithGroups(db: Database, v: Validated, opts: PageOptions): Promise<{ users: User[]; total: number; groups: Map<string, GroupRef[]> }> {
+  const groups = new Map<string, GroupRef[]>();
+  const { items, total } = await page(db, v, opts, selectUserRowsWithGroups, countUsers, (r) => {
+    const user = rowToUser(r);
+    const raw = typeof r.c_groups === 'string' ? JSON.parse(r.c_groups) as unknown : r.c_groups;
+    groups.set(user.id, Array.isArray(raw) ? raw.map((g: { id: unknown; name: unknown }) => ({ id: String(g.id), name: String(g.name) })) : []);
+    return user;
+  });
+  return { users: items, total, groups };
 }
 
 /** One page of groups matching `v`, and how many match in all. */

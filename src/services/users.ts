@@ -20,7 +20,7 @@ import { checkPasswordPolicy, PasswordRejected } from './password-policy.js';
 import { currentPasswordHash, pushPasswordHistory, recentPasswordHashes } from '../store/password-history-store.js';
 import type { SettingsService } from './settings.js';
 import { inTransaction, joining, queryable, type TxOptions } from './transactions.js';
-import { listUsers, type PageOptions } from './listing.js';
+import { listUsers, listUsersWithGroups, type GroupRef, type PageOptions } from './listing.js';
 import type { Validated } from '../query/validate.js';
 import type { Ordering } from '../query/ordering.js';
 import { rowToUser } from '../store/rows.js';
@@ -114,6 +114,11 @@ export class UserService {
   /** One page of users matching a validated query (any door's language), and the total. */
   async list(v: Validated, opts: PageOptions): Promise<{ users: User[]; total: number }> {
     return listUsers(this.db, v, opts);
+  }
+
+  /** `list`, with each user's direct groups (id and name, in name order) from the same statement. */
+  async listWithGroups(v: Validated, opts: PageOptions): Promise<{ users: User[]; total: number; groups: Map<string, GroupRef[]> }> {
+    return listUsersWithGroups(this.db, v, opts);
   }
 
   async findByUsername(username: string, opts?: TxOptions): Promise<User | null> {

@@ -77,6 +77,34 @@ for (const dialect of dialects()) {
         }
       });
 
+      it('a list carries each user\'s groups exactly as GET /Users/{id} does (read with the page)', async () => {
+        const none = await create('lister-none');
+        const one = await create('lister-one');
+        const three = await create('lister-three');
+        for (const [name, members] of [['Zeta listers', [one, three]], ['alpha listers', [three]], ['Émile listers', [three]]] as const) {
+          const g = await scim.post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: name, members: members.map((m) => ({ value: m.id })) });
+          expect(g.status, g.text).to.equal(201);
+        }
+        const single = async (u: Json) => (await scim.get(`/Users/${u.id}`)).json.groups;
+        expect(await single(none)).to.deep.equal([]);
+        expect((await single(three)).map((g: Json) => g.display)).to.deep.equal(['alpha listers', 'Zeta listers', 'Émile listers']);
+        for (const query of ['filter=' + q('userName sw "lister-"'), 'filter=' + q('userName sw "lister-"') + '&sortBy=userName&sortOrder=descending', 'filter=' + q('userName sw "lister-"') + '&count=2&startIndex=2']) {
+          const list = await scim.get(`/Users?${query}`);
+          expect(list.status, list.text).to.equal(200);
+          expect(list.json.Resources.length, query).to.be.greaterThan(0);
+          for (const r of list.json.Resources) expect(r.groups, `${query}: ${r.userName}`).to.deep.equal(await single(r));
+        }
+        const sorted = await scim.get(`/Users?filter=${q('userName sw "lister-"')}&sortBy=userName&sortOrder=descending`);
+        expect(sorted.json.Resources.map((r: Json) => r.userName)).to.deep.equal(['lister-three', 'lister-one', 'lister-none']);
+        const paged = await scim.get(`/Users?filter=${q('userName sw "lister-"')}&sortBy=userName&count=2&startIndex=2`);
+        expect(paged.json).to.include({ totalResults: 3, startIndex: 2, itemsPerPage: 2 });
+        expect(paged.json.Resources.map((r: Json) => r.userName)).to.deep.equal(['lister-one', 'lister-three']);
+        const without = await scim.get(`/Users?filter=${q('userName eq "lister-three"')}&excludedAttributes=groups`);
+        expect(without.json.Resources[0].groups).to.equal(undefined);
+        const only = await scim.get(`/Users?filter=${q('userName eq "lister-three"')}&attributes=groups`);
+        expect(only.json.Resources[0].groups).to.have.length(3);
+      });
+
       it('a duplicate userName, ignoring case, is 409 uniqueness', async () => {
         await create('Dup.User');
         const r = await scim.post('/Users', userBody('dup.user'));
