@@ -7,6 +7,7 @@ import type { Ordering } from '../query/ordering.js';
 import type { Validated } from '../query/validate.js';
 import type { Database } from '../store/database.js';
 import { countGroups, countUsers, selectGroupRows, selectUserRows, selectUserRowsWithGroups, type IdRestriction, type QueryTarget, type Row, type SelectOptions } from '../store/query-sql.js';
+import { groupsOfUsers, groupsOfUsersPrepared } from '../store/groups-store.js';
 import { rowToGroup, rowToUser } from '../store/rows.js';
 import { queryable, type TxOptions } from './transactions.js';
 
@@ -42,12 +43,23 @@ export async function listUsers(db: Database, v: Validated, opts: PageOptions): 
   return { users: items, total };
 }
 
-/** `listUsers`, with each user's direct groups (by user id, in name order) read in the same statement. */
+/**
+ * `listUsers`, with each user's direct groups (by user id, in name order). PostgreSQL reads them
+ * in the page's statement (a round trip saved); SQLite runs the two statements in-process, which
+ * measured cheaper than its JSON aggregation.
+ */
 export async function listUsersWithGroups(db: Database, v: Validated, opts: PageOptions): Promise<{ users: User[]; total: number; groups: Map<string, GroupRef[]> }> {
+  if (db.dialect === 'sqlite') {
+    const { users, total } = await listUsers(db, v, opts);
+    const q = queryable(db, opts);
+    const groups = users.length === 0 ? new Map<string, GroupRef[]>()
+      : opts.unit ? await groupsOfUsers(q, users.map((u) => u.id)) : await groupsOfUsersPrepared(db, users.map((u) => u.id));
+    return { users, total, groups };
+  }
   const groups = new Map<string, GroupRef[]>();
   const { items, total } = await page(db, v, opts, selectUserRowsWithGroups, countUsers, (r) => {
     const user = rowToUser(r);
-    const raw = typeof r.c_groups === 'string' ? JSON.parse(r.c_groups) as unknown : r.c_groups;
+    const raw = r.c_groups; // pg parses json
     groups.set(user.id, Array.isArray(raw) ? raw.map((g: { id: unknown; name: unknown }) => ({ id: String(g.id), name: String(g.name) })) : []);
     return user;
   });

@@ -133,26 +133,26 @@ export function selectUserRows(db: QueryTarget, v: Validated, opts: SelectOption
 }
 
 /**
- * `selectSql`'s page of users, each row with `c_groups`: the user's direct groups as JSON
- * `[{"id","name"}]` in `name_ci` order (as `groupsOfUsers`), in the same statement. The
- * groups are gathered for the page's rows only (the page is cut first, then ordered again).
+ * PostgreSQL: `selectSql`'s page of users, each row with `c_groups`, the user's direct groups as
+ * JSON `[{"id","name"}]` in `name_ci` order (as `groupsOfUsers`), in the same statement: a round
+ * trip saved. The groups are gathered for the page's rows only (the page is cut first, then
+ * ordered again). SQLite runs `groupsOfUsers` after the page: in-process, two statements
+ * measured cheaper than its JSON aggregation.
  */
-export function selectUsersWithGroupsSql(dialect: Dialect, v: Validated, opts: SelectOptions = {}): { sql: string; bindings: unknown[] } {
-  const page = selectSql(dialect, v, 'users', opts);
-  const groups = dialect === 'pg'
-    ? `(select coalesce(json_agg(json_build_object('id', g.id, 'name', g.name) order by g.name_ci), '[]'::json)
-         from group_members m join groups g on g.id = m.group_id where m.user_id = users.id)`
-    : `(select json_group_array(json_object('id', g.id, 'name', g.name) order by g.name_ci)
-         from group_members m join groups g on g.id = m.group_id where m.user_id = users.id)`;
+export function selectUsersWithGroupsSql(v: Validated, opts: SelectOptions = {}): { sql: string; bindings: unknown[] } {
+  const page = selectSql('pg', v, 'users', opts);
+  const groups = `(select coalesce(json_agg(json_build_object('id', g.id, 'name', g.name) order by g.name_ci), '[]'::json)
+    from group_members m join groups g on g.id = m.group_id where m.user_id = users.id)`;
   return {
     sql: `select users.*, ${groups} as c_groups from (${page.sql}) users order by ${compileOrderBy(opts.ordering ?? parseOrdering('', 'users'), 'users')}`,
     bindings: page.bindings,
   };
 }
 
-/** `selectUserRows` with each row's direct groups (`selectUsersWithGroupsSql`). */
+/** PostgreSQL: `selectUserRows` with each row's direct groups (`selectUsersWithGroupsSql`). */
 export function selectUserRowsWithGroups(db: QueryTarget, v: Validated, opts: SelectOptions = {}): Promise<Row[]> {
-  return read(db, selectUsersWithGroupsSql(db.dialect, v, opts));
+  if (db.dialect !== 'pg') throw new Error('selectUserRowsWithGroups is for PostgreSQL');
+  return read(db, selectUsersWithGroupsSql(v, opts));
 }
 
 export function countUsers(db: QueryTarget, v: Validated, only?: IdRestriction): Promise<number> {
