@@ -71,8 +71,10 @@ const closureSql = (user: string) => `closure(id) as (
   select group_id from group_members where user_id = ${user}
   union select p.parent_id from group_parents p join closure c on p.group_id = c.id
 )`;
+// The superuser test looks each closure group up by id (a scalar subquery PostgreSQL cannot turn
+// into a join): as a semi join it read every group in a sequential scan, ~0.2 ms per request at 1000 groups.
 const holdsSql = (user: string) => `case
-  when exists (select 1 from groups g where g.is_superuser = ? and g.id in (select id from closure)) then 1
+  when exists (select 1 from closure c where (select g.is_superuser from groups g where g.id = c.id) = ?) then 1
   when exists (select 1 from user_roles ur join role_permissions rp on rp.role_id = ur.role_id
                where ur.user_id = ${user} and rp.permission = ?) then 1
   when exists (select 1 from group_roles gr join role_permissions rp on rp.role_id = gr.role_id
