@@ -14,7 +14,8 @@ import { migrate } from './store/migrate.js';
 import { createHttpApp } from '../protocols/http.js';
 import { startLdapServer, type LdapListener } from '../protocols/ldap/server.js';
 import { serveClusterMetrics } from '../protocols/metrics.js';
-import { reportToPrimary, superviseWorkers, workerBindCacheShare } from './supervisor.js';
+import { reportToPrimary, superviseWorkers, workerBindCacheShare, workerConnectionGate } from './supervisor.js';
+import type { ConnectionGate } from './services/connection-limits.js';
 import type { BindCacheShare } from './services/bind-cache.js';
 
 /** A running dirgate: what `npm start` and the protocol tests boot. */
@@ -30,7 +31,8 @@ export interface Running {
  * supervised instance passes `prepared`: the primary migrated and bootstrapped before forking.
  */
 export async function startServer(
-  config: Config, log: Logger, opts: { prepared?: boolean; bindCacheShare?: BindCacheShare | null } = {},
+  config: Config, log: Logger,
+  opts: { prepared?: boolean; bindCacheShare?: BindCacheShare | null; ldapConnectionGate?: ConnectionGate | null } = {},
 ): Promise<Running> {
   const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax, log });
   const stopDb = async () => { await db.close().catch(() => undefined); };
@@ -41,7 +43,7 @@ export async function startServer(
     const http = await listenHttp(services, log);
     let ldap: LdapListener;
     try {
-      ldap = await startLdapServer(services, log);
+      ldap = await startLdapServer(services, log, opts.ldapConnectionGate ?? null);
     } catch (e) {
       http.close();
       throw e;
@@ -208,7 +210,10 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   }
   serveClusterMetrics();
   try {
-    const ports = await superviseWorkers({ workers: config.workers, log, shutdownMs: SHUTDOWN_MS });
+    const ports = await superviseWorkers({
+      workers: config.workers, log, shutdownMs: SHUTDOWN_MS,
+      ldapCaps: { total: config.ldap.maxConnections, perAddress: config.ldap.maxConnectionsPerAddress },
+    });
     log.info({ ...ports, workers: config.workers }, 'dirgate is up');
   } catch (e) {
     process.stderr.write(`dirgate: ${(e as Error).message}\n`);
@@ -220,7 +225,7 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
 async function runWorker(config: Config, log: Logger): Promise<void> {
   let running: Running;
   try {
-    running = await startServer(config, log, { prepared: true, bindCacheShare: workerBindCacheShare() });
+    running = await startServer(config, log, { prepared: true, bindCacheShare: workerBindCacheShare(), ldapConnectionGate: workerConnectionGate() });
   } catch (e) {
     reportToPrimary({ type: 'dirgate:failed', message: describeStartError(e) });
     process.exit(1);

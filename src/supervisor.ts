@@ -11,6 +11,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BindCacheShare, SharedBindEntry } from './services/bind-cache.js';
+import { ConnectionLimits, type Admission, type ConnectionCaps, type ConnectionGate } from './services/connection-limits.js';
 
 /** What a worker tells the primary about its start. */
 export type WorkerReport =
@@ -22,6 +23,8 @@ export interface SupervisorOptions {
   readonly log: Logger;
   /** How long SIGTERM may take before the remaining workers are killed. */
   readonly shutdownMs: number;
+  /** The instance's LDAP connection caps, counted here for every worker. */
+  readonly ldapCaps: ConnectionCaps;
 }
 
 /** A worker that dies sooner than this after its start is restarted only after a pause. */
@@ -46,11 +49,34 @@ export async function superviseWorkers(opts: SupervisorOptions): Promise<{ http:
     return w;
   };
 
+  // The LDAP connections of the whole instance, and which worker holds which (given back when it dies).
+  const ldapLimits = new ConnectionLimits(opts.ldapCaps);
+  const held = new Map<number, Map<string, number>>();
+  const hold = (workerId: number, key: string, delta: 1 | -1): boolean => {
+    const mine = held.get(workerId) ?? new Map<string, number>();
+    const n = (mine.get(key) ?? 0) + delta;
+    if (n < 0) return false;
+    if (n === 0) mine.delete(key);
+    else mine.set(key, n);
+    held.set(workerId, mine);
+    return true;
+  };
+
   const ready = new Promise<{ http: number; ldap: number }>((resolve, reject) => {
     let pending = opts.workers;
     let ports: { http: number; ldap: number } | null = null;
     cluster.on('message', (worker, m: unknown) => {
-      const report = m as WorkerReport | BindCacheMessage;
+      const report = m as WorkerReport | BindCacheMessage | LdapGateMessage;
+      if (report?.type === 'dirgate:ldap-admit') {
+        const result = ldapLimits.admit(typeof report.address === 'string' ? report.address : null);
+        if (result.ok) hold(worker.id, result.key, 1);
+        if (worker.isConnected()) worker.send({ type: 'dirgate:ldap-admitted', id: report.id, result } satisfies LdapGateMessage);
+        return;
+      }
+      if (report?.type === 'dirgate:ldap-release') {
+        if (typeof report.key === 'string' && hold(worker.id, report.key, -1)) ldapLimits.release(report.key);
+        return;
+      }
       if (report?.type === 'dirgate:bind-cache') {
         // A verification one worker remembered: the others remember it too.
         for (const w of Object.values(cluster.workers ?? {})) if (w && w !== worker && w.isConnected()) w.send(report);
@@ -79,6 +105,9 @@ export async function superviseWorkers(opts: SupervisorOptions): Promise<{ http:
   cluster.on('exit', (worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
+    // Its connections died with it.
+    for (const [key, n] of held.get(worker.id) ?? []) for (let i = 0; i < n; i++) ldapLimits.release(key);
+    held.delete(worker.id);
     if (stopping || !started) return;
     log.error({ worker: worker.id, worker_pid: worker.process.pid, code, signal }, 'worker died; starting another');
     setTimeout(() => { if (!stopping) fork(); }, lived < QUICK_DEATH_MS ? RESTART_PAUSE_MS : 0).unref();
@@ -131,6 +160,40 @@ export function workerBindCacheShare(): BindCacheShare | null {
         const msg = m as BindCacheMessage;
         if (msg?.type === 'dirgate:bind-cache' && msg.entry && typeof msg.entry.userId === 'string') adopt(msg.entry);
       });
+    },
+  };
+}
+
+type LdapGateMessage =
+  | { readonly type: 'dirgate:ldap-admit'; readonly id: number; readonly address: string | null }
+  | { readonly type: 'dirgate:ldap-admitted'; readonly id: number; readonly result: Admission }
+  | { readonly type: 'dirgate:ldap-release'; readonly key: string };
+
+/**
+ * In a worker: the LDAP connection caps of the whole instance, asked of the primary (one message
+ * each way per connection), or null when this process is not a supervised worker.
+ */
+export function workerConnectionGate(): ConnectionGate | null {
+  if (!cluster.isWorker || !process.send) return null;
+  let next = 0;
+  const waiting = new Map<number, (a: Admission) => void>();
+  process.on('message', (m: unknown) => {
+    const msg = m as LdapGateMessage;
+    if (msg?.type !== 'dirgate:ldap-admitted') return;
+    waiting.get(msg.id)?.(msg.result);
+    waiting.delete(msg.id);
+  });
+  return {
+    admit(address) {
+      if (!process.connected) return Promise.resolve({ ok: false, reason: 'the server is shutting down' });
+      const id = ++next;
+      return new Promise<Admission>((resolve) => {
+        waiting.set(id, resolve);
+        process.send!({ type: 'dirgate:ldap-admit', id, address } satisfies LdapGateMessage);
+      });
+    },
+    release(key) {
+      if (process.connected) process.send!({ type: 'dirgate:ldap-release', key } satisfies LdapGateMessage);
     },
   };
 }

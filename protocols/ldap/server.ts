@@ -11,7 +11,7 @@ import { createSecureContext, createServer as createTlsServer, type SecureContex
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services/index.js';
 import { LdapConnection } from './connection.js';
-import { ConnectionLimits } from './connection-limits.js';
+import { localConnectionGate, type Admission, type ConnectionGate } from '../../src/services/connection-limits.js';
 import { Dit } from './dit.js';
 import { RESULT } from './result-codes.js';
 import { encodeNoticeOfDisconnection } from './responses.js';
@@ -25,7 +25,7 @@ export interface LdapListener {
 }
 
 /** Starts the listener(s). @throws when a port is taken or the certificate cannot be read */
-export async function startLdapServer(services: Services, log: Logger): Promise<LdapListener> {
+export async function startLdapServer(services: Services, log: Logger, gate: ConnectionGate | null = null): Promise<LdapListener> {
   const { config } = services;
   let secureContext: SecureContext | null = null;
   let tlsFiles: { cert: Buffer; key: Buffer } | null = null;
@@ -39,13 +39,27 @@ export async function startLdapServer(services: Services, log: Logger): Promise<
     tls: secureContext !== null,
   };
   const connections = new Set<LdapConnection>();
-  const limits = new ConnectionLimits({ total: config.ldap.maxConnections, perAddress: config.ldap.maxConnectionsPerAddress });
-  const accept = (socket: Socket, secure: boolean) => {
+  const limits = gate ?? localConnectionGate({ total: config.ldap.maxConnections, perAddress: config.ldap.maxConnectionsPerAddress });
+  const accept = async (socket: Socket, secure: boolean) => {
     const client = socket.remoteAddress ?? null;
-    const admitted = limits.admit(client);
+    // Nothing is read from the socket until it is admitted (with workers the primary decides).
+    socket.pause();
+    socket.on('error', () => undefined);
+    let admitted: Admission;
+    try {
+      admitted = await limits.admit(client);
+    } catch (err) {
+      log.error({ err }, 'ldap: could not admit a connection');
+      socket.destroy();
+      return;
+    }
     if (!admitted.ok) {
       log.warn({ client, reason: admitted.reason }, 'ldap: connection refused');
       refuse(socket, admitted.reason);
+      return;
+    }
+    if (socket.destroyed) {
+      limits.release(admitted.key); // gone while it waited
       return;
     }
     try {
@@ -53,18 +67,19 @@ export async function startLdapServer(services: Services, log: Logger): Promise<
         connections.delete(c);
         limits.release(admitted.key);
       }));
+      socket.resume();
     } catch (err) {
       limits.release(admitted.key);
       log.error({ err }, 'ldap: could not accept a connection');
       socket.destroy();
     }
   };
-  const plain = createServer((s) => accept(s, false));
+  const plain = createServer((s) => void accept(s, false));
   const servers: Server[] = [plain];
   const port = await listen(plain, config.ldap.port, config.host, 'DIRGATE_LDAP_PORT');
   let ldapsPort: number | null = null;
   if (tlsFiles) {
-    const tlsServer = createTlsServer({ ...tlsFiles }, (s) => accept(s, true));
+    const tlsServer = createTlsServer({ ...tlsFiles }, (s) => void accept(s, true));
     tlsServer.on('tlsClientError', (err) => log.debug({ err }, 'ldaps: handshake failed'));
     try {
       ldapsPort = await listen(tlsServer, config.ldap.ldapsPort, config.host, 'DIRGATE_LDAPS_PORT');
@@ -91,6 +106,7 @@ export async function startLdapServer(services: Services, log: Logger): Promise<
 /** Answers a connection over the cap with a Notice of Disconnection (busy, RFC 4511 §4.4.1) and closes it. */
 function refuse(socket: Socket, reason: string): void {
   socket.on('error', () => undefined);
+  socket.resume(); // whatever it sent is dropped; its close is seen
   socket.end(encodeNoticeOfDisconnection(RESULT.busy, reason));
   setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -124,6 +124,33 @@ export function onDatabaseClose(db: Database, f: () => void): void {
 }
 
 type ClientClass = typeof Knex.Client;
+
+interface SqliteStatement {
+  readonly reader: boolean;
+  all(bindings: unknown[]): unknown[];
+  run(bindings: unknown[]): { lastInsertRowid: number | bigint; changes: number };
+}
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+}
+
+/** Prepared statements kept per SQLite connection (knex's). */
+const MAX_CACHED_STATEMENTS = 512;
+const statementCaches = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
+
+function cachedStatement(connection: SqliteConnection, sql: string): SqliteStatement {
+  let cache = statementCaches.get(connection);
+  if (!cache) statementCaches.set(connection, (cache = new Map()));
+  let statement = cache.get(sql);
+  if (statement) {
+    cache.delete(sql); // most recently used last
+  } else {
+    statement = connection.prepare(sql);
+    if (cache.size >= MAX_CACHED_STATEMENTS) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(sql, statement);
+  return statement;
+}
 const requireCjs = createRequire(import.meta.url);
 
 /**
@@ -136,11 +163,32 @@ const requireCjs = createRequire(import.meta.url);
 function translatingClient(dialect: 'postgres' | 'better-sqlite3'): ClientClass {
   const Base = requireCjs(`knex/lib/dialects/${dialect}/index.js`) as ClientClass;
   const name = dialect === 'postgres' ? 'pg' : 'better-sqlite3';
+  const baseQuery = (Base.prototype as unknown as { _query(this: unknown, c: unknown, o: unknown): Promise<unknown> })._query;
   return class TranslatingClient extends Base {
     constructor(config: Knex.Config) {
       super(config);
       // Code that asks which driver this is (migrations, throttle-store) reads the name, as before.
       (this.config as { client?: unknown }).client = name;
+    }
+    /**
+     * SQLite: knex prepares every statement anew; this keeps the prepared statements of each
+     * connection by SQL text (bounded, least recently used first out), so a statement run
+     * again (every sign-in's counters, every batch of bind events) skips SQLite's parser and
+     * planner. A statement is run to completion synchronously, so sharing it is safe; SQLite
+     * re-prepares it by itself after a schema change.
+     */
+    _query(connection: unknown, obj: { sql?: string; bindings?: unknown[]; options?: unknown; response?: unknown; context?: unknown }): Promise<unknown> {
+      if (dialect !== 'better-sqlite3' || !obj.sql || !connection) return baseQuery.call(this, connection, obj);
+      const statement = cachedStatement(connection as SqliteConnection, obj.sql);
+      const bindings = (this as unknown as { _formatBindings(b: unknown): unknown[] })._formatBindings(obj.bindings);
+      if (statement.reader) {
+        obj.response = statement.all(bindings);
+        return Promise.resolve(obj);
+      }
+      const response = statement.run(bindings);
+      obj.response = response;
+      obj.context = { lastID: response.lastInsertRowid, changes: response.changes };
+      return Promise.resolve(obj);
     }
     override query(connection: unknown, queryParam: unknown): Promise<unknown> {
       return (super.query(connection, queryParam) as Promise<unknown>).catch((e: unknown) => { throw translateDriverError(e); });

@@ -4,29 +4,14 @@
  * closed connection makes room again.
  */
 import { expect } from 'chai';
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { Client } from 'ldapts';
+import type { Client } from 'ldapts';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type Running } from '../../src/main.js';
 import { freshDatabase, type TestDatabase } from '../support/databases.js';
 import { ADMIN_PASSWORD, ADMIN_TOKEN } from '../support/server.js';
-
-const NOTICE_OID = '1.3.6.1.4.1.1466.20036';
-
-/** Connects from `from`; resolves with what the server sent and whether it closed within `ms`. */
-async function attempt(port: number, from: string, ms = 3000): Promise<{ data: Buffer; closed: boolean }> {
-  const s = connect({ port, host: '127.0.0.1', localAddress: from });
-  s.on('error', () => undefined);
-  const chunks: Buffer[] = [];
-  s.on('data', (d: Buffer) => chunks.push(d));
-  await once(s, 'connect');
-  const closed = await Promise.race([once(s, 'close').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
-  s.destroy();
-  return { data: Buffer.concat(chunks), closed };
-}
+import { attemptConnection, NOTICE_OID, openFrom } from './ldap-support.js';
 
 describe('LDAP connection cap', function () {
   this.timeout(60000);
@@ -52,13 +37,8 @@ describe('LDAP connection cap', function () {
   });
 
   it('refuses connections over the per-address and total caps with a Notice of Disconnection, and makes room again', async () => {
-    const open = async (from: string) => {
-      // ldapts calls createConnection(port, host).
-      const createConnection = ((port: number, host: string) => connect({ port, host, localAddress: from })) as typeof connect;
-      const c = new Client({ url, createConnection });
-      await c.search('', { scope: 'base', filter: '(objectClass=*)' }); // accepted and served
-      return c;
-    };
+    const open = (from: string) => openFrom(url, from);
+    const attempt = (port: number, from: string) => attemptConnection(port, from);
     const mine = [await open('127.0.0.1'), await open('127.0.0.1'), await open('127.0.0.1')];
     const perAddress = await attempt(running.ldapPort, '127.0.0.1');
     expect(perAddress.closed).to.equal(true);

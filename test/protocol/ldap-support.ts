@@ -1,6 +1,8 @@
 /** Helpers for the LDAP protocol suites: the OpenLDAP command-line tools, test data, certificates. */
 import { execFile, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, InvalidCredentialsError } from 'ldapts';
@@ -76,4 +78,28 @@ export function makeCertificate(): { cert: string; key: string } {
     '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
   return { cert, key };
+}
+
+/** The Notice of Disconnection's OID (RFC 4511 §4.4.1), as a refused connection receives it. */
+export const NOTICE_OID = '1.3.6.1.4.1.1466.20036';
+
+/** Connects from `from` without speaking; resolves with what the server sent and whether it closed within `ms`. */
+export async function attemptConnection(port: number, from: string, ms = 3000): Promise<{ data: Buffer; closed: boolean }> {
+  const s = connect({ port, host: '127.0.0.1', localAddress: from });
+  s.on('error', () => undefined);
+  const chunks: Buffer[] = [];
+  s.on('data', (d: Buffer) => chunks.push(d));
+  await once(s, 'connect');
+  const closed = await Promise.race([once(s, 'close').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  s.destroy();
+  return { data: Buffer.concat(chunks), closed };
+}
+
+/** An ldapts client connected from `from`, once the server has served it a root DSE read. */
+export async function openFrom(url: string, from: string): Promise<Client> {
+  // ldapts calls createConnection(port, host).
+  const createConnection = ((port: number, host: string) => connect({ port, host, localAddress: from })) as typeof connect;
+  const c = new Client({ url, createConnection });
+  await c.search('', { scope: 'base', filter: '(objectClass=*)' });
+  return c;
 }

@@ -9,7 +9,7 @@ import { dialects, freshDatabase, type TestDatabase } from '../support/databases
 import { startInstance, type Instance } from '../support/instances.js';
 import { ADMIN_PASSWORD, ADMIN_TOKEN } from '../support/server.js';
 import { api, seedBulkUsers, waitFor } from './ext-support.js';
-import { dnsOf, haveTool, makeCertificate, run } from './ldap-support.js';
+import { attemptConnection, dnsOf, haveTool, makeCertificate, NOTICE_OID, openFrom, run } from './ldap-support.js';
 
 const BASE = 'dc=example,dc=com';
 const ADMIN_DN = `cn=admin,ou=users,${BASE}`;
@@ -180,3 +180,47 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+describe('LDAP connection caps with DIRGATE_WORKERS=2', function () {
+  this.timeout(60_000);
+  let db: TestDatabase;
+  let instance: Instance;
+
+  before(async () => {
+    db = await freshDatabase('sqlite');
+    instance = await startInstance({
+      DIRGATE_DATABASE_URL: db.url, DIRGATE_WORKERS: '2',
+      DIRGATE_LDAP_MAX_CONNECTIONS: '5', DIRGATE_LDAP_MAX_CONNECTIONS_PER_ADDRESS: '3',
+    });
+  });
+  after(async () => {
+    await instance?.stop();
+    await db?.drop();
+  });
+
+  it('count for the whole instance, not per worker: the fourth connection from one address is refused, a closed one makes room', async () => {
+    const port = Number(new URL(instance.ldap).port);
+    // Connections are dealt out to both workers: each counting alone would take 3, 6 in all.
+    const opened = await Promise.allSettled(Array.from({ length: 8 }, () => openFrom(instance.ldap, '127.0.0.1')));
+    const mine = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(mine).to.have.length(3);
+    const over = await attemptConnection(port, '127.0.0.1');
+    expect(over.closed).to.equal(true);
+    expect(over.data.includes(Buffer.from(NOTICE_OID))).to.equal(true);
+    expect(over.data.toString()).to.include('ldap.max_connections_per_address');
+    const others = [await openFrom(instance.ldap, '127.0.0.2'), await openFrom(instance.ldap, '127.0.0.2')];
+    const total = await attemptConnection(port, '127.0.0.3');
+    expect(total.closed).to.equal(true);
+    expect(total.data.toString()).to.include('(ldap.max_connections)');
+
+    await mine[0]!.unbind();
+    const again = await waitFor('a slot to come back', async () => {
+      try {
+        return await openFrom(instance.ldap, '127.0.0.1');
+      } catch {
+        return undefined;
+      }
+    }, 10_000, 100);
+    for (const c of [...mine.slice(1), ...others, again]) await c.unbind();
+  });
+});
