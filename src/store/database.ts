@@ -56,7 +56,9 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
           try {
             conn.pragma('journal_mode = WAL');
             conn.pragma('foreign_keys = ON');
-            conn.pragma('busy_timeout = 5000');
+            // Short: better-sqlite3 waits for a lock synchronously, stopping this process's event
+            // loop (every request of this worker) meanwhile; longer waits are asynchronous retries.
+            conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
             conn.pragma('synchronous = NORMAL');
             conn.pragma(`temp_store = ${SQLITE_TEMP_STORE}`);
             done(null, conn);
@@ -81,15 +83,16 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
     knex,
     dialect,
     async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+      const started = Date.now();
       for (let attempt = 1; ; attempt++) {
         try {
           return await knex.transaction(fn);
         } catch (e) {
           // Several worker processes share one SQLite file: a transaction that read before another
           // process committed cannot write (SQLITE_BUSY_SNAPSHOT), and waiting does not help it —
-          // running it again from the start does.
-          if (dialect === 'sqlite' && isBusy(e) && attempt < SQLITE_BUSY_ATTEMPTS) {
-            await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+          // running it again from the start does; so does one that found the lock held.
+          if (dialect === 'sqlite' && isBusy(e) && Date.now() - started < SQLITE_BUSY_WAIT_MS) {
+            await busyPause(attempt);
             continue;
           }
           throw translateDriverError(e);
@@ -132,6 +135,7 @@ interface SqliteStatement {
 }
 interface SqliteConnection {
   prepare(sql: string): SqliteStatement;
+  readonly inTransaction: boolean;
 }
 
 /** Prepared statements kept per SQLite connection (knex's). */
@@ -177,18 +181,29 @@ function translatingClient(dialect: 'postgres' | 'better-sqlite3'): ClientClass 
      * planner. A statement is run to completion synchronously, so sharing it is safe; SQLite
      * re-prepares it by itself after a schema change.
      */
-    _query(connection: unknown, obj: { sql?: string; bindings?: unknown[]; options?: unknown; response?: unknown; context?: unknown }): Promise<unknown> {
+    async _query(connection: unknown, obj: { sql?: string; bindings?: unknown[]; options?: unknown; response?: unknown; context?: unknown }): Promise<unknown> {
       if (dialect !== 'better-sqlite3' || !obj.sql || !connection) return baseQuery.call(this, connection, obj);
-      const statement = cachedStatement(connection as SqliteConnection, obj.sql);
+      const conn = connection as SqliteConnection;
+      const statement = cachedStatement(conn, obj.sql);
       const bindings = (this as unknown as { _formatBindings(b: unknown): unknown[] })._formatBindings(obj.bindings);
-      if (statement.reader) {
-        obj.response = statement.all(bindings);
-        return Promise.resolve(obj);
+      const started = Date.now();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (statement.reader) {
+            obj.response = statement.all(bindings);
+            return obj;
+          }
+          const response = statement.run(bindings);
+          obj.response = response;
+          obj.context = { lastID: response.lastInsertRowid, changes: response.changes };
+          return obj;
+        } catch (e) {
+          // A statement of its own (no transaction open) that found the lock held waits for it
+          // here without holding up the event loop; inside a transaction the transaction is retried.
+          if (!isBusy(e) || conn.inTransaction || Date.now() - started >= SQLITE_BUSY_WAIT_MS) throw e;
+          await busyPause(attempt);
+        }
       }
-      const response = statement.run(bindings);
-      obj.response = response;
-      obj.context = { lastID: response.lastInsertRowid, changes: response.changes };
-      return Promise.resolve(obj);
     }
     override query(connection: unknown, queryParam: unknown): Promise<unknown> {
       return (super.query(connection, queryParam) as Promise<unknown>).catch((e: unknown) => { throw translateDriverError(e); });
@@ -224,8 +239,15 @@ export function isConnectionError(e: unknown): boolean {
   return CONNECTION_MESSAGES.test(err.message ?? '');
 }
 
-/** How often a SQLite transaction refused as busy is run again before it answers Unavailable. */
-const SQLITE_BUSY_ATTEMPTS = 8;
+/** How long SQLite waits for a lock inside one statement (synchronously: see openDatabase). */
+const SQLITE_BUSY_TIMEOUT_MS = 20;
+/** How long a statement or transaction refused as busy is tried again (asynchronously) before it answers Unavailable. */
+const SQLITE_BUSY_WAIT_MS = 5000;
+
+/** A short random pause before trying again, growing with the attempts up to 50 ms. */
+function busyPause(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 5 * attempt)));
+}
 
 /** The `Unavailable` errors that stand for SQLITE_BUSY/LOCKED, so a transaction can still run again. */
 const BUSY_ERRORS = new WeakSet<object>();

@@ -127,7 +127,12 @@ class SqliteReader implements PreparedReader {
       const file = this.client().connectionSettings.filename;
       if (file && file !== ':memory:' && !file.startsWith('file:')) {
         try {
-          const conn = new Sqlite(file, { readonly: true, fileMustExist: true });
+          // Not opened read-only: a read-only connection that finds no -shm file (the last
+          // connection's close removes it) cannot create one and keeps the WAL index in its own
+          // memory under a lock that holds every writer off ("database is locked"). A normal
+          // connection told to refuse writes (query_only) shares the -shm like any other.
+          const conn = new Sqlite(file, { fileMustExist: true });
+          conn.pragma('query_only = ON');
           conn.pragma('busy_timeout = 5000');
           conn.pragma(`temp_store = ${SQLITE_TEMP_STORE}`);
           // Lookups hit random users: keep the hot pages in memory and read the file through
