@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, InvalidCredentialsError } from 'ldapts';
+import { Client, InvalidCredentialsError, type Control } from 'ldapts';
 import type { Services } from '../../src/services/index.js';
 import { SYSTEM_ACTOR } from '../../src/domain/types.js';
 
@@ -17,11 +17,11 @@ export const groupDn = (name: string) => `cn=${name},ou=groups,${BASE}`;
  * Whether an OpenLDAP tool is installed. Under CI=true a missing tool fails the suite instead
  * of skipping it (.ci/run installs ldap-utils).
  */
-/** Whether a simple bind of `dn` with `password` succeeds (false on invalidCredentials; other errors throw). */
-export async function bindOk(url: string, dn: string, password: string): Promise<boolean> {
+/** Whether a simple bind of `dn` with `password` (and `control`) succeeds (false on invalidCredentials; other errors throw). */
+export async function bindOk(url: string, dn: string, password: string, control?: Control): Promise<boolean> {
   const client = new Client({ url });
   try {
-    await client.bind(dn, password);
+    await client.bind(dn, password, control);
     return true;
   } catch (e) {
     if (e instanceof InvalidCredentialsError) return false;
