@@ -254,13 +254,13 @@ async function main(): Promise<void> {
     }
     if (OPS.has('probe')) {
       const header = `side by side, ${USERS} users, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${(SECONDS / ROUNDS).toFixed(1)} s per target: GET /Users?filter=userName eq "<random user>"`;
-      process.stdout.write(`\n${header}\n${'target'.padEnd(34)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'errors'.padStart(7)} ${'/ scimmy'.padStart(9)}\n`);
+      process.stdout.write(`\n${header}\n${'target'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'errors'.padStart(7)} ${'/ scimmy'.padStart(9)}\n`);
       for (const r of results) {
         const scimmy = r.probe[r.probe.length - 1]!;
         for (const row of r.probe) {
           const ratio = row === scimmy ? '' : `${((row.rps ?? 0) / (scimmy.rps ?? 1)).toFixed(2)}x`;
           const name = row === scimmy ? `${row.name} (${r.label} rounds)` : row.name;
-          process.stdout.write(`${name.padEnd(34)} ${(row.rps ?? 0).toFixed(0).padStart(8)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(9)} ${String(row.errors).padStart(7)} ${ratio.padStart(9)}\n`);
+          process.stdout.write(`${name.padEnd(44)} ${(row.rps ?? 0).toFixed(0).padStart(8)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(9)} ${String(row.errors).padStart(7)} ${ratio.padStart(9)}\n`);
         }
       }
     }
