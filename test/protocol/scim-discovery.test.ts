@@ -70,6 +70,20 @@ for (const dialect of dialects()) {
       }
     });
 
+    it('takes the token as passport-http-bearer parses it: any-case scheme, or access_token in the query, not both', async () => {
+      const call = (path: string, authorization?: string) => fetch(`${server.http}/scim/v2${path}`, { headers: authorization ? { authorization } : {} });
+      expect((await call('/Users?count=1', `bearer ${server.token}`)).status).to.equal(200);
+      expect((await call(`/Users?count=1&access_token=${server.token}`)).status).to.equal(200);
+      for (const [path, authorization] of [[`/Users?count=1&access_token=${server.token}`, `Bearer ${server.token}`], ['/Users?count=1', `Bearer ${server.token} extra`], ['/Users?count=1', 'Basic eDp5']] as const) {
+        const r = await call(path, authorization);
+        expect(r.status, `${path} ${authorization}`).to.equal(401);
+        expect(r.headers.get('www-authenticate')).to.equal('Bearer realm="dirgate"');
+      }
+      const bad = await call('/Users', 'Bearer dgt_not_a_real_token');
+      expect(bad.status).to.equal(401);
+      expect(bad.headers.get('www-authenticate')).to.equal('Bearer realm="dirgate", error="invalid_token", error_description="invalid token"');
+    });
+
     it('answers 403 to a token whose user lacks scim.provision', async () => {
       const { services } = server.running;
       const user = await services.users.create({ username: 'no-scim' }, SYSTEM_ACTOR);
