@@ -5,6 +5,7 @@ import knexFactory from 'knex';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { Conflict, NotFound, Unavailable } from '../domain/errors.js';
+import { statementsOf, type SqliteHandle } from './statements.js';
 
 export type Dialect = 'sqlite' | 'pg';
 
@@ -128,33 +129,11 @@ export function onDatabaseClose(db: Database, f: () => void): void {
 
 type ClientClass = typeof Knex.Client;
 
-interface SqliteStatement {
-  readonly reader: boolean;
-  all(bindings: unknown[]): unknown[];
-  run(bindings: unknown[]): { lastInsertRowid: number | bigint; changes: number };
-}
-interface SqliteConnection {
-  prepare(sql: string): SqliteStatement;
+/** What the statement cache's users need of a better-sqlite3 connection. */
+interface SqliteConnection extends SqliteHandle {
   readonly inTransaction: boolean;
 }
 
-/** Prepared statements kept per SQLite connection (knex's). */
-const MAX_CACHED_STATEMENTS = 512;
-const statementCaches = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
-
-function cachedStatement(connection: SqliteConnection, sql: string): SqliteStatement {
-  let cache = statementCaches.get(connection);
-  if (!cache) statementCaches.set(connection, (cache = new Map()));
-  let statement = cache.get(sql);
-  if (statement) {
-    cache.delete(sql); // most recently used last
-  } else {
-    statement = connection.prepare(sql);
-    if (cache.size >= MAX_CACHED_STATEMENTS) cache.delete(cache.keys().next().value!);
-  }
-  cache.set(sql, statement);
-  return statement;
-}
 const requireCjs = createRequire(import.meta.url);
 
 /**
@@ -175,16 +154,14 @@ function translatingClient(dialect: 'postgres' | 'better-sqlite3'): ClientClass 
       (this.config as { client?: unknown }).client = name;
     }
     /**
-     * SQLite: knex prepares every statement anew; this keeps the prepared statements of each
-     * connection by SQL text (bounded, least recently used first out), so a statement run
-     * again (every sign-in's counters, every batch of bind events) skips SQLite's parser and
-     * planner. A statement is run to completion synchronously, so sharing it is safe; SQLite
-     * re-prepares it by itself after a schema change.
+     * SQLite: knex prepares every statement anew; this runs them from the connection's
+     * statement cache (src/store/statements.ts), so a statement run again (every sign-in's
+     * counters, every batch of bind events) skips SQLite's parser and planner.
      */
     async _query(connection: unknown, obj: { sql?: string; bindings?: unknown[]; options?: unknown; response?: unknown; context?: unknown }): Promise<unknown> {
       if (dialect !== 'better-sqlite3' || !obj.sql || !connection) return baseQuery.call(this, connection, obj);
       const conn = connection as SqliteConnection;
-      const statement = cachedStatement(conn, obj.sql);
+      const statement = statementsOf(conn).get(conn, obj.sql);
       const bindings = (this as unknown as { _formatBindings(b: unknown): unknown[] })._formatBindings(obj.bindings);
       const started = Date.now();
       for (let attempt = 1; ; attempt++) {

@@ -16,18 +16,13 @@
 import Sqlite from 'better-sqlite3';
 import type { Knex } from 'knex';
 import { onDatabaseClose, SQLITE_TEMP_STORE, translateDriverError } from './database.js';
+import { StatementCache, statementsOf, type SqliteHandle } from './statements.js';
 import type { Database } from './database.js';
 
 export type Row = Record<string, unknown>;
 
-/** Statements kept per SQLite connection. */
-const MAX_STATEMENTS = 256;
 /** Distinct SQL texts given a server-side name on PostgreSQL (each is prepared per connection). */
 const MAX_NAMED = 256;
-
-interface SqliteHandle {
-  prepare(sql: string): Sqlite.Statement;
-}
 
 interface PgConnection {
   query(q: { name?: string; text: string; values: unknown[]; rowMode?: 'array' }): Promise<{ rows: unknown[] }>;
@@ -75,30 +70,6 @@ export function closePreparedReader(db: Database): void {
   readers.get(db)?.close();
 }
 
-class StatementCache {
-  private readonly map = new Map<string, Sqlite.Statement>();
-
-  get(handle: SqliteHandle, sql: string, raw = false): Sqlite.Statement {
-    const key = raw ? `raw:${sql}` : sql;
-    let s = this.map.get(key);
-    if (s) {
-      // Refresh its LRU position.
-      this.map.delete(key);
-      this.map.set(key, s);
-      return s;
-    }
-    s = handle.prepare(sql);
-    if (raw) s.raw(true);
-    if (this.map.size >= MAX_STATEMENTS) this.map.delete(this.map.keys().next().value!);
-    this.map.set(key, s);
-    return s;
-  }
-
-  clear(): void {
-    this.map.clear();
-  }
-}
-
 function sqliteValue(v: unknown): unknown {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (v instanceof Date) return v.valueOf();
@@ -111,8 +82,6 @@ class SqliteReader implements PreparedReader {
   private closed = false;
   private readonly ownStatements = new StatementCache();
   private dataVersion: Sqlite.Statement | null = null;
-  /** Statements on knex's connection, keyed by the connection (it may be replaced). */
-  private readonly shared = new WeakMap<object, StatementCache>();
 
   constructor(private readonly knex: Knex) {}
 
@@ -188,12 +157,8 @@ class SqliteReader implements PreparedReader {
       throw translateDriverError(e);
     }
     try {
-      let cache = this.shared.get(conn as object);
-      if (!cache) {
-        cache = new StatementCache();
-        this.shared.set(conn as object, cache);
-      }
-      return cache.get(conn as SqliteHandle, sql, raw).all(...values);
+      // knex's connection (it may be replaced): its own cache, shared with knex's queries.
+      return statementsOf(conn as object).get(conn as SqliteHandle, sql, raw).all(...values);
     } catch (e) {
       throw translateDriverError(e);
     } finally {
