@@ -57,9 +57,17 @@ interface Target {
   readonly adminDn: string;
   readonly adminPassword: string;
   userDn(username: string): string;
+  /** dirgate's /metrics, for the share of searches answered from kept answers. */
+  readonly metricsUrl?: string;
 }
 
-interface Result { readonly ops: number; readonly p50: number; readonly p99: number }
+interface Result {
+  readonly ops: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** The share of searches dirgate answered from kept answers (search-answers.ts). */
+  readonly hits?: number;
+}
 
 
 async function waitForLdap(url: string): Promise<void> {
@@ -120,26 +128,44 @@ async function connectAll(t: Target, n: number, bindAsAdmin: boolean): Promise<C
   return out;
 }
 
+/** dirgate's kept-answer counters (search-answers.ts), null for slapd. */
+async function answerCounts(t: Target): Promise<{ hit: number; miss: number } | null> {
+  if (!t.metricsUrl) return null;
+  const text = await (await fetch(t.metricsUrl)).text();
+  const count = (result: string) => Number(new RegExp(`^dirgate_ldap_search_answers_total\\{[^}]*result="${result}"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: count('hit'), miss: count('miss') };
+}
+
 /**
  * `(uid=<random user>)` searches against every target, interleaved in ROUNDS short rounds so a
  * change in the machine's background load affects all targets alike (this box is shared).
+ * `fresh`: every request is one the server has not seen (an unknown attribute named in it that
+ * changes each time, which no server returns), so nothing can be answered from a kept answer.
  */
-async function measureSearches(targets: readonly Target[], d: Directory): Promise<Result[]> {
+async function measureSearches(targets: readonly Target[], d: Directory, fresh: boolean): Promise<Result[]> {
   const pick = () => d.users[Math.floor(Math.random() * d.users.length)]!.username;
+  let n = 0;
   const op = (t: Target) => async (c: Client) => {
     const name = pick();
-    const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${name})` });
+    const attributes = fresh ? ['*', `dgBench${n++}`] : [];
+    const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${name})`, attributes });
     if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${name}) returned ${r.searchEntries.length} entries`);
   };
   const conns = [];
   for (const t of targets) conns.push(await connectAll(t, CONNECTIONS, true));
   for (const [i, t] of targets.entries()) await sample(conns[i]!, 1, op(t)); // warm-up
+  const before = await Promise.all(targets.map(answerCounts));
   const samples: Sample[][] = targets.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, t] of targets.entries()) samples[i]!.push(await sample(conns[i]!, SECONDS / ROUNDS, op(t)));
   }
+  const after = await Promise.all(targets.map(answerCounts));
   for (const c of conns.flat()) await c.unbind();
-  return samples.map(summarize);
+  return samples.map((x, i) => {
+    const b = before[i], a = after[i];
+    const hits = a && b ? (a.hit - b.hit) / Math.max(1, a.hit - b.hit + a.miss - b.miss) : undefined;
+    return { ...summarize(x), ...(hits === undefined ? {} : { hits }) };
+  });
 }
 
 /** First binds (the KDF runs for dirgate, a salted SHA-1 for slapd), then repeat binds. */
@@ -216,18 +242,19 @@ async function seedDirgate(dialect: Dialect, users: number, dir: string): Promis
 
 async function startDirgate(url: string, label: string, workers: number): Promise<{ target: Target; child: ChildProcess }> {
   const port = await freePort();
+  const httpPort = await freePort();
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_PROFILE)] : [];
   const child = spawn(process.execPath, [...profile, resolve('dist/src/main.js')], {
     env: {
       PATH: process.env.PATH ?? '', DIRGATE_DATABASE_URL: url, DIRGATE_HOST: '127.0.0.1', DIRGATE_LDAP_PORT: String(port),
-      DIRGATE_HTTP_PORT: String(await freePort()), DIRGATE_LOG_LEVEL: 'warn', DIRGATE_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD,
+      DIRGATE_HTTP_PORT: String(httpPort), DIRGATE_LOG_LEVEL: 'warn', DIRGATE_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD,
       DIRGATE_LDAP_SIZE_LIMIT: '1000', DIRGATE_WORKERS: String(workers),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const target: Target = {
     name: label, url: `ldap://127.0.0.1:${port}`, adminDn: `cn=admin,ou=users,${BASE}`, adminPassword: ADMIN_PASSWORD,
-    userDn: (name) => `cn=${name},ou=users,${BASE}`,
+    userDn: (name) => `cn=${name},ou=users,${BASE}`, metricsUrl: `http://127.0.0.1:${httpPort}/metrics`,
   };
   await waitForLdap(target.url);
   return { target, child };
@@ -333,8 +360,10 @@ async function runSize(users: number, dir: string, stop: ChildProcess[]): Promis
     }
     const results: Array<Record<string, Result>> = targets.map(() => ({}));
     if (OPS.has('search')) {
-      const searches = await measureSearches(targets, directory);
+      const searches = await measureSearches(targets, directory, false);
       searches.forEach((r, i) => { results[i]!['search (uid=<user>)'] = r; });
+      const fresh = await measureSearches(targets, directory, true);
+      fresh.forEach((r, i) => { results[i]!['search, never repeated'] = r; });
     }
     if (OPS.has('bind')) {
       for (const [i, t] of targets.entries()) Object.assign(results[i]!, await measureBinds(t, directory));
@@ -361,6 +390,10 @@ function printTable(users: number, targets: readonly Target[], results: Readonly
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0)));
   process.stdout.write(`\n${users} users, ${CONNECTIONS} connections, ${SECONDS} s per measurement (searches: ${ROUNDS} interleaved rounds)\n`);
   for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
+  for (const op of Object.keys(results[0] ?? {})) {
+    const shares = results.slice(0, ours).map((r, i) => (r[op]!.hits === undefined ? null : `${targets[i]!.name} ${(100 * r[op]!.hits!).toFixed(0)} %`)).filter((x) => x !== null);
+    if (shares.length > 0) process.stdout.write(`(${op}: answered from kept answers — ${shares.join(', ')})\n`);
+  }
   process.stdout.write('\n');
 }
 

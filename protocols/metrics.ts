@@ -20,6 +20,13 @@ export const httpRequests = new Histogram({
   registers: [registry],
 });
 
+export const ldapSearchAnswers = new Counter({
+  name: 'dirgate_ldap_search_answers_total',
+  help: 'Plain LDAP searches answered from the answers kept while the database is unchanged (hit) or read from it (miss)',
+  labelNames: ['result'],
+  registers: [registry],
+});
+
 export const ldapOperations = new Counter({
   name: 'dirgate_ldap_operations_total',
   help: 'LDAP operations by type and result code (name as RFC 4511 spells it, or abandoned)',

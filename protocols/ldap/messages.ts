@@ -24,6 +24,8 @@ export interface SearchRequest {
   readonly typesOnly: boolean;
   readonly filter: BerReader;
   readonly attributes: readonly string[];
+  /** The whole request as sent (a search's identity for search-answers.ts). */
+  readonly raw: Buffer;
 }
 export interface CompareRequest { readonly dn: string; readonly attribute: string; readonly value: Buffer }
 export interface ExtendedRequest { readonly oid: string; readonly value: Buffer | null }
@@ -97,6 +99,7 @@ export function decodeBind(r: BerReader): BindRequest {
 
 /** @throws BerError */
 export function decodeSearch(r: BerReader): SearchRequest {
+  const raw = r.buf.subarray(r.pos, r.end);
   const base = r.readString();
   const scope = r.readEnum();
   if (scope < 0 || scope > 2) throw new BerError('bad search scope');
@@ -110,7 +113,7 @@ export function decodeSearch(r: BerReader): SearchRequest {
   const attrs = r.readSequence(TAG.SEQUENCE);
   const attributes: string[] = [];
   while (attrs.hasMore()) attributes.push(attrs.readString());
-  return { base, scope: scope as Scope, sizeLimit: Math.max(0, sizeLimit), timeLimit: Math.max(0, timeLimit), typesOnly, filter, attributes };
+  return { base, scope: scope as Scope, sizeLimit: Math.max(0, sizeLimit), timeLimit: Math.max(0, timeLimit), typesOnly, filter, attributes, raw };
 }
 
 /** @throws BerError */

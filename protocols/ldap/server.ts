@@ -15,6 +15,7 @@ import { localConnectionGate, type Admission, type ConnectionGate } from '../../
 import { Dit } from './dit.js';
 import { RESULT } from './result-codes.js';
 import { encodeNoticeOfDisconnection } from './responses.js';
+import { SearchAnswers } from './search-answers.js';
 import type { LdapContext } from './session.js';
 
 export interface LdapListener {
@@ -37,6 +38,7 @@ export async function startLdapServer(services: Services, log: Logger, gate: Con
     services, config, log, dit: new Dit(config.ldap.baseDn),
     verifier: services.directory.bindVerifier((err, dropped) => log.warn({ err, dropped }, 'ldap: could not record bind events yet')),
     tls: secureContext !== null,
+    answers: new SearchAnswers(),
   };
   const connections = new Set<LdapConnection>();
   const limits = gate ?? localConnectionGate({ total: config.ldap.maxConnections, perAddress: config.ldap.maxConnectionsPerAddress });

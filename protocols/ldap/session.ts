@@ -6,6 +6,7 @@ import type { BindVerifier } from '../../src/services/bind-cache.js';
 import type { Services } from '../../src/services/index.js';
 import type { Dit } from './dit.js';
 import type { PageStates } from './paged-results.js';
+import type { SearchAnswers } from './search-answers.js';
 
 export interface LdapContext {
   readonly services: Services;
@@ -15,6 +16,8 @@ export interface LdapContext {
   readonly verifier: BindVerifier;
   /** Whether StartTLS is offered (a certificate is configured). */
   readonly tls: boolean;
+  /** Answers to repeated plain searches while the database is unchanged (this process's). */
+  readonly answers: SearchAnswers;
 }
 
 /** The bound user and what it may see, re-checked at the start of every operation. */

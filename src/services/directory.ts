@@ -13,6 +13,7 @@ import {
   selectLdapGroups, selectLdapUsers, sortTextsLikeDatabase, textCollation,
   type LdapGroupRecord, type LdapUserRecord,
 } from '../store/ldap-read-store.js';
+import { preparedReader } from '../store/prepared.js';
 import type { AuthService } from './auth.js';
 import { BindVerifier, type BindCacheShare } from './bind-cache.js';
 import { restrictToViewer, type Viewer } from './visibility.js';
@@ -60,6 +61,15 @@ export class DirectoryService {
     /** Worker processes of one instance share their bind caches through this (src/supervisor.ts). */
     private readonly bindCacheShare: BindCacheShare | null = null,
   ) {}
+
+  /**
+   * A number that changes whenever anything commits to the database, from any connection of any
+   * process or instance; null when the store cannot tell (PostgreSQL, `:memory:`). What was read
+   * after it had a value is still the database's while it keeps that value.
+   */
+  snapshot(): number | null {
+    return preparedReader(this.db).version();
+  }
 
   /** Users matching `v` that the viewer may see, one keyset page. @throws Unavailable */
   async users(viewer: Viewer, v: Validated, page: DirectoryPage & UserParts): Promise<LdapUserRecord[]> {

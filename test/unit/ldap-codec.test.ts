@@ -58,7 +58,10 @@ function decode(bytes: Buffer): { id: number; op: string; request: unknown; cont
   let request = q.prepared.request;
   if (q.op.name === 'search') {
     // The filter stays BER until the search decodes it under the query budget.
-    const { filter, ...rest } = request as SearchRequest;
+    const { filter, raw, ...rest } = request as SearchRequest;
+    // `raw` is the request's own bytes (the SearchRequest's content), what kept answers are keyed on.
+    expect(bytes.includes(raw), 'raw is the request as sent').to.equal(true);
+    expect(raw[0], 'raw starts at the base DN').to.equal(0x04);
     request = { ...rest, filter: decodeFilter(filter, DEFAULT_QUERY_LIMITS) };
   }
   return { id: q.msg.id, op: q.op.name, request, controls: q.msg.controls };

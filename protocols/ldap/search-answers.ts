@@ -1,0 +1,114 @@
+/**
+ * Answers to repeated searches, kept while the database is unchanged: the entries a plain
+ * search sent (no controls, a small result that ended normally), under the bound identity and
+ * the request's bytes, valid only for the database snapshot they were read in.
+ *
+ * The directory service's `snapshot()` is a number that changes whenever anything commits to
+ * the database from any connection of any process or instance (SQLite's `data_version`); it is
+ * read before the search runs, so what is kept is never older than the snapshot it is kept
+ * under. Any write anywhere — an entry, a membership, a role, the bound user's own row — gives
+ * the next search a new snapshot, and every kept answer is dropped at once. So a hit sends what
+ * the same search would read from the database now, including the check that the bound user
+ * may still act (the kept answer was read with that check, in a database that has not changed
+ * since). Where the store cannot tell (PostgreSQL, `:memory:`) nothing is kept.
+ *
+ * Bounded per process by count and bytes, least recently used first out.
+ */
+import { ldapSearchAnswers } from '../metrics.js';
+import { BerReader, BerWriter, TAG } from './ber.js';
+import type { SearchRequest } from './messages.js';
+
+/** Entries one kept answer may hold (lookups of one user or group, and misses, are the point). */
+export const MAX_ANSWER_ENTRIES = 8;
+const MAX_ANSWERS = 20_000;
+const MAX_BYTES = 32 * 1024 * 1024;
+
+/** A search's cache key: who asks and exactly what. */
+export function answerKey(viewer: { readonly id: string; readonly username: string; readonly fullAccess: boolean }, req: SearchRequest): string {
+  return `${viewer.id}\0${viewer.username}\0${viewer.fullAccess ? 1 : 0}\0${req.raw.toString('latin1')}`;
+}
+
+interface Answer {
+  /** Each entry's protocolOp (SearchResultEntry), without its message envelope. */
+  readonly ops: readonly Buffer[];
+  readonly bytes: number;
+}
+
+export class SearchAnswers {
+  private answers = new Map<string, Answer>();
+  private snapshot: number | null = null;
+  private bytes = 0;
+
+  /** The kept entries of `key` as messages with `messageId`, if kept under `snapshot`; else null. */
+  find(snapshot: number | null, key: string, messageId: number): Buffer[] | null {
+    if (snapshot === null) return null;
+    if (snapshot !== this.snapshot) {
+      this.clear(snapshot);
+      ldapSearchAnswers.inc({ result: 'miss' });
+      return null;
+    }
+    const a = this.answers.get(key);
+    if (!a) {
+      ldapSearchAnswers.inc({ result: 'miss' });
+      return null;
+    }
+    this.answers.delete(key); // most recently used last
+    this.answers.set(key, a);
+    ldapSearchAnswers.inc({ result: 'hit' });
+    return a.ops.map((op) => withMessageId(messageId, op));
+  }
+
+  /** Keeps the entries `messages` (as sent) under `key`, read in `snapshot` or later. */
+  keep(snapshot: number | null, key: string, messages: readonly Buffer[]): void {
+    if (snapshot === null || messages.length > MAX_ANSWER_ENTRIES) return;
+    if (snapshot !== this.snapshot) this.clear(snapshot);
+    const ops = messages.map(protocolOp);
+    const bytes = key.length + ops.reduce((n, b) => n + b.length, 0);
+    const old = this.answers.get(key);
+    if (old) {
+      this.answers.delete(key);
+      this.bytes -= old.bytes;
+    }
+    this.answers.set(key, { ops, bytes });
+    this.bytes += bytes;
+    while (this.answers.size > MAX_ANSWERS || this.bytes > MAX_BYTES) {
+      const [k, a] = this.answers.entries().next().value as [string, Answer];
+      this.answers.delete(k);
+      this.bytes -= a.bytes;
+    }
+  }
+
+  get size(): number {
+    return this.answers.size;
+  }
+
+  private clear(snapshot: number): void {
+    if (this.answers.size > 0) this.answers = new Map();
+    this.bytes = 0;
+    this.snapshot = snapshot;
+  }
+}
+
+/** The protocolOp of an LDAPMessage (its own copy: the message buffer may be reused). */
+function protocolOp(message: Buffer): Buffer {
+  const outer = new BerReader(message).readSequence(TAG.SEQUENCE);
+  outer.readInt();
+  return Buffer.from(message.subarray(outer.pos, outer.end));
+}
+
+/** An LDAPMessage of `op` under `messageId` (no controls). */
+function withMessageId(messageId: number, op: Buffer): Buffer {
+  const w = new BerWriter(16);
+  w.writeInt(messageId);
+  const id = w.toBuffer();
+  const length = id.length + op.length;
+  const header = length < 0x80 ? [TAG.SEQUENCE, length]
+    : length < 0x100 ? [TAG.SEQUENCE, 0x81, length]
+    : length < 0x10000 ? [TAG.SEQUENCE, 0x82, length >> 8, length & 0xff]
+    : [TAG.SEQUENCE, 0x83, length >> 16, (length >> 8) & 0xff, length & 0xff];
+  const out = Buffer.allocUnsafe(header.length + length);
+  out.set(header, 0);
+  id.copy(out, header.length);
+  op.copy(out, header.length + id.length);
+  return out;
+}

@@ -1,0 +1,118 @@
+/**
+ * Answers to repeated plain searches kept while the database is unchanged
+ * (protocols/ldap/search-answers.ts): a repeat is answered from them on SQLite files, and any
+ * write — from another instance on the same database too — is seen by the very next search.
+ * PostgreSQL keeps nothing (the store cannot tell cheaply whether anything changed).
+ */
+import { expect } from 'chai';
+import { Client } from 'ldapts';
+import { loadConfig } from '../../src/config.js';
+import { SYSTEM_ACTOR } from '../../src/domain/types.js';
+import { createServices, type Services } from '../../src/services/index.js';
+import { openDatabase, type Database } from '../../src/store/database.js';
+import { dialects } from '../support/databases.js';
+import { ADMIN_PASSWORD, bootServer, type BootedServer } from '../support/server.js';
+import { BASE, userDn } from './ldap-support.js';
+
+const CAROL_PW = 'carol-password-1';
+
+for (const dialect of dialects()) {
+  describe(`LDAP search answers kept while the database is unchanged, on ${dialect}`, function () {
+    this.timeout(60000);
+    let server: BootedServer;
+    let admin: Client;
+    /** Another instance on the same database: its writes reach the server only through the database. */
+    let other: { db: Database; services: Services };
+    let carolId = '';
+
+    async function answers(): Promise<{ hit: number; miss: number }> {
+      const text = await (await fetch(`${server.http}/metrics`)).text();
+      const count = (result: string) => Number(new RegExp(`^dirgate_ldap_search_answers_total\\{[^}]*result="${result}"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { hit: count('hit'), miss: count('miss') };
+    }
+
+    async function lookup(c: Client, uid: string) {
+      return (await c.search(BASE, { scope: 'sub', filter: `(uid=${uid})` })).searchEntries;
+    }
+
+    before(async () => {
+      server = await bootServer(dialect);
+      const { services } = server.running;
+      const carol = await services.users.create({ username: 'carol', name: 'Carol Old', password: CAROL_PW }, SYSTEM_ACTOR);
+      carolId = carol.id;
+      await services.users.create({ username: 'dave', name: 'Dave' }, SYSTEM_ACTOR);
+      const config = loadConfig({ ...process.env, DIRGATE_CONFIG: '' }, { 'database.url': server.database.url, 'log.level': 'silent' });
+      const db = openDatabase(server.database.url, server.database.searchPath ? { searchPath: server.database.searchPath } : {});
+      other = { db, services: createServices(db, config) };
+      admin = new Client({ url: server.ldap });
+      await admin.bind(userDn('admin'), ADMIN_PASSWORD);
+    });
+    after(async () => {
+      await admin?.unbind().catch(() => undefined);
+      await other?.db.close();
+      await server?.stop();
+    });
+
+    it(dialect === 'sqlite' ? 'answers a repeated search from what it sent, byte for byte the same entries' : 'keeps nothing: every search reads the database', async () => {
+      const first = await lookup(admin, 'carol');
+      const before = await answers();
+      const again = await lookup(admin, 'carol');
+      const after = await answers();
+      expect(again).to.deep.equal(first);
+      expect(first).to.have.length(1);
+      expect(after.hit - before.hit).to.equal(dialect === 'sqlite' ? 1 : 0);
+    });
+
+    it('shows a change written by another instance in the very next search', async () => {
+      await lookup(admin, 'carol');
+      await lookup(admin, 'carol');
+      await other.services.users.update(carolId, { name: 'Carol New' }, SYSTEM_ACTOR);
+      const [e] = await lookup(admin, 'carol');
+      expect(e?.displayName).to.equal('Carol New');
+    });
+
+    it('shows a new membership (memberOf) at once, and a miss becomes a hit only after it is read', async () => {
+      expect(await lookup(admin, 'nobody-yet')).to.have.length(0);
+      expect(await lookup(admin, 'nobody-yet')).to.have.length(0);
+      await other.services.users.create({ username: 'nobody-yet', name: 'Now Somebody' }, SYSTEM_ACTOR);
+      expect(await lookup(admin, 'nobody-yet')).to.have.length(1);
+      const g = await other.services.groups.create({ name: 'answers-team' }, SYSTEM_ACTOR);
+      await lookup(admin, 'carol');
+      await other.services.groups.changeMembers(g.id, { addUsers: [carolId] }, SYSTEM_ACTOR);
+      const [e] = await lookup(admin, 'carol');
+      expect([e?.memberOf].flat()).to.include(`cn=answers-team,ou=groups,${BASE}`);
+    });
+
+    it('refuses a bound user deactivated by another instance, though its search was kept', async () => {
+      const carol = new Client({ url: server.ldap });
+      await carol.bind(userDn('carol'), CAROL_PW);
+      expect(await lookup(carol, 'carol')).to.have.length(1);
+      expect(await lookup(carol, 'carol')).to.have.length(1);
+      await other.services.users.update(carolId, { isActive: false }, SYSTEM_ACTOR);
+      const refused = await lookup(carol, 'carol').then(() => null, (e: unknown) => e);
+      expect(refused, 'a deactivated user must not be answered').to.be.instanceOf(Error);
+      await carol.unbind().catch(() => undefined);
+      await other.services.users.update(carolId, { isActive: true }, SYSTEM_ACTOR);
+    });
+
+    it('does not share answers between bound users: each sees what it may see', async () => {
+      expect(await lookup(admin, 'dave')).to.have.length(1);
+      expect(await lookup(admin, 'dave')).to.have.length(1);
+      const carol = new Client({ url: server.ldap });
+      await carol.bind(userDn('carol'), CAROL_PW);
+      expect(await lookup(carol, 'dave'), 'carol may see only her own entry').to.have.length(0);
+      await carol.unbind();
+    });
+
+    it('never keeps a search with controls (paged results)', async () => {
+      const paged = () => admin.search(BASE, { scope: 'sub', filter: '(uid=carol)', paged: { pageSize: 5 } });
+      await paged();
+      const before = await answers();
+      const r = await paged();
+      const after = await answers();
+      expect(r.searchEntries).to.have.length(1);
+      expect(after.hit - before.hit).to.equal(0);
+      expect(after.miss - before.miss).to.equal(0);
+    });
+  });
+}
