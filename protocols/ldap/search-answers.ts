@@ -3,14 +3,18 @@
  * search sent (no controls, a small result that ended normally), under the bound identity and
  * the request's bytes, valid only for the database snapshot they were read in.
  *
- * The directory service's `snapshot()` is a number that changes whenever anything commits to
- * the database from any connection of any process or instance (SQLite's `data_version`); it is
- * read before the search runs, so what is kept is never older than the snapshot it is kept
- * under. Any write anywhere — an entry, a membership, a role, the bound user's own row — gives
+ * The directory service's `snapshot()` is a text that changes whenever anything commits to the
+ * database from any connection of any process or instance (SQLite's `data_version`, one pragma;
+ * PostgreSQL's `pg_current_snapshot()`, one short round trip); it is read before the search
+ * runs, so what is kept is never older than the snapshot it is kept under. Any write anywhere — an entry, a membership, a role, the bound user's own row — gives
  * the next search a new snapshot, and every kept answer is dropped at once. So a hit sends what
  * the same search would read from the database now, including the check that the bound user
  * may still act (the kept answer was read with that check, in a database that has not changed
- * since). Where the store cannot tell (PostgreSQL, `:memory:`) nothing is kept.
+ * since). Where the store cannot tell (`:memory:`) nothing is kept.
+ *
+ * On PostgreSQL a search whose answer is not kept pays one extra short round trip for the
+ * snapshot; any write anywhere in the PostgreSQL cluster (other databases too) drops the kept
+ * answers, so under a steady write load they are rarely used.
  *
  * Bounded per process by count and bytes, least recently used first out.
  */
@@ -36,11 +40,11 @@ interface Answer {
 
 export class SearchAnswers {
   private answers = new Map<string, Answer>();
-  private snapshot: number | null = null;
+  private snapshot: string | null = null;
   private bytes = 0;
 
   /** The kept entries of `key` as messages with `messageId`, if kept under `snapshot`; else null. */
-  find(snapshot: number | null, key: string, messageId: number): Buffer[] | null {
+  find(snapshot: string | null, key: string, messageId: number): Buffer[] | null {
     if (snapshot === null) return null;
     if (snapshot !== this.snapshot) {
       this.clear(snapshot);
@@ -59,7 +63,7 @@ export class SearchAnswers {
   }
 
   /** Keeps the entries `messages` (as sent) under `key`, read in `snapshot` or later. */
-  keep(snapshot: number | null, key: string, messages: readonly Buffer[]): void {
+  keep(snapshot: string | null, key: string, messages: readonly Buffer[]): void {
     if (snapshot === null || messages.length > MAX_ANSWER_ENTRIES) return;
     if (snapshot !== this.snapshot) this.clear(snapshot);
     const ops = messages.map(protocolOp);
@@ -82,7 +86,7 @@ export class SearchAnswers {
     return this.answers.size;
   }
 
-  private clear(snapshot: number): void {
+  private clear(snapshot: string): void {
     if (this.answers.size > 0) this.answers = new Map();
     this.bytes = 0;
     this.snapshot = snapshot;

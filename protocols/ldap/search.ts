@@ -95,7 +95,7 @@ async function runSearch(s: Session, msg: Message, req: SearchRequest): Promise<
   }
   // A plain search may be answered with what it sent last time, while the database is unchanged.
   const bound = s.boundIdentity();
-  const keep = msg.controls.length === 0 && bound ? { snapshot: s.ctx.services.directory.snapshot(), key: answerKey(viewerOf(bound), req) } : null;
+  const keep = msg.controls.length === 0 && bound ? { snapshot: await s.ctx.services.directory.snapshot(), key: answerKey(viewerOf(bound), req) } : null;
   if (keep) {
     const kept = s.ctx.answers.find(keep.snapshot, keep.key, msg.id);
     if (kept) {

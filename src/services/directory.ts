@@ -63,12 +63,13 @@ export class DirectoryService {
   ) {}
 
   /**
-   * A number that changes whenever anything commits to the database, from any connection of any
-   * process or instance; null when the store cannot tell (PostgreSQL, `:memory:`). What was read
-   * after it had a value is still the database's while it keeps that value.
+   * A text that changes whenever anything commits to the database, from any connection of any
+   * process or instance (SQLite: one pragma; PostgreSQL: one round trip); null when the store
+   * cannot tell (`:memory:`). What was read after it had a value is still the database's while
+   * it keeps that value. @throws Unavailable
    */
-  snapshot(): number | null {
-    return preparedReader(this.db).version();
+  snapshot(): Promise<string | null> {
+    return preparedReader(this.db).snapshot();
   }
 
   /** Users matching `v` that the viewer may see, one keyset page. @throws Unavailable */

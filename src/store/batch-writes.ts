@@ -2,9 +2,9 @@
  * Multi-row writes for the batched bind-event writer (services/bind-cache.ts): many events in
  * few INSERT statements, and last_login for many users in one UPDATE per timestamp.
  */
-import { randomUUID } from 'node:crypto';
 import type { EventWrite } from './events-store.js';
 import { jsonColumn, type Dialect, type Queryable } from './rows.js';
+import { timeOrderedId } from './time-ordered-id.js';
 
 /** Rows per statement (well within SQLite's and PostgreSQL's bound-parameter limits). */
 const PER_INSERT = 400;
@@ -17,7 +17,7 @@ export async function insertEventBatch(q: Queryable, events: readonly (EventWrit
   for (let i = 0; i < events.length; i += PER_INSERT) {
     const chunk = events.slice(i, i + PER_INSERT);
     const bindings = chunk.flatMap((e) => [
-      randomUUID(), e.action, e.actorId, e.actorUsername, e.impersonatorId ?? null, e.impersonatorUsername ?? null,
+      timeOrderedId(), e.action, e.actorId, e.actorUsername, e.impersonatorId ?? null, e.impersonatorUsername ?? null,
       e.targetType ?? null, e.targetId ?? null, e.clientIp ?? null, jsonColumn(e.context ?? {}), e.at,
     ]);
     await q.raw(`INSERT INTO events (${EVENT_COLUMNS}) VALUES ${chunk.map(() => EVENT_TUPLE).join(', ')}`, bindings);

@@ -1,7 +1,7 @@
 import { insertChunked } from './chunks.js';
-import { randomUUID } from 'node:crypto';
 import type { DirEvent } from '../domain/types.js';
 import { jsonColumn, nowIso, toDate, toJson, type Queryable } from './rows.js';
+import { timeOrderedId } from './time-ordered-id.js';
 
 export interface EventWrite {
   action: string;
@@ -18,7 +18,7 @@ export interface EventWrite {
 /** Appends one event. Events are never updated or deleted. */
 export async function insertEvent(q: Queryable, e: EventWrite): Promise<void> {
   await q('events').insert({
-    id: randomUUID(), action: e.action, actor_id: e.actorId, actor_username: e.actorUsername,
+    id: timeOrderedId(), action: e.action, actor_id: e.actorId, actor_username: e.actorUsername,
     impersonator_id: e.impersonatorId ?? null, impersonator_username: e.impersonatorUsername ?? null,
     target_type: e.targetType ?? null, target_id: e.targetId ?? null, client_ip: e.clientIp ?? null,
     context: jsonColumn(e.context ?? {}), created_at: nowIso(),
@@ -29,7 +29,7 @@ export async function insertEvent(q: Queryable, e: EventWrite): Promise<void> {
 export async function insertEvents(q: Queryable, events: readonly EventWrite[]): Promise<void> {
   const at = nowIso();
   await insertChunked(q, 'events', events.map((e) => ({
-    id: randomUUID(), action: e.action, actor_id: e.actorId, actor_username: e.actorUsername,
+    id: timeOrderedId(), action: e.action, actor_id: e.actorId, actor_username: e.actorUsername,
     impersonator_id: e.impersonatorId ?? null, impersonator_username: e.impersonatorUsername ?? null,
     target_type: e.targetType ?? null, target_id: e.targetId ?? null, client_ip: e.clientIp ?? null,
     context: jsonColumn(e.context ?? {}), created_at: at,

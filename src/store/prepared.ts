@@ -15,7 +15,7 @@
  */
 import Sqlite from 'better-sqlite3';
 import type { Knex } from 'knex';
-import { onDatabaseClose, SQLITE_TEMP_STORE, translateDriverError } from './database.js';
+import { onDatabaseClose, SQLITE_CACHE_SIZE, SQLITE_TEMP_STORE, translateDriverError } from './database.js';
 import { StatementCache, statementsOf, type SqliteHandle } from './statements.js';
 import type { Database } from './database.js';
 
@@ -48,6 +48,15 @@ export interface PreparedReader {
    * (PostgreSQL, `:memory:`): nothing may then be kept across reads.
    */
   version(): number | null;
+  /**
+   * The database's state as one text, equal between two calls only if nothing committed in
+   * between, from any connection of any process or instance: SQLite's `data_version` (as
+   * version()), PostgreSQL's `pg_current_snapshot()` (xmin:xmax:in-progress ids — a commit
+   * anywhere in the cluster takes an id or ends one, so the text changes; one round trip).
+   * Null when this reader cannot tell (`:memory:`). Read it BEFORE the reads it vouches for.
+   * @throws Unavailable
+   */
+  snapshot(): Promise<string | null>;
   close(): void;
 }
 
@@ -107,7 +116,7 @@ class SqliteReader implements PreparedReader {
           // Lookups hit random users: keep the hot pages in memory and read the file through
           // mmap rather than a pread per page (measured: the page cache misses cost more than
           // the statements themselves at 10k users).
-          conn.pragma('cache_size = -65536');
+          conn.pragma(`cache_size = ${SQLITE_CACHE_SIZE}`);
           conn.pragma('mmap_size = 268435456');
           this.own = conn;
         } catch {
@@ -166,6 +175,11 @@ class SqliteReader implements PreparedReader {
     }
   }
 
+  async snapshot(): Promise<string | null> {
+    const v = this.version();
+    return v === null ? null : String(v);
+  }
+
   close(): void {
     this.closed = true;
     this.dataVersion = null;
@@ -219,6 +233,11 @@ class PgReader implements PreparedReader {
 
   version(): null {
     return null;
+  }
+
+  async snapshot(): Promise<string | null> {
+    const rows = await this.run('SELECT CAST(pg_current_snapshot() AS text)', [], true) as unknown[][];
+    return String(rows[0]![0]);
   }
 
   close(): void {
