@@ -80,8 +80,11 @@ export class LdapConnection implements Session {
     return this.bound;
   }
 
+  verifiedAt: string | null = null;
+
   setIdentity(identity: Identity | null): void {
     this.bound = identity;
+    this.verifiedAt = null;
     this.pages.clear();
   }
 

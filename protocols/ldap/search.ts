@@ -103,8 +103,11 @@ async function runSearch(s: Session, msg: Message, req: SearchRequest): Promise<
       return done.reply(RESULT.success);
     }
   }
-  // A search below a named entry checks the identity now; others let their first statement do it.
-  const viewer = plan.base ? await ViewerCheck.now(s) : ViewerCheck.later(s);
+  // Found able to act in the database as it still is: no check needed. Else a search below a
+  // named entry checks the identity now; others let their first statement do it.
+  const snapshot = keep?.snapshot ?? null;
+  const known = snapshot !== null && snapshot === s.verifiedAt;
+  const viewer = known ? ViewerCheck.known(s) : plan.base ? await ViewerCheck.now(s) : ViewerCheck.later(s);
   if (!viewer) return done.reply(RESULT.insufficientAccessRights, ANONYMOUS);
   let only: QueryNode | null = null;
   if (plan.base) {
@@ -132,6 +135,9 @@ async function runSearch(s: Session, msg: Message, req: SearchRequest): Promise<
   const timeLimit = Math.min(req.timeLimit > 0 ? req.timeLimit : Infinity, config.ldap.timeLimit);
   const tree = new TreeSearch(s, shape, filter, only, sorting.orderings, controls.sort?.keys ?? [], viewer, Date.now() + timeLimit * 1000, keep !== null);
   const outcome = await tree.run(phasesOf(plan.parts, sorting.sorted), opening.window);
+  // Checked during this search, so it held at `snapshot` or later: while the database stays at
+  // `snapshot` it holds (and once the database moves on, `snapshot` never comes back).
+  if (snapshot !== null && !known) s.verifiedAt = outcome.kind !== 'anonymous' && viewer.isChecked ? snapshot : null;
   // Kept only when the identity it was read for held throughout (the key names it).
   const sent = tree.sentEntries;
   if (keep && sent && outcome.kind === 'end' && answerKey(viewer.viewer, req) === keep.key) s.ctx.answers.keep(keep.snapshot, keep.key, sent);

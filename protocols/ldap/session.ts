@@ -39,6 +39,12 @@ export interface Session {
   /** The bound user as last checked, without re-checking it (the caller must, before relying on it). */
   boundIdentity(): Identity | null;
   setIdentity(identity: Identity | null): void;
+  /**
+   * The database snapshot (DirectoryService.snapshot) at which the bound identity was last found
+   * able to act, or null; while the database is still at that snapshot a search need not check it
+   * again. Reset by every bind.
+   */
+  verifiedAt: string | null;
   isAbandoned(messageId: number): boolean;
   /** Queues response messages; resolves once the socket can take more. @throws ConnectionClosed */
   write(messages: readonly Buffer[]): Promise<void>;

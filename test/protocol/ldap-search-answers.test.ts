@@ -98,6 +98,19 @@ for (const dialect of dialects()) {
       await other.services.users.update(carolId, { isActive: true }, SYSTEM_ACTOR);
     });
 
+    it('refuses a deactivated user at its next search of anything, though the unchanged database let it skip the check', async () => {
+      const carol = new Client({ url: server.ldap });
+      await carol.bind(userDn('carol'), CAROL_PW);
+      await new Promise((r) => setTimeout(r, 300)); // the bind's event is written (a commit)
+      expect(await lookup(carol, 'carol')).to.have.length(1); // checks the identity, at this snapshot
+      expect(await lookup(carol, 'dave')).to.have.length(0); // a new search: no check needed
+      await other.services.users.update(carolId, { isActive: false }, SYSTEM_ACTOR);
+      const refused = await lookup(carol, 'someone-else').then(() => null, (e: unknown) => e);
+      expect(refused, 'a deactivated user must not be answered').to.be.instanceOf(Error);
+      await carol.unbind().catch(() => undefined);
+      await other.services.users.update(carolId, { isActive: true }, SYSTEM_ACTOR);
+    });
+
     it('does not share answers between bound users: each sees what it may see', async () => {
       expect(await lookup(admin, 'dave')).to.have.length(1);
       expect(await lookup(admin, 'dave')).to.have.length(1);
