@@ -12,7 +12,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Actor, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
-import { insertEventBatch, touchLastLogins } from '../store/batch-writes.js';
+import { writeBindBatch } from '../store/batch-writes.js';
 import { checkLdapPrincipal, findLdapPrincipal, type LdapPrincipal } from '../store/ldap-read-store.js';
 import { nowIso } from '../store/rows.js';
 import { passwordState, type AuthService, type ClientInfo, type CredentialResult } from './auth.js';
@@ -249,13 +249,10 @@ export class BindVerifier {
     const logins = new Map<string, string>();
     for (const e of batch) logins.set(e.user.id, e.at);
     try {
-      await this.db.transaction(async (trx) => {
-        await touchLastLogins(trx, this.db.dialect, logins);
-        await insertEventBatch(trx, batch.map((e) => ({
-          action: e.action, actorId: e.user.id, actorUsername: e.user.username, clientIp: e.clientIp,
-          targetType: 'user', targetId: e.user.id, context: scrub(e.context), at: e.at,
-        })));
-      });
+      await writeBindBatch(this.db, logins, batch.map((e) => ({
+        action: e.action, actorId: e.user.id, actorUsername: e.user.username, clientIp: e.clientIp,
+        targetType: 'user', targetId: e.user.id, context: scrub(e.context), at: e.at,
+      })));
     } catch (err) {
       // Kept for the next flush (the database may be back by then), within MAX_PENDING_EVENTS.
       this.pending = [...batch, ...this.pending];

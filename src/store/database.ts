@@ -223,7 +223,7 @@ export function isConnectionError(e: unknown): boolean {
 export const SQLITE_CACHE_SIZE = -65536;
 
 /** How long SQLite waits for a lock inside one statement (synchronously: see openDatabase). */
-const SQLITE_BUSY_TIMEOUT_MS = 20;
+export const SQLITE_BUSY_TIMEOUT_MS = 20;
 /** How long a statement or transaction refused as busy is tried again (asynchronously) before it answers Unavailable. */
 const SQLITE_BUSY_WAIT_MS = 5000;
 
