@@ -14,11 +14,13 @@ import type { Actor, User } from '../domain/types.js';
 import type { Database } from '../store/database.js';
 import { writeBindBatch } from '../store/batch-writes.js';
 import { checkLdapPrincipal, findLdapPrincipal, type LdapPrincipal } from '../store/ldap-read-store.js';
-import { nowIso } from '../store/rows.js';
+import { preparedReader } from '../store/prepared.js';
+import { fold, nowIso } from '../store/rows.js';
 import { passwordState, type AuthService, type ClientInfo, type CredentialResult } from './auth.js';
 import { spendGraceLogin } from '../store/grace-logins-store.js';
 import { MAX_PASSWORD_BYTES } from './credentials.js';
 import { recordEvent, scrub } from './events.js';
+import type { Settings } from './settings.js';
 
 interface Entry {
   readonly mac: Buffer;
@@ -108,6 +110,8 @@ export type BindResult = CredentialResult & {
 const EVENT_FLUSH_MS = 100;
 /** Events kept while the database cannot take them; beyond this the oldest are dropped (and logged). */
 const MAX_PENDING_EVENTS = 20_000;
+/** Principals kept per process, each only for the database snapshot it was read at. */
+const MAX_KNOWN_PRINCIPALS = 10_000;
 
 interface PendingEvent {
   readonly user: User;
@@ -127,6 +131,9 @@ export class BindVerifier {
   private pending: PendingEvent[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** Principals and settings as read at a database snapshot (see principalAt). */
+  private readonly principals = new Map<string, { readonly snapshot: string; readonly principal: LdapPrincipal | null }>();
+  private settings: { readonly snapshot: string; readonly settings: Settings } | null = null;
 
   constructor(
     private readonly db: Database, private readonly auth: AuthService, ttlSeconds: number,
@@ -146,10 +153,12 @@ export class BindVerifier {
    */
   async verify(username: string, password: string, client: ClientInfo, door: string): Promise<BindResult> {
     if (Buffer.byteLength(password) <= MAX_PASSWORD_BYTES) {
+      // The database's state first: what was read in it still holds while it is unchanged.
+      const snapshot = await preparedReader(this.db).snapshot();
       // One indexed lookup: the current row (hash, active flag), superuser flag and permissions.
-      const p = await findLdapPrincipal(this.db, { username });
+      const p = await this.principalAt(snapshot, username);
       if (p && p.passwordHash && p.user.isActive && this.cache.matches(p.user.id, p.passwordHash, password)) {
-        const hit = await this.cachedResult(p);
+        const hit = await this.cachedResult(p, snapshot);
         if (hit) return hit;
       }
       const result = await this.auth.verifyCredentials({ username, password, door, mfa: 'ldap_setting', codeInPassword: true }, client);
@@ -164,11 +173,39 @@ export class BindVerifier {
     return this.auth.verifyCredentials({ username, password, door, mfa: 'ldap_setting' }, client);
   }
 
+  /**
+   * The principal named `username` as the database has it now: read again unless it was read
+   * while the database was at `snapshot` (which it still is: the snapshot was read just before).
+   * Any commit anywhere moves the snapshot on (a flush of bind events too), so a deactivation, a
+   * new password or a lock is seen by the very next bind, on every instance.
+   */
+  private async principalAt(snapshot: string | null, username: string): Promise<LdapPrincipal | null> {
+    const key = fold(username);
+    if (snapshot !== null) {
+      const known = this.principals.get(key);
+      if (known && known.snapshot === snapshot) return known.principal;
+    }
+    const p = await findLdapPrincipal(this.db, { username });
+    if (snapshot !== null) {
+      if (this.principals.size >= MAX_KNOWN_PRINCIPALS) this.principals.clear();
+      this.principals.set(key, { snapshot, principal: p });
+    }
+    return p;
+  }
+
+  /** Settings as the database has them now (as principalAt: read again unless read at `snapshot`). */
+  private async settingsAt(snapshot: string | null): Promise<Settings> {
+    if (snapshot !== null && this.settings?.snapshot === snapshot) return this.settings.settings;
+    const settings = await this.auth.settingsNow();
+    if (snapshot !== null) this.settings = { snapshot, settings };
+    return settings;
+  }
+
   /** A cache hit, unless the account is locked or its TOTP applies now (then: the slow path). */
-  private async cachedResult(p: LdapPrincipal): Promise<BindResult | null> {
+  private async cachedResult(p: LdapPrincipal, snapshot: string | null): Promise<BindResult | null> {
     // The principal row was read by this bind, with the lock and TOTP state (one statement).
     if (p.user.lockedUntil && p.user.lockedUntil.getTime() > Date.now()) return null;
-    const settings = await this.auth.settingsNow();
+    const settings = await this.settingsAt(snapshot);
     if (p.hasTotp && (await this.auth.ldapMfaMode(settings)) !== 'off') return null;
     const user = p.user;
     return {
