@@ -5,7 +5,10 @@
  * - the `GET /Users?filter=userName eq "…"` probe (a random seeded user per request), side by side
  *   against every dirgate and scimmy + scimmy-routers holding the same users in memory
  *   (bench/scimmy-peer.ts), interleaved in short rounds so the shared box's background load hits
- *   all alike, printed with each dirgate's ratio to scimmy from the same run;
+ *   all alike, printed with each dirgate's ratio to scimmy from the same run, and the share of
+ *   probes dirgate answered from kept answers (protocols/scim/kept-answers.ts; SQLite only);
+ * - the same probe never repeated (`&count=<n>` grows with every request), so no kept answer can
+ *   serve it: the cold path;
  * - on the first worker count only: `POST /Users` with autocannon (no password: the KDF would be
  *   the benchmark), and the large group, request after request: PATCH adding one member, PATCH
  *   removing one (`members[value eq "…"]`), GET with `excludedAttributes=members`, GET with every
@@ -51,7 +54,11 @@ const TOKEN = 'dgt_scim_bench_token_0123456789abcdef';
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-interface Row { readonly name: string; readonly rps?: number; readonly p50: number; readonly p99: number; readonly errors: number }
+interface Row {
+  readonly name: string; readonly rps?: number; readonly p50: number; readonly p99: number; readonly errors: number;
+  /** The share of probes dirgate answered from kept answers. */
+  readonly hits?: number;
+}
 
 async function measure(name: string, opts: autocannon.Options): Promise<Row> {
   const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts });
@@ -75,12 +82,18 @@ async function sequential(name: string, n: number, send: (i: number) => Promise<
 }
 
 const userNamePath = (names: readonly string[]) => () => `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${names[Math.floor(Math.random() * names.length)]}"`)}`;
+let freshCount = 2;
+/**
+ * The probe as a request never sent before: `count` grows with every request (≥ 2, so the answer
+ * is the same one user), so nothing can be answered from a kept answer (kept-answers.ts).
+ */
+const freshPath = (names: readonly string[]) => { const path = userNamePath(names); return () => `${path()}&count=${freshCount++}`; };
 
 interface Sample { readonly latencies: number[]; readonly elapsed: number; readonly errors: number }
 
 /** The `userName eq` probe against `base` (dirgate or the peer) for `seconds`, every response's latency kept. */
-async function probeSample(base: string, names: readonly string[], seconds: number): Promise<Sample> {
-  const path = userNamePath(names);
+async function probeSample(base: string, names: readonly string[], seconds: number, fresh: boolean): Promise<Sample> {
+  const path = fresh ? freshPath(names) : userNamePath(names);
   const latencies: number[] = [];
   const started = process.hrtime.bigint();
   const r = await new Promise<autocannon.Result>((done, fail) => {
@@ -93,23 +106,35 @@ async function probeSample(base: string, names: readonly string[], seconds: numb
   return { latencies, elapsed: Number(process.hrtime.bigint() - started) / 1e9, errors: r.non2xx + r.errors + r.timeouts };
 }
 
-interface ProbeTarget { readonly name: string; readonly base: string }
+interface ProbeTarget { readonly name: string; readonly base: string; readonly dirgate?: boolean }
+
+/** dirgate's kept-answer counters (dirgate_scim_answers_total), null for the peer. */
+async function answerCounts(t: ProbeTarget): Promise<{ hit: number; miss: number } | null> {
+  if (!t.dirgate) return null;
+  const text = await (await fetch(`${t.base}/metrics`)).text();
+  const count = (result: string) => Number(new RegExp(`^dirgate_scim_answers_total\\{[^}]*result="${result}"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: count('hit'), miss: count('miss') };
+}
 
 /**
  * The probe against every target, interleaved in ROUNDS short rounds after a 1 s warm-up each,
  * so a change in the machine's background load affects all targets alike (this box is shared).
  */
-async function measureProbe(targets: readonly ProbeTarget[], names: readonly string[]): Promise<Row[]> {
-  for (const t of targets) await probeSample(t.base, names, 1);
+async function measureProbe(targets: readonly ProbeTarget[], names: readonly string[], fresh: boolean): Promise<Row[]> {
+  for (const t of targets) await probeSample(t.base, names, 1, fresh);
+  const before = await Promise.all(targets.map(answerCounts));
   const samples: Sample[][] = targets.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [i, t] of targets.entries()) samples[i]!.push(await probeSample(t.base, names, SECONDS / ROUNDS));
+    for (const [i, t] of targets.entries()) samples[i]!.push(await probeSample(t.base, names, SECONDS / ROUNDS, fresh));
   }
+  const after = await Promise.all(targets.map(answerCounts));
   return targets.map((t, i) => {
+    const b = before[i], a = after[i];
+    const hits = a && b ? (a.hit - b.hit) / Math.max(1, a.hit - b.hit + a.miss - b.miss) : undefined;
     const all = samples[i]!.flatMap((x) => x.latencies).sort((a, b) => a - b);
     const elapsed = samples[i]!.reduce((n, x) => n + x.elapsed, 0);
     const at = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? NaN;
-    return { name: t.name, rps: all.length / elapsed, p50: at(0.5), p99: at(0.99), errors: samples[i]!.reduce((n, x) => n + x.errors, 0) };
+    return { name: t.name, rps: all.length / elapsed, p50: at(0.5), p99: at(0.99), errors: samples[i]!.reduce((n, x) => n + x.errors, 0), ...(hits === undefined ? {} : { hits }) };
   });
 }
 
@@ -176,7 +201,7 @@ async function pgReachable(): Promise<boolean> {
   try { await c.connect(); await c.end(); return true; } catch { return false; }
 }
 
-interface DialectResult { readonly label: string; readonly rows: Row[]; readonly probe: Row[] }
+interface DialectResult { readonly label: string; readonly rows: Row[]; readonly probe: Row[]; readonly fresh: Row[] }
 
 /** Seeds the store at `url`, starts one dirgate per worker count and measures it (and `peer` beside it). */
 async function runDialect(url: string, label: string, peerFor: (users: PeerUser[]) => Promise<ProbeTarget>): Promise<DialectResult> {
@@ -194,9 +219,9 @@ async function runDialect(url: string, label: string, peerFor: (users: PeerUser[
       const found = (await probe.json()) as { totalResults?: number };
       if (probe.status !== 200 || found.totalResults !== 1) throw new Error(`probe failed: ${probe.status} ${JSON.stringify(found)}`);
     }
-    const probe = OPS.has('probe')
-      ? await measureProbe([...servers.map((s) => ({ name: `dirgate ${label} w${s.workers}`, base: s.server.base })), await peerFor(peer)], names)
-      : [];
+    const probeTargets = OPS.has('probe') ? [...servers.map((s) => ({ name: `dirgate ${label} w${s.workers}`, base: s.server.base, dirgate: true })), await peerFor(peer)] : [];
+    const probe = OPS.has('probe') ? await measureProbe(probeTargets, names, false) : [];
+    const fresh = OPS.has('probe') ? await measureProbe(probeTargets, names, true) : [];
     const rows: Row[] = [];
     const base = servers[0]!.server.base;
     if (OPS.has('post')) {
@@ -213,7 +238,7 @@ async function runDialect(url: string, label: string, peerFor: (users: PeerUser[
       }));
     }
     if (groupId) rows.push(...await groupRows(base, groupId, ids));
-    return { label, rows, probe };
+    return { label, rows, probe, fresh };
   } finally {
     for (const { server } of servers) await server.stop();
   }
@@ -253,14 +278,19 @@ async function main(): Promise<void> {
       if (r.rows.length > 0) print(`${r.label}: ${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per autocannon row (DIRGATE_WORKERS=${WORKERS[0]}); group rows one request at a time`, r.rows);
     }
     if (OPS.has('probe')) {
-      const header = `side by side, ${USERS} users, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${(SECONDS / ROUNDS).toFixed(1)} s per target: GET /Users?filter=userName eq "<random user>"`;
-      process.stdout.write(`\n${header}\n${'target'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'errors'.padStart(7)} ${'/ scimmy'.padStart(9)}\n`);
-      for (const r of results) {
-        const scimmy = r.probe[r.probe.length - 1]!;
-        for (const row of r.probe) {
-          const ratio = row === scimmy ? '' : `${((row.rps ?? 0) / (scimmy.rps ?? 1)).toFixed(2)}x`;
-          const name = row === scimmy ? `${row.name} (${r.label} rounds)` : row.name;
-          process.stdout.write(`${name.padEnd(44)} ${(row.rps ?? 0).toFixed(0).padStart(8)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(9)} ${String(row.errors).padStart(7)} ${ratio.padStart(9)}\n`);
+      for (const fresh of [false, true]) {
+        const what = fresh ? 'never repeated (&count=<n> grows with every request)' : `"<random user>" (one of ${Math.ceil(USERS / 97)} sampled users)`;
+        const header = `side by side, ${USERS} users, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${(SECONDS / ROUNDS).toFixed(1)} s per target: GET /Users?filter=userName eq ${what}`;
+        process.stdout.write(`\n${header}\n${'target'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'errors'.padStart(7)} ${'/ scimmy'.padStart(9)} ${'kept'.padStart(6)}\n`);
+        for (const r of results) {
+          const rows = fresh ? r.fresh : r.probe;
+          const scimmy = rows[rows.length - 1]!;
+          for (const row of rows) {
+            const ratio = row === scimmy ? '' : `${((row.rps ?? 0) / (scimmy.rps ?? 1)).toFixed(2)}x`;
+            const name = row === scimmy ? `${row.name} (${r.label} rounds)` : row.name;
+            const kept = row.hits === undefined ? '' : `${(100 * row.hits).toFixed(0)} %`;
+            process.stdout.write(`${name.padEnd(44)} ${(row.rps ?? 0).toFixed(0).padStart(8)} ${row.p50.toFixed(2).padStart(9)} ${row.p99.toFixed(2).padStart(9)} ${String(row.errors).padStart(7)} ${ratio.padStart(9)} ${kept.padStart(6)}\n`);
+          }
         }
       }
     }

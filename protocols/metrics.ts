@@ -27,6 +27,13 @@ export const ldapSearchAnswers = new Counter({
   registers: [registry],
 });
 
+export const scimAnswers = new Counter({
+  name: 'dirgate_scim_answers_total',
+  help: 'SCIM reads (GET of Users and Groups) answered from the answers kept while the database is unchanged (hit) or read from it (miss)',
+  labelNames: ['result'],
+  registers: [registry],
+});
+
 export const ldapOperations = new Counter({
   name: 'dirgate_ldap_operations_total',
   help: 'LDAP operations by type and result code (name as RFC 4511 spells it, or abandoned)',

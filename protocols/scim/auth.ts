@@ -10,6 +10,7 @@ import { Unauthenticated } from '../../src/domain/errors.js';
 import type { AuthContext } from '../../src/services/auth.js';
 import type { Services } from '../../src/services/index.js';
 import type { ScimContext } from './context.js';
+import type { AnswerAsker } from './kept-answers.js';
 import { ScimError } from './errors.js';
 
 const REALM = 'dirgate';
@@ -17,6 +18,11 @@ const REALM = 'dirgate';
 /** The request's SCIM context, set by `scimAuthentication`. */
 export function scimContext(res: Response): ScimContext {
   return res.locals.scim as ScimContext;
+}
+
+/** Who the request's bearer speaks for, as kept-answers.ts keys on it; set by `scimAuthentication`. */
+export function scimAsker(res: Response): AnswerAsker | undefined {
+  return res.locals.scimAsker as AnswerAsker | undefined;
 }
 
 /** The public base URL of the SCIM door as this request reached it (honours trust proxy). */
@@ -29,7 +35,7 @@ export function baseUrl(req: Request): string {
  * header only (its parsing: two space-separated parts, the scheme `Bearer` in any case, no
  * `access_token` in the body or the query); undefined for any other request.
  */
-function headerOnlyToken(req: Request): string | undefined {
+export function headerOnlyToken(req: Request): string | undefined {
   const header = req.headers.authorization;
   if (!header) return undefined;
   const parts = header.split(' ');
@@ -59,6 +65,10 @@ export function scimAuthentication(services: Services): RequestHandler {
       (auth.holds === true ? Promise.resolve() : services.access.require(auth.actor, 'scim.provision')).then(() => {
         const ctx: ScimContext = { services, actor: { ...auth.actor, clientIp: req.ip ?? null }, base: baseUrl(req) };
         res.locals.scim = ctx;
+        const asker: AnswerAsker = {
+          bearer: auth.session ? `s:${auth.session.id}` : `t:${auth.token?.id ?? ''}`, userId: auth.user.id, impersonatorId: auth.impersonator?.id ?? null,
+        };
+        res.locals.scimAsker = asker;
         next();
       }, next);
     };

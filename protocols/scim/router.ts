@@ -7,7 +7,7 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services/index.js';
 import { findJsonProblem } from '../../src/domain/text.js';
-import { baseUrl, scimAuthentication, scimContext } from './auth.js';
+import { baseUrl, headerOnlyToken, scimAsker, scimAuthentication, scimContext } from './auth.js';
 import { bulk } from './bulk.js';
 import type { Json } from './canonical.js';
 import type { Preconditions, ScimContext, ScimResult, Unit } from './context.js';
@@ -15,11 +15,12 @@ import * as discovery from './discovery.js';
 import { write, type Endpoint, type WriteMethod } from './dispatch.js';
 import { ScimError, errorBody, toScimError } from './errors.js';
 import { getGroup, listGroupsResponse } from './groups-resource.js';
-import { listParams, searchBody } from './list-params.js';
-import { parseProjection } from './projection.js';
+import { listParams, orderingFor, searchBody, type ListParams } from './list-params.js';
+import { answerKey, KeptAnswers, type KeptAnswer } from './kept-answers.js';
+import { parseProjection, wants } from './projection.js';
 import { rootSearch } from './root-search.js';
 import { GROUP_TYPE, USER_TYPE } from './schemas.js';
-import { getUser, listUsersResponse } from './users-resource.js';
+import { getUser, listedUsersResponse, listUsersResponse, usersQuery } from './users-resource.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
@@ -30,6 +31,14 @@ function send(res: Response, result: ScimResult): void {
   res.setHeader('Content-Type', SCIM_CONTENT_TYPE);
   if (result.body === undefined || result.status === 204 || result.status === 304) res.end();
   else res.end(JSON.stringify(result.body));
+}
+
+/** A kept `200` (kept-answers.ts), sent as `send` sends one. */
+function sendKept(res: Response, kept: KeptAnswer): void {
+  res.statusCode = 200;
+  if (kept.etag) res.setHeader('ETag', kept.etag);
+  res.setHeader('Content-Type', SCIM_CONTENT_TYPE);
+  res.end(kept.body);
 }
 
 function preconditions(req: Request): Preconditions {
@@ -72,6 +81,45 @@ const checkText: RequestHandler = (req, _res, next) => {
   next(p ? new ScimError(400, `${p.field} ${p.problem}`, 'invalidValue') : undefined);
 };
 
+/**
+ * `GET /Users` with the bearer check folded into the page's statement where the services can
+ * (PostgreSQL: one round trip instead of two; AuthService.authenticateBearerAlong). Only the
+ * plain case: a header-only token, no body, a query string checkText and listParams accept, the
+ * first page with groups, and an answer the statement can give alone. Anything else — a refused
+ * or unknown token, a bearer without the permission, a problem in the request, an empty or a
+ * full page, an error — goes on to the usual way (passport, the permission, checkText, the
+ * route), which reads everything again and answers exactly as without this.
+ */
+function foldedUsersList(services: Services): RequestHandler {
+  const { config } = services;
+  return (req, res, next) => {
+    if (!services.auth.foldsBearer) return next();
+    const token = headerOnlyToken(req);
+    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+    if (token === undefined || hasBody || findJsonProblem(req.query, '') || findJsonProblem(req.path.split('/').map(safeDecode), 'path')) return next();
+    let params: ListParams;
+    let opts: { limit: number; offset: number; ordering?: NonNullable<ReturnType<typeof orderingFor>> };
+    let ctx: ScimContext = { services, actor: { userId: null, username: null }, base: baseUrl(req) };
+    let v: ReturnType<typeof usersQuery>;
+    try {
+      params = listParams(req.query as Json, config, USER_TYPE);
+      if (params.offset !== 0 || !wants(params.projection, 'groups')) return next();
+      const ordering = orderingFor(params, 'users');
+      opts = { limit: params.count, offset: 0, ...(ordering ? { ordering } : {}) };
+      v = usersQuery(ctx, params.filter);
+    } catch {
+      return next();
+    }
+    services.auth.authenticateBearerAlong(token, 'scim.provision', (guard) => services.users.listWithGroupsGuarded(v, opts, guard)).then((along) => {
+      if (!along || along.auth.holds !== true) return next();
+      ctx = { ...ctx, actor: { ...along.auth.actor, clientIp: req.ip ?? null } };
+      let result: ScimResult;
+      try { result = listedUsersResponse(ctx, params, along.result); } catch { return next(); }
+      send(res, result);
+    }, () => next());
+  };
+}
+
 function safeDecode(segment: string): string {
   try { return decodeURIComponent(segment); } catch { return segment; }
 }
@@ -79,11 +127,39 @@ function safeDecode(segment: string): string {
 export function scimRouter(services: Services, log: Logger): Router {
   const router = Router();
   const { config } = services;
+  // express 5's `req.query` is a getter that parses the query string on every access (the
+  // bearer check, checkText and the list parameters each read it): parsed once per request here.
+  router.use((req, _res, next) => {
+    Object.defineProperty(req, 'query', { value: req.query, configurable: true, enumerable: true, writable: true });
+    next();
+  });
   const json = (limit: number): RequestHandler => express.json({ limit, type: () => true });
 
   const read = (fn: (ctx: ScimContext, req: Request) => Promise<ScimResult>): RequestHandler =>
     async (req, res, next) => {
       try { send(res, await fn(scimContext(res), req)); } catch (e) { next(e); }
+    };
+  /**
+   * `read` for a GET of Users or Groups whose answer may be kept while the database is unchanged
+   * (kept-answers.ts): the request is authenticated already; a kept answer is looked up under the
+   * snapshot read now, before anything else is read.
+   */
+  const answers = new KeptAnswers();
+  const keptRead = (fn: (ctx: ScimContext, req: Request) => Promise<ScimResult>): RequestHandler =>
+    async (req, res, next) => {
+      try {
+        const ctx = scimContext(res);
+        const asker = scimAsker(res);
+        const snapshot = asker ? services.directory.snapshot() : null;
+        const key = asker && snapshot !== null ? answerKey(asker, ctx.base, req.originalUrl, req.get('If-None-Match')) : null;
+        const kept = key === null ? null : answers.find(snapshot, key);
+        if (kept) return sendKept(res, kept);
+        const result = await fn(ctx, req);
+        if (key === null || result.status !== 200 || result.body === undefined) return send(res, result);
+        const answer: KeptAnswer = { body: JSON.stringify(result.body), ...(result.etag ? { etag: result.etag } : {}) };
+        answers.keep(snapshot, key, answer);
+        sendKept(res, answer);
+      } catch (e) { next(e); }
     };
   /** One request, one transaction: every service call inside joins `unit`. */
   const tx = (fn: (ctx: ScimContext, req: Request, unit: Unit) => Promise<ScimResult>): RequestHandler =>
@@ -101,6 +177,7 @@ export function scimRouter(services: Services, log: Logger): Router {
   router.get('/Schemas', open((base) => discovery.schemas(base)));
   router.get('/Schemas/:id', open((base, req) => discovery.schema(String(req.params.id), base)));
 
+  router.get('/Users', foldedUsersList(services));
   router.use(scimAuthentication(services));
 
   router.post('/Bulk', json(config.scim.bulkMaxPayload), checkText, tx((ctx, req, unit) => bulk(ctx, body(req), unit)));
@@ -120,10 +197,10 @@ export function scimRouter(services: Services, log: Logger): Router {
         ? parseProjection(req.query.attributes, req.query.excludedAttributes, type) : undefined;
       return write(ctx, method, endpoint as Endpoint, withId ? String(req.params.id) : undefined, method === 'DELETE' ? undefined : body(req), preconditions(req), unit, projection);
     });
-    router.get(`/${endpoint}`, read((ctx, req) => list(ctx, listParams(req.query as Json, config, type))));
+    router.get(`/${endpoint}`, keptRead((ctx, req) => list(ctx, listParams(req.query as Json, config, type))));
     router.post(`/${endpoint}/.search`, read((ctx, req) => list(ctx, listParams(searchBody(req.body), config, type, true))));
     router.post(`/${endpoint}`, writeTo('POST', false));
-    router.get(`/${endpoint}/:id`, read((ctx, req) => get(ctx, String(req.params.id), parseProjection(req.query.attributes, req.query.excludedAttributes, type), preconditions(req))));
+    router.get(`/${endpoint}/:id`, keptRead((ctx, req) => get(ctx, String(req.params.id), parseProjection(req.query.attributes, req.query.excludedAttributes, type), preconditions(req))));
     router.put(`/${endpoint}/:id`, writeTo('PUT', true));
     router.patch(`/${endpoint}/:id`, writeTo('PATCH', true));
     router.delete(`/${endpoint}/:id`, writeTo('DELETE', true));

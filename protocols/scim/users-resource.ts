@@ -64,6 +64,12 @@ export async function listUsersResponse(ctx: ScimContext, params: ListParams): P
   return { status: 200, body: { schemas: [LIST_SCHEMA], totalResults: total, startIndex: params.startIndex, itemsPerPage: resources.length, Resources: resources } };
 }
 
+/** The ListResponse of a page read with its bearer check (router.ts `foldedUsersList`). */
+export function listedUsersResponse(ctx: ScimContext, params: ListParams, page: { users: readonly User[]; total: number; groups: ReadonlyMap<string, readonly GroupRef[]> }): ScimResult {
+  const resources = shape(ctx, page.users, page.groups, params.projection);
+  return { status: 200, body: { schemas: [LIST_SCHEMA], totalResults: page.total, startIndex: params.startIndex, itemsPerPage: resources.length, Resources: resources } };
+}
+
 function resourceBody(body: unknown): Json {
   if (!isObject(body)) throw badRequest('invalidSyntax', 'the body must be a SCIM User object');
   return canonicalResource(body, USER_TYPE);

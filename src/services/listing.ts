@@ -7,8 +7,9 @@ import type { Ordering } from '../query/ordering.js';
 import type { Validated } from '../query/validate.js';
 import type { Database } from '../store/database.js';
 import { countGroups, countUsers, selectGroupRows, selectUserRows, selectUserRowsWithGroups, type IdRestriction, type QueryTarget, type Row, type SelectOptions } from '../store/query-sql.js';
-import { groupsOfUsers, groupsOfUsersPrepared } from '../store/groups-store.js';
+import { groupRefsOfUsersPrepared, groupsOfUsers } from '../store/groups-store.js';
 import { rowToGroup, rowToUser } from '../store/rows.js';
+import { bearerFromJson, bearerGuardCtes, type BearerGuard, type BearerMatch } from '../store/auth-read-store.js';
 import { queryable, type TxOptions } from './transactions.js';
 
 export interface PageOptions extends TxOptions {
@@ -53,7 +54,7 @@ export async function listUsersWithGroups(db: Database, v: Validated, opts: Page
     const { users, total } = await listUsers(db, v, opts);
     const q = queryable(db, opts);
     const groups = users.length === 0 ? new Map<string, GroupRef[]>()
-      : opts.unit ? await groupsOfUsers(q, users.map((u) => u.id)) : await groupsOfUsersPrepared(db, users.map((u) => u.id));
+      : opts.unit ? await groupsOfUsers(q, users.map((u) => u.id)) : await groupRefsOfUsersPrepared(db, users.map((u) => u.id));
     return { users, total, groups };
   }
   const groups = new Map<string, GroupRef[]>();
@@ -64,6 +65,33 @@ export async function listUsersWithGroups(db: Database, v: Validated, opts: Page
     return user;
   });
   return { users: items, total, groups };
+}
+
+/** A bearer as a guarded read found it, with whether it holds the guard's permission. */
+export type GuardedBearer = BearerMatch & { holds: boolean };
+
+/**
+ * `listUsersWithGroups` on PostgreSQL with the bearer check in the same statement: the page is
+ * read only for a bearer holding `guard.permission`, and each row carries the bearer's row, which
+ * the caller checks (AuthService.authenticateBearerAlong). Null — read the usual way — when it
+ * cannot tell alone: another dialect, a transaction, an offset, an empty page (no bearer
+ * row either) or a full one (the total needs a count).
+ */
+export async function listUsersWithGroupsGuarded(db: Database, guard: BearerGuard, v: Validated, opts: PageOptions): Promise<{ match: GuardedBearer; result: { users: User[]; total: number; groups: Map<string, GroupRef[]> } } | null> {
+  if (db.dialect !== 'pg' || opts.unit || opts.offset !== 0 || opts.limit <= 0 || opts.only) return null;
+  const target = { knex: db.knex, dialect: db.dialect, database: db };
+  const rows = await selectUserRowsWithGroups(target, v, { ...(opts.ordering ? { ordering: opts.ordering } : {}), limit: opts.limit, offset: 0 }, bearerGuardCtes(guard));
+  if (rows.length === 0 || rows.length >= opts.limit) return null;
+  const match = bearerFromJson(rows[0]!.c_bearer);
+  if (!match) return null;
+  const groups = new Map<string, GroupRef[]>();
+  const users = rows.map((r) => {
+    const user = rowToUser(r);
+    const raw = r.c_groups;
+    groups.set(user.id, Array.isArray(raw) ? raw.map((g: { id: unknown; name: unknown }) => ({ id: String(g.id), name: String(g.name) })) : []);
+    return user;
+  });
+  return { match, result: { users, total: rows.length, groups } };
 }
 
 /** One page of groups matching `v`, and how many match in all. */

@@ -20,7 +20,8 @@ import { checkPasswordPolicy, PasswordRejected } from './password-policy.js';
 import { currentPasswordHash, pushPasswordHistory, recentPasswordHashes } from '../store/password-history-store.js';
 import type { SettingsService } from './settings.js';
 import { inTransaction, joining, queryable, type TxOptions } from './transactions.js';
-import { listUsers, listUsersWithGroups, type GroupRef, type PageOptions } from './listing.js';
+import { listUsers, listUsersWithGroups, listUsersWithGroupsGuarded, type GroupRef, type GuardedBearer, type PageOptions } from './listing.js';
+import type { BearerGuard } from '../store/auth-read-store.js';
 import type { Validated } from '../query/validate.js';
 import type { Ordering } from '../query/ordering.js';
 import { rowToUser } from '../store/rows.js';
@@ -119,6 +120,15 @@ export class UserService {
   /** `list`, with each user's direct groups (id and name, in name order) from the same statement. */
   async listWithGroups(v: Validated, opts: PageOptions): Promise<{ users: User[]; total: number; groups: Map<string, GroupRef[]> }> {
     return listUsersWithGroups(this.db, v, opts);
+  }
+
+  /**
+   * `listWithGroups` with the bearer check in the same statement, for
+   * `AuthService.authenticateBearerAlong` (listing.ts `listUsersWithGroupsGuarded`); null when
+   * it cannot tell alone.
+   */
+  async listWithGroupsGuarded(v: Validated, opts: PageOptions, guard: BearerGuard): Promise<{ match: GuardedBearer; result: { users: User[]; total: number; groups: Map<string, GroupRef[]> } } | null> {
+    return listUsersWithGroupsGuarded(this.db, guard, v, opts);
   }
 
   async findByUsername(username: string, opts?: TxOptions): Promise<User | null> {

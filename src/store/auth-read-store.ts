@@ -84,8 +84,7 @@ const holdsSql = (user: string) => `case
 const PERMISSION_SQL = `with recursive ${closureSql('?')} select ${holdsSql('?')} as ok`;
 
 // BEARER_SQL's match (a session before a token, were a hash ever both) and holdsSql for its user.
-const BEARER_HOLDING_SQL = `
-with recursive b as (
+const BEARER_CTES = `b as (
   select 'session' as c_kind, s.user_id as c_user_id, s.id as c_id, s.token_hash as c_token_hash, s.expires_at as c_expires_at,
          s.last_used_at as c_last_used_at, s.created_at as c_created_at, s.impersonator_id as c_impersonator_id,
          s.impersonation_reason as c_reason, s.client_ip as c_client_ip, s.user_agent as c_user_agent,
@@ -96,9 +95,34 @@ with recursive b as (
          t.description, t.key_prefix
     from api_tokens t where t.token_hash = ?
 ), m as (select * from b order by c_kind limit 1),
-${closureSql('(select c_user_id from m)')}
-select m.*, u.*, ${holdsSql('m.c_user_id')} as c_holds
-  from m join users u on u.id = m.c_user_id`;
+${closureSql('(select c_user_id from m)')}`;
+const BEARER_HOLDING_SELECT = `select m.*, u.*, ${holdsSql('m.c_user_id')} as c_holds from m join users u on u.id = m.c_user_id`;
+const BEARER_HOLDING_SQL = `with recursive ${BEARER_CTES}\n${BEARER_HOLDING_SELECT}`;
+
+/** What a read that checks its bearer in the same statement needs (`bearerGuardCtes`). */
+export interface BearerGuard {
+  readonly tokenHash: string;
+  readonly permission: string;
+}
+
+/**
+ * `findBearerHolding`'s statement as common table expressions ending in `a` (at most one row:
+ * the bearer's columns, its user's, `c_holds`), for a PostgreSQL statement that reads something
+ * else with it: `with recursive ${sql} select …`. Its bindings come before the rest.
+ */
+export function bearerGuardCtes(guard: BearerGuard): { sql: string; bindings: unknown[] } {
+  return {
+    sql: `${BEARER_CTES},\na as (${BEARER_HOLDING_SELECT})`,
+    bindings: [guard.tokenHash, guard.tokenHash, true, guard.permission, guard.permission],
+  };
+}
+
+/** The bearer from `row_to_json(a)` of `bearerGuardCtes` (PostgreSQL parses the JSON); null when there is none. */
+export function bearerFromJson(v: unknown): (BearerMatch & { holds: boolean }) | null {
+  if (!v || typeof v !== 'object') return null;
+  const r = v as Row;
+  return { ...bearerMatch(r), holds: Number(r.c_holds) === 1 };
+}
 
 /** True when the user is a superuser or holds `permission` through a role. */
 export async function holdsPermission(db: Database, userId: string, permission: string): Promise<boolean> {

@@ -136,6 +136,16 @@ export async function groupsOfUsers(q: Queryable, userIds: readonly string[]): P
   return collect(rows, 'member_user_id', rowToGroup);
 }
 
+/**
+ * Each user's direct groups as `{id, name}` only, in `name_ci` order, outside a transaction (a
+ * list names its users' groups; the whole row and its JSON attributes are not needed).
+ */
+export async function groupRefsOfUsersPrepared(db: Database, userIds: readonly string[]): Promise<Map<string, Array<{ id: string; name: string }>>> {
+  const rows = await perChunk(userIds, (part) => preparedReader(db).all(`select m.user_id as member_user_id, g.id, g.name
+    from group_members m join groups g on g.id = m.group_id where m.user_id in (${new Array(part.length).fill('?').join(',')}) order by g.name_ci`, part));
+  return collect(rows, 'member_user_id', (r) => ({ id: String(r.id), name: String(r.name) }));
+}
+
 /** As `groupsOfUsers`, outside a transaction: one cached prepared statement per id count. */
 export async function groupsOfUsersPrepared(db: Database, userIds: readonly string[]): Promise<Map<string, Group[]>> {
   const rows = await perChunk(userIds, (part) => preparedReader(db).all(groupsOfUsersSql(part.length), part));

@@ -73,12 +73,15 @@ export function selectSql(dialect: Dialect, v: Validated, entity: Entity, opts: 
     bindings.push(...k.bindings);
   }
   sql += ` order by ${compileOrderBy(ordering, table)}`;
+  // SQLite: a bare `limit ?` bound to a JS number (a double) made a one-row index lookup cost
+  // ~35 µs instead of ~15 (measured, better-sqlite3 12 / SQLite 3.53); the cast does not.
+  const integer = dialect === 'sqlite' ? 'cast(? as integer)' : '?';
   if (opts.limit !== undefined || opts.offset) {
-    sql += ' limit ?';
+    sql += ` limit ${integer}`;
     bindings.push(opts.limit ?? (dialect === 'sqlite' ? -1 : null));
   }
   if (opts.offset) {
-    sql += ' offset ?';
+    sql += ` offset ${integer}`;
     bindings.push(opts.offset);
   }
   return { sql, bindings };
@@ -139,20 +142,28 @@ export function selectUserRows(db: QueryTarget, v: Validated, opts: SelectOption
  * ordered again). SQLite runs `groupsOfUsers` after the page: in-process, two statements
  * measured cheaper than its JSON aggregation.
  */
-export function selectUsersWithGroupsSql(v: Validated, opts: SelectOptions = {}): { sql: string; bindings: unknown[] } {
+export function selectUsersWithGroupsSql(v: Validated, opts: SelectOptions = {}, guard?: { sql: string; bindings: readonly unknown[] }): { sql: string; bindings: unknown[] } {
   const page = selectSql('pg', v, 'users', opts);
   const groups = `(select coalesce(json_agg(json_build_object('id', g.id, 'name', g.name) order by g.name_ci), '[]'::json)
     from group_members m join groups g on g.id = m.group_id where m.user_id = users.id)`;
-  return {
-    sql: `select users.*, ${groups} as c_groups from (${page.sql}) users order by ${compileOrderBy(opts.ordering ?? parseOrdering('', 'users'), 'users')}`,
-    bindings: page.bindings,
-  };
+  const order = `order by ${compileOrderBy(opts.ordering ?? parseOrdering('', 'users'), 'users')}`;
+  if (guard) {
+    // The bearer check folded in (auth-read-store.ts bearerGuardCtes): each row carries the
+    // bearer as JSON, and the page is read only for a bearer that holds the permission.
+    return {
+      sql: `with recursive ${guard.sql}
+select users.*, ${groups} as c_groups, (select row_to_json(a) from a) as c_bearer
+  from (${page.sql}) users where exists (select 1 from a where a.c_holds = 1) ${order}`,
+      bindings: [...guard.bindings, ...page.bindings],
+    };
+  }
+  return { sql: `select users.*, ${groups} as c_groups from (${page.sql}) users ${order}`, bindings: page.bindings };
 }
 
 /** PostgreSQL: `selectUserRows` with each row's direct groups (`selectUsersWithGroupsSql`). */
-export function selectUserRowsWithGroups(db: QueryTarget, v: Validated, opts: SelectOptions = {}): Promise<Row[]> {
+export function selectUserRowsWithGroups(db: QueryTarget, v: Validated, opts: SelectOptions = {}, guard?: { sql: string; bindings: readonly unknown[] }): Promise<Row[]> {
   if (db.dialect !== 'pg') throw new Error('selectUserRowsWithGroups is for PostgreSQL');
-  return read(db, selectUsersWithGroupsSql(v, opts));
+  return read(db, selectUsersWithGroupsSql(v, opts, guard));
 }
 
 export function countUsers(db: QueryTarget, v: Validated, only?: IdRestriction): Promise<number> {

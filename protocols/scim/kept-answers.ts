@@ -1,0 +1,95 @@
+/**
+ * Answers to repeated SCIM reads, kept while the database is unchanged: the serialised body of
+ * a `200` to `GET /Users`, `/Users/{id}`, `/Groups`, `/Groups/{id}`, under the bearer that asked
+ * (its session or token, its user, the impersonator), the base URL and exactly the request
+ * (path with its query string, `If-None-Match`), valid only for the database snapshot it was
+ * read in.
+ *
+ * The directory service's `snapshot()` changes whenever anything commits to the database from
+ * any connection of any process or instance (SQLite's `data_version`); it is read after the
+ * request was authenticated and before its read runs, so what is kept is never older than the
+ * snapshot it is kept under. Any write anywhere gives the next request a new snapshot and every
+ * kept answer is dropped at once. Authentication and the permission are still checked on every
+ * request before an answer is looked up (expiry, impersonation and `last_used_at` included):
+ * a hit only saves reading and shaping what the same request read from the same database.
+ * Where the store cannot tell (PostgreSQL, `:memory:`) nothing is kept.
+ *
+ * Bounded per process by count and bytes, least recently used first out.
+ */
+import { scimAnswers } from '../metrics.js';
+
+/** Bodies larger than this are not kept (a group with all its members). */
+const MAX_ANSWER_BYTES = 64 * 1024;
+const MAX_ANSWERS = 20_000;
+const MAX_BYTES = 32 * 1024 * 1024;
+
+/** A kept `200`: the JSON text as sent and the headers that go with it. */
+export interface KeptAnswer {
+  readonly body: string;
+  readonly etag?: string;
+}
+
+/** Who asked, as the key needs it: the bearer's kind and id, its user, the impersonator. */
+export interface AnswerAsker {
+  readonly bearer: string;
+  readonly userId: string;
+  readonly impersonatorId: string | null;
+}
+
+/** A request's cache key: who asks, through which base URL, and exactly what. */
+export function answerKey(asker: AnswerAsker, base: string, url: string, ifNoneMatch: string | undefined): string {
+  return `${asker.bearer}\0${asker.userId}\0${asker.impersonatorId ?? ''}\0${base}\0${url}\0${ifNoneMatch ?? ''}`;
+}
+
+const hits = scimAnswers.labels('hit');
+const misses = scimAnswers.labels('miss');
+
+export class KeptAnswers {
+  private answers = new Map<string, KeptAnswer & { readonly bytes: number }>();
+  private snapshot: number | null = null;
+  private bytes = 0;
+
+  /** The answer kept under `key`, if kept under `snapshot`; else null (counted as a miss). */
+  find(snapshot: number | null, key: string): KeptAnswer | null {
+    if (snapshot === null) return null;
+    if (snapshot !== this.snapshot) this.clear(snapshot);
+    const a = this.answers.get(key);
+    if (!a) {
+      misses.inc();
+      return null;
+    }
+    this.answers.delete(key); // most recently used last
+    this.answers.set(key, a);
+    hits.inc();
+    return a;
+  }
+
+  /** Keeps `answer` under `key`, read in `snapshot` or later. */
+  keep(snapshot: number | null, key: string, answer: KeptAnswer): void {
+    if (snapshot === null || answer.body.length > MAX_ANSWER_BYTES) return;
+    if (snapshot !== this.snapshot) this.clear(snapshot);
+    const bytes = 2 * (key.length + answer.body.length) + 64;
+    const old = this.answers.get(key);
+    if (old) {
+      this.answers.delete(key);
+      this.bytes -= old.bytes;
+    }
+    this.answers.set(key, { ...answer, bytes });
+    this.bytes += bytes;
+    while (this.answers.size > MAX_ANSWERS || this.bytes > MAX_BYTES) {
+      const [k, a] = this.answers.entries().next().value as [string, { bytes: number }];
+      this.answers.delete(k);
+      this.bytes -= a.bytes;
+    }
+  }
+
+  get size(): number {
+    return this.answers.size;
+  }
+
+  private clear(snapshot: number): void {
+    if (this.answers.size > 0) this.answers = new Map();
+    this.bytes = 0;
+    this.snapshot = snapshot;
+  }
+}
