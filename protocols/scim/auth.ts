@@ -25,6 +25,19 @@ export function scimAsker(res: Response): AnswerAsker | undefined {
   return res.locals.scimAsker as AnswerAsker | undefined;
 }
 
+/**
+ * The database's state read at the start of a GET (DirectoryService.snapshot), before the bearer
+ * and anything else was read: what the request reads is no older than it. Undefined when none was read.
+ */
+export function scimSnapshot(res: Response): string | null | undefined {
+  return res.locals.scimSnapshot as string | null | undefined;
+}
+
+/** Who `auth` speaks for, as kept-answers.ts keys on it. */
+export function askerOf(auth: AuthContext): AnswerAsker {
+  return { bearer: auth.session ? `s:${auth.session.id}` : `t:${auth.token?.id ?? ''}`, userId: auth.user.id, impersonatorId: auth.impersonator?.id ?? null };
+}
+
 /** The public base URL of the SCIM door as this request reached it (honours trust proxy). */
 export function baseUrl(req: Request): string {
   return `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
@@ -65,10 +78,7 @@ export function scimAuthentication(services: Services): RequestHandler {
       (auth.holds === true ? Promise.resolve() : services.access.require(auth.actor, 'scim.provision')).then(() => {
         const ctx: ScimContext = { services, actor: { ...auth.actor, clientIp: req.ip ?? null }, base: baseUrl(req) };
         res.locals.scim = ctx;
-        const asker: AnswerAsker = {
-          bearer: auth.session ? `s:${auth.session.id}` : `t:${auth.token?.id ?? ''}`, userId: auth.user.id, impersonatorId: auth.impersonator?.id ?? null,
-        };
-        res.locals.scimAsker = asker;
+        res.locals.scimAsker = askerOf(auth);
         next();
       }, next);
     };
@@ -78,6 +88,14 @@ export function scimAuthentication(services: Services): RequestHandler {
     // through passport, so every failure is answered exactly as before.
     const token = headerOnlyToken(req);
     if (token === undefined) return viaPassport();
-    services.auth.authenticateBearer(token, { permission: 'scim.provision' }).then((auth) => callback(null, auth, undefined), viaPassport);
+    // A read reads the database's state first (kept-answers.ts): the bearer may then come from the
+    // row AuthService kept under that same state, and so may the answer.
+    const reads = req.method === 'GET' || req.method === 'HEAD';
+    const known = scimSnapshot(res);
+    const snapshot = !reads ? Promise.resolve(undefined) : known !== undefined ? Promise.resolve(known) : services.directory.snapshot();
+    snapshot.then((s) => {
+      if (reads) res.locals.scimSnapshot = s;
+      return services.auth.authenticateBearer(token, { permission: 'scim.provision', ...(s !== undefined ? { snapshot: s } : {}) });
+    }).then((auth) => callback(null, auth, undefined), viaPassport);
   };
 }

@@ -6,13 +6,15 @@
  * read in.
  *
  * The directory service's `snapshot()` changes whenever anything commits to the database from
- * any connection of any process or instance (SQLite's `data_version`); it is read after the
- * request was authenticated and before its read runs, so what is kept is never older than the
- * snapshot it is kept under. Any write anywhere gives the next request a new snapshot and every
- * kept answer is dropped at once. Authentication and the permission are still checked on every
- * request before an answer is looked up (expiry, impersonation and `last_used_at` included):
- * a hit only saves reading and shaping what the same request read from the same database.
- * Where the store cannot tell (PostgreSQL, `:memory:`) nothing is kept.
+ * any connection of any process or instance (SQLite's `data_version`, one pragma; PostgreSQL's
+ * `pg_current_snapshot()`, one short round trip, changed by a commit anywhere in the cluster); the
+ * SCIM door reads it first, before the bearer is looked up and before the read runs, so what is
+ * kept is never older than the snapshot it is kept under. Any write anywhere gives the next
+ * request a new snapshot and every kept answer is dropped at once. Authentication and the
+ * permission are still checked on every request before an answer is looked up (expiry,
+ * impersonation and `last_used_at` included; the bearer's row itself is kept by AuthService under
+ * the same snapshot): a hit only saves reading and shaping what the same request read from the
+ * same database. Where the store cannot tell (`:memory:`) nothing is kept.
  *
  * Bounded per process by count and bytes, least recently used first out.
  */
@@ -46,11 +48,11 @@ const misses = scimAnswers.labels('miss');
 
 export class KeptAnswers {
   private answers = new Map<string, KeptAnswer & { readonly bytes: number }>();
-  private snapshot: number | null = null;
+  private snapshot: string | null = null;
   private bytes = 0;
 
   /** The answer kept under `key`, if kept under `snapshot`; else null (counted as a miss). */
-  find(snapshot: number | null, key: string): KeptAnswer | null {
+  find(snapshot: string | null, key: string): KeptAnswer | null {
     if (snapshot === null) return null;
     if (snapshot !== this.snapshot) this.clear(snapshot);
     const a = this.answers.get(key);
@@ -65,7 +67,7 @@ export class KeptAnswers {
   }
 
   /** Keeps `answer` under `key`, read in `snapshot` or later. */
-  keep(snapshot: number | null, key: string, answer: KeptAnswer): void {
+  keep(snapshot: string | null, key: string, answer: KeptAnswer): void {
     if (snapshot === null || answer.body.length > MAX_ANSWER_BYTES) return;
     if (snapshot !== this.snapshot) this.clear(snapshot);
     const bytes = 2 * (key.length + answer.body.length) + 64;
@@ -87,7 +89,7 @@ export class KeptAnswers {
     return this.answers.size;
   }
 
-  private clear(snapshot: number): void {
+  private clear(snapshot: string): void {
     if (this.answers.size > 0) this.answers = new Map();
     this.bytes = 0;
     this.snapshot = snapshot;

@@ -7,7 +7,7 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services/index.js';
 import { findJsonProblem } from '../../src/domain/text.js';
-import { baseUrl, headerOnlyToken, scimAsker, scimAuthentication, scimContext } from './auth.js';
+import { askerOf, baseUrl, headerOnlyToken, scimAsker, scimAuthentication, scimContext, scimSnapshot } from './auth.js';
 import { bulk } from './bulk.js';
 import type { Json } from './canonical.js';
 import type { Preconditions, ScimContext, ScimResult, Unit } from './context.js';
@@ -90,7 +90,7 @@ const checkText: RequestHandler = (req, _res, next) => {
  * full page, an error — goes on to the usual way (passport, the permission, checkText, the
  * route), which reads everything again and answers exactly as without this.
  */
-function foldedUsersList(services: Services): RequestHandler {
+function foldedUsersList(services: Services, answers: KeptAnswers): RequestHandler {
   const { config } = services;
   return (req, res, next) => {
     if (!services.auth.foldsBearer) return next();
@@ -110,13 +110,24 @@ function foldedUsersList(services: Services): RequestHandler {
     } catch {
       return next();
     }
-    services.auth.authenticateBearerAlong(token, 'scim.provision', (guard) => services.users.listWithGroupsGuarded(v, opts, guard)).then((along) => {
-      if (!along || along.auth.holds !== true) return next();
+    let passed = false;
+    const pass = () => { if (!passed) { passed = true; next(); } };
+    (async () => {
+      // The database's state first (kept-answers.ts): while the bearer is kept under it, the usual
+      // way answers from memory; else the one statement reads the page and the bearer, and both
+      // are kept under it.
+      const snapshot = await services.directory.snapshot();
+      res.locals.scimSnapshot = snapshot;
+      if (services.auth.keepsBearer(token, 'scim.provision', snapshot)) return pass();
+      const along = await services.auth.authenticateBearerAlong(token, 'scim.provision', (guard) => services.users.listWithGroupsGuarded(v, opts, guard), snapshot);
+      if (!along || along.auth.holds !== true) return pass();
       ctx = { ...ctx, actor: { ...along.auth.actor, clientIp: req.ip ?? null } };
-      let result: ScimResult;
-      try { result = listedUsersResponse(ctx, params, along.result); } catch { return next(); }
-      send(res, result);
-    }, () => next());
+      const result = listedUsersResponse(ctx, params, along.result);
+      const answer: KeptAnswer = { body: JSON.stringify(result.body) };
+      if (snapshot !== null) answers.keep(snapshot, answerKey(askerOf(along.auth), ctx.base, req.originalUrl, req.get('If-None-Match')), answer);
+      passed = true;
+      sendKept(res, answer);
+    })().catch(pass);
   };
 }
 
@@ -127,6 +138,7 @@ function safeDecode(segment: string): string {
 export function scimRouter(services: Services, log: Logger): Router {
   const router = Router();
   const { config } = services;
+  const answers = new KeptAnswers();
   // express 5's `req.query` is a getter that parses the query string on every access (the
   // bearer check, checkText and the list parameters each read it): parsed once per request here.
   router.use((req, _res, next) => {
@@ -142,15 +154,14 @@ export function scimRouter(services: Services, log: Logger): Router {
   /**
    * `read` for a GET of Users or Groups whose answer may be kept while the database is unchanged
    * (kept-answers.ts): the request is authenticated already; a kept answer is looked up under the
-   * snapshot read now, before anything else is read.
+   * snapshot scimAuthentication read first, before anything else was read.
    */
-  const answers = new KeptAnswers();
   const keptRead = (fn: (ctx: ScimContext, req: Request) => Promise<ScimResult>): RequestHandler =>
     async (req, res, next) => {
       try {
         const ctx = scimContext(res);
         const asker = scimAsker(res);
-        const snapshot = asker ? services.directory.snapshot() : null;
+        const snapshot = scimSnapshot(res) ?? null;
         const key = asker && snapshot !== null ? answerKey(asker, ctx.base, req.originalUrl, req.get('If-None-Match')) : null;
         const kept = key === null ? null : answers.find(snapshot, key);
         if (kept) return sendKept(res, kept);
@@ -177,7 +188,7 @@ export function scimRouter(services: Services, log: Logger): Router {
   router.get('/Schemas', open((base) => discovery.schemas(base)));
   router.get('/Schemas/:id', open((base, req) => discovery.schema(String(req.params.id), base)));
 
-  router.get('/Users', foldedUsersList(services));
+  router.get('/Users', foldedUsersList(services, answers));
   router.use(scimAuthentication(services));
 
   router.post('/Bulk', json(config.scim.bulkMaxPayload), checkText, tx((ctx, req, unit) => bulk(ctx, body(req), unit)));

@@ -129,11 +129,12 @@ export class AuthService {
   private readonly decoy: DecoyHash;
   /**
    * Bearer matches by token hash (and permission), each with the database version it was read at
-   * (`PreparedReader.version`): one is used only while nothing at all has been committed to the
+   * (`PreparedReader.version`, or the `snapshot` a caller read before asking — SQLite's
+   * data_version, PostgreSQL's pg_current_snapshot()): one is used only while nothing at all has been committed to the
    * database since, by any process, so a revoked token, a deactivated user or a removed role is
    * seen on the next request as without it. Only where the version exists (SQLite files).
    */
-  private readonly bearers = new Map<string, { readonly version: number; readonly match: BearerMatch }>();
+  private readonly bearers = new Map<string, { readonly version: string; readonly match: BearerMatch }>();
 
   constructor(
     private readonly db: Database,
@@ -378,10 +379,19 @@ export class AuthService {
    * `AccessService.hasPermission` would), read in the same statement.
    * @throws Unauthenticated
    */
-  async authenticateBearer(bearer: string, opts: { readonly permission?: Permission } = {}): Promise<AuthContext> {
+  async authenticateBearer(bearer: string, opts: { readonly permission?: Permission; readonly snapshot?: string | null } = {}): Promise<AuthContext> {
     if (!bearer || bearer.length > 512) throw new Unauthenticated('missing or malformed token');
     const hash = hashToken(bearer);
-    return this.accept(await this.findBearer(hash, opts.permission), hash);
+    return this.accept(await this.findBearer(hash, opts.permission, opts.snapshot), hash);
+  }
+
+  /**
+   * Whether `authenticateBearer(bearer, { permission, snapshot })` would answer from a bearer kept
+   * under `snapshot` (the database's state, read by the caller: DirectoryService.snapshot) without reading.
+   */
+  keepsBearer(bearer: string, permission: Permission, snapshot: string | null): boolean {
+    if (snapshot === null || !bearer || bearer.length > 512) return false;
+    return this.bearers.get(`${permission} ${hashToken(bearer)}`)?.version === snapshot;
   }
 
   /** Whether `authenticateBearerAlong` can fold the check into a read here (PostgreSQL: SQLite keeps bearers instead). */
@@ -400,11 +410,16 @@ export class AuthService {
   async authenticateBearerAlong<T>(
     bearer: string, permission: Permission,
     read: (guard: BearerGuard) => Promise<{ match: BearerMatch & { holds: boolean }; result: T } | null>,
+    /** The database's state read before (DirectoryService.snapshot): the bearer is kept under it. */
+    snapshot: string | null = null,
   ): Promise<{ auth: AuthContext; result: T } | null> {
     if (!this.foldsBearer || !bearer || bearer.length > 512) return null;
     const hash = hashToken(bearer);
     const got = await read({ tokenHash: hash, permission });
-    return got ? { auth: await this.accept(got.match, hash), result: got.result } : null;
+    if (!got) return null;
+    const auth = await this.accept(got.match, hash);
+    if (snapshot !== null) this.remember(`${permission} ${hash}`, snapshot, got.match);
+    return { auth, result: got.result };
   }
 
   /** The checks of `authenticateBearer` on a bearer's row. @throws Unauthenticated */
@@ -440,8 +455,9 @@ export class AuthService {
   }
 
   /** The bearer's row (with `holds` when `permission` is given), from `bearers` while the database is unchanged. */
-  private async findBearer(hash: string, permission: Permission | undefined): Promise<BearerMatch | null> {
-    const version = preparedReader(this.db).version();
+  private async findBearer(hash: string, permission: Permission | undefined, snapshot?: string | null): Promise<BearerMatch | null> {
+    const own = snapshot === undefined ? preparedReader(this.db).version() : null;
+    const version = snapshot !== undefined ? snapshot : own === null ? null : String(own);
     const key = permission === undefined ? hash : `${permission} ${hash}`;
     if (version !== null) {
       const hit = this.bearers.get(key);
@@ -449,11 +465,14 @@ export class AuthService {
     }
     // Read after the version: a commit in between makes the entry older than its data, never newer.
     const match = permission === undefined ? await findBearer(this.db, hash) : await findBearerHolding(this.db, hash, permission);
-    if (version !== null && match) {
-      if (this.bearers.size >= BEARER_CACHE_MAX) this.bearers.clear();
-      this.bearers.set(key, { version, match });
-    }
+    if (version !== null && match) this.remember(key, version, match);
     return match;
+  }
+
+  /** Keeps `match`, read after the database was at `version`, under that version. */
+  private remember(key: string, version: string, match: BearerMatch): void {
+    if (this.bearers.size >= BEARER_CACHE_MAX) this.bearers.clear();
+    this.bearers.set(key, { version, match });
   }
 
   async logout(sessionId: string, actor: Actor): Promise<void> {
