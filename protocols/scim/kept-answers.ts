@@ -39,17 +39,29 @@ export interface AnswerAsker {
 }
 
 /** A request's cache key: who asks, through which base URL, and exactly what. */
-export function answerKey(asker: AnswerAsker, base: string, url: string, ifNoneMatch: string | undefined): string {
-  return `${asker.bearer}\0${asker.userId}\0${asker.impersonatorId ?? ''}\0${base}\0${url}\0${ifNoneMatch ?? ''}`;
+export function answerKey(asker: AnswerAsker, request: string): string {
+  return `${asker.bearer}\0${asker.userId}\0${asker.impersonatorId ?? ''}\0${request}`;
 }
 
 const hits = scimAnswers.labels('hit');
 const misses = scimAnswers.labels('miss');
 
+/** The part of `answerKey` that names the request (not who asks). */
+export function requestKey(base: string, url: string, ifNoneMatch: string | undefined): string {
+  return `${base}\0${url}\0${ifNoneMatch ?? ''}`;
+}
+
 export class KeptAnswers {
-  private answers = new Map<string, KeptAnswer & { readonly bytes: number }>();
+  private answers = new Map<string, KeptAnswer & { readonly bytes: number; readonly request: string }>();
+  /** How many kept answers each request has (whoever asked): `knows`. */
+  private requests = new Map<string, number>();
   private snapshot: string | null = null;
   private bytes = 0;
+
+  /** Whether an answer to this request is kept for anyone, under whatever snapshot (a hint: no check of the database). */
+  knows(request: string): boolean {
+    return this.requests.has(request);
+  }
 
   /** The answer kept under `key`, if kept under `snapshot`; else null (counted as a miss). */
   find(snapshot: string | null, key: string): KeptAnswer | null {
@@ -67,22 +79,24 @@ export class KeptAnswers {
   }
 
   /** Keeps `answer` under `key`, read in `snapshot` or later. */
-  keep(snapshot: string | null, key: string, answer: KeptAnswer): void {
+  keep(snapshot: string | null, key: string, request: string, answer: KeptAnswer): void {
     if (snapshot === null || answer.body.length > MAX_ANSWER_BYTES) return;
     if (snapshot !== this.snapshot) this.clear(snapshot);
     const bytes = 2 * (key.length + answer.body.length) + 64;
-    const old = this.answers.get(key);
-    if (old) {
-      this.answers.delete(key);
-      this.bytes -= old.bytes;
-    }
-    this.answers.set(key, { ...answer, bytes });
+    if (this.answers.has(key)) this.drop(key);
+    this.answers.set(key, { ...answer, bytes, request });
+    this.requests.set(request, (this.requests.get(request) ?? 0) + 1);
     this.bytes += bytes;
-    while (this.answers.size > MAX_ANSWERS || this.bytes > MAX_BYTES) {
-      const [k, a] = this.answers.entries().next().value as [string, { bytes: number }];
-      this.answers.delete(k);
-      this.bytes -= a.bytes;
-    }
+    while (this.answers.size > MAX_ANSWERS || this.bytes > MAX_BYTES) this.drop(this.answers.keys().next().value as string);
+  }
+
+  private drop(key: string): void {
+    const a = this.answers.get(key)!;
+    this.answers.delete(key);
+    this.bytes -= a.bytes;
+    const n = (this.requests.get(a.request) ?? 1) - 1;
+    if (n > 0) this.requests.set(a.request, n);
+    else this.requests.delete(a.request);
   }
 
   get size(): number {
@@ -90,7 +104,10 @@ export class KeptAnswers {
   }
 
   private clear(snapshot: string): void {
-    if (this.answers.size > 0) this.answers = new Map();
+    if (this.answers.size > 0) {
+      this.answers = new Map();
+      this.requests = new Map();
+    }
     this.bytes = 0;
     this.snapshot = snapshot;
   }

@@ -16,7 +16,7 @@ import { write, type Endpoint, type WriteMethod } from './dispatch.js';
 import { ScimError, errorBody, toScimError } from './errors.js';
 import { getGroup, listGroupsResponse } from './groups-resource.js';
 import { listParams, orderingFor, searchBody, type ListParams } from './list-params.js';
-import { answerKey, KeptAnswers, type KeptAnswer } from './kept-answers.js';
+import { answerKey, KeptAnswers, requestKey, type KeptAnswer } from './kept-answers.js';
 import { parseProjection, wants } from './projection.js';
 import { rootSearch } from './root-search.js';
 import { GROUP_TYPE, USER_TYPE } from './schemas.js';
@@ -112,19 +112,23 @@ function foldedUsersList(services: Services, answers: KeptAnswers): RequestHandl
     }
     let passed = false;
     const pass = () => { if (!passed) { passed = true; next(); } };
+    const request = requestKey(ctx.base, req.originalUrl, req.get('If-None-Match'));
     (async () => {
-      // The database's state first (kept-answers.ts): while the bearer is kept under it, the usual
-      // way answers from memory; else the one statement reads the page and the bearer, and both
-      // are kept under it.
-      const snapshot = await services.directory.snapshot();
-      res.locals.scimSnapshot = snapshot;
-      if (services.auth.keepsBearer(token, 'scim.provision', snapshot)) return pass();
-      const along = await services.auth.authenticateBearerAlong(token, 'scim.provision', (guard) => services.users.listWithGroupsGuarded(v, opts, guard), snapshot);
+      // A request answered before may be answered from memory (kept-answers.ts): the database's
+      // state first, and while the bearer is kept under it the usual way answers (from what is
+      // kept). Otherwise one statement reads the page and the bearer, and both are kept under
+      // that statement's own snapshot.
+      if (answers.knows(request)) {
+        const snapshot = await services.directory.snapshot();
+        res.locals.scimSnapshot = snapshot;
+        if (services.auth.keepsBearer(token, 'scim.provision', snapshot)) return pass();
+      }
+      const along = await services.auth.authenticateBearerAlong(token, 'scim.provision', (guard) => services.users.listWithGroupsGuarded(v, opts, guard));
       if (!along || along.auth.holds !== true) return pass();
       ctx = { ...ctx, actor: { ...along.auth.actor, clientIp: req.ip ?? null } };
       const result = listedUsersResponse(ctx, params, along.result);
       const answer: KeptAnswer = { body: JSON.stringify(result.body) };
-      if (snapshot !== null) answers.keep(snapshot, answerKey(askerOf(along.auth), ctx.base, req.originalUrl, req.get('If-None-Match')), answer);
+      answers.keep(along.snapshot, answerKey(askerOf(along.auth), request), request, answer);
       passed = true;
       sendKept(res, answer);
     })().catch(pass);
@@ -162,13 +166,14 @@ export function scimRouter(services: Services, log: Logger): Router {
         const ctx = scimContext(res);
         const asker = scimAsker(res);
         const snapshot = scimSnapshot(res) ?? null;
-        const key = asker && snapshot !== null ? answerKey(asker, ctx.base, req.originalUrl, req.get('If-None-Match')) : null;
+        const request = requestKey(ctx.base, req.originalUrl, req.get('If-None-Match'));
+        const key = asker && snapshot !== null ? answerKey(asker, request) : null;
         const kept = key === null ? null : answers.find(snapshot, key);
         if (kept) return sendKept(res, kept);
         const result = await fn(ctx, req);
         if (key === null || result.status !== 200 || result.body === undefined) return send(res, result);
         const answer: KeptAnswer = { body: JSON.stringify(result.body), ...(result.etag ? { etag: result.etag } : {}) };
-        answers.keep(snapshot, key, answer);
+        answers.keep(snapshot, key, request, answer);
         sendKept(res, answer);
       } catch (e) { next(e); }
     };

@@ -409,17 +409,16 @@ export class AuthService {
    */
   async authenticateBearerAlong<T>(
     bearer: string, permission: Permission,
-    read: (guard: BearerGuard) => Promise<{ match: BearerMatch & { holds: boolean }; result: T } | null>,
-    /** The database's state read before (DirectoryService.snapshot): the bearer is kept under it. */
-    snapshot: string | null = null,
-  ): Promise<{ auth: AuthContext; result: T } | null> {
+    /** `snapshot`: the database's state the read read (its own statement's), under which the bearer is kept. */
+    read: (guard: BearerGuard) => Promise<{ match: BearerMatch & { holds: boolean }; snapshot: string; result: T } | null>,
+  ): Promise<{ auth: AuthContext; snapshot: string; result: T } | null> {
     if (!this.foldsBearer || !bearer || bearer.length > 512) return null;
     const hash = hashToken(bearer);
     const got = await read({ tokenHash: hash, permission });
     if (!got) return null;
     const auth = await this.accept(got.match, hash);
-    if (snapshot !== null) this.remember(`${permission} ${hash}`, snapshot, got.match);
-    return { auth, result: got.result };
+    this.remember(`${permission} ${hash}`, got.snapshot, got.match);
+    return { auth, snapshot: got.snapshot, result: got.result };
   }
 
   /** The checks of `authenticateBearer` on a bearer's row. @throws Unauthenticated */

@@ -73,11 +73,12 @@ export type GuardedBearer = BearerMatch & { holds: boolean };
 /**
  * `listUsersWithGroups` on PostgreSQL with the bearer check in the same statement: the page is
  * read only for a bearer holding `guard.permission`, and each row carries the bearer's row, which
- * the caller checks (AuthService.authenticateBearerAlong). Null — read the usual way — when it
+ * the caller checks (AuthService.authenticateBearerAlong), and the statement's snapshot (the
+ * database's state it read: `PreparedReader.snapshot` text). Null — read the usual way — when it
  * cannot tell alone: another dialect, a transaction, an offset, an empty page (no bearer
  * row either) or a full one (the total needs a count).
  */
-export async function listUsersWithGroupsGuarded(db: Database, guard: BearerGuard, v: Validated, opts: PageOptions): Promise<{ match: GuardedBearer; result: { users: User[]; total: number; groups: Map<string, GroupRef[]> } } | null> {
+export async function listUsersWithGroupsGuarded(db: Database, guard: BearerGuard, v: Validated, opts: PageOptions): Promise<{ match: GuardedBearer; snapshot: string; result: { users: User[]; total: number; groups: Map<string, GroupRef[]> } } | null> {
   if (db.dialect !== 'pg' || opts.unit || opts.offset !== 0 || opts.limit <= 0 || opts.only) return null;
   const target = { knex: db.knex, dialect: db.dialect, database: db };
   const rows = await selectUserRowsWithGroups(target, v, { ...(opts.ordering ? { ordering: opts.ordering } : {}), limit: opts.limit, offset: 0 }, bearerGuardCtes(guard));
@@ -91,7 +92,7 @@ export async function listUsersWithGroupsGuarded(db: Database, guard: BearerGuar
     groups.set(user.id, Array.isArray(raw) ? raw.map((g: { id: unknown; name: unknown }) => ({ id: String(g.id), name: String(g.name) })) : []);
     return user;
   });
-  return { match, result: { users, total: rows.length, groups } };
+  return { match, snapshot: String(rows[0]!.c_snapshot), result: { users, total: rows.length, groups } };
 }
 
 /** One page of groups matching `v`, and how many match in all. */

@@ -127,7 +127,7 @@ export class UserService {
    * `AuthService.authenticateBearerAlong` (listing.ts `listUsersWithGroupsGuarded`); null when
    * it cannot tell alone.
    */
-  async listWithGroupsGuarded(v: Validated, opts: PageOptions, guard: BearerGuard): Promise<{ match: GuardedBearer; result: { users: User[]; total: number; groups: Map<string, GroupRef[]> } } | null> {
+  async listWithGroupsGuarded(v: Validated, opts: PageOptions, guard: BearerGuard): Promise<{ match: GuardedBearer; snapshot: string; result: { users: User[]; total: number; groups: Map<string, GroupRef[]> } } | null> {
     return listUsersWithGroupsGuarded(this.db, guard, v, opts);
   }
 

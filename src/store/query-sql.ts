@@ -149,10 +149,11 @@ export function selectUsersWithGroupsSql(v: Validated, opts: SelectOptions = {},
   const order = `order by ${compileOrderBy(opts.ordering ?? parseOrdering('', 'users'), 'users')}`;
   if (guard) {
     // The bearer check folded in (auth-read-store.ts bearerGuardCtes): each row carries the
-    // bearer as JSON, and the page is read only for a bearer that holds the permission.
+    // bearer as JSON and the statement's own snapshot (what was read is the database at that
+    // state: prepared.ts `snapshot`), and the page is read only for a bearer that holds the permission.
     return {
       sql: `with recursive ${guard.sql}
-select users.*, ${groups} as c_groups, (select row_to_json(a) from a) as c_bearer
+select users.*, ${groups} as c_groups, (select row_to_json(a) from a) as c_bearer, cast(pg_current_snapshot() as text) as c_snapshot
   from (${page.sql}) users where exists (select 1 from a where a.c_holds = 1) ${order}`,
       bindings: [...guard.bindings, ...page.bindings],
     };
