@@ -61,19 +61,26 @@ for (const dialect of dialects()) {
     });
 
     it('answers a repeated GET from what it sent, byte for byte, with its headers', async () => {
-      const first = await scim.get(carolPath);
-      const byId = await scim.get(`/Users/${carolId}`);
-      const before = await answers();
-      const again = await scim.get(carolPath);
-      const byIdAgain = await scim.get(`/Users/${carolId}`);
-      const after = await answers();
-      expect(first.status).to.equal(200);
-      expect(first.json.totalResults).to.equal(1);
-      expect(again.text).to.equal(first.text);
-      expect(byIdAgain.text).to.equal(byId.text);
-      expect(byIdAgain.headers.get('etag')).to.equal(byId.headers.get('etag')).and.to.be.a('string');
-      expect(again.headers.get('content-type')).to.equal(first.headers.get('content-type'));
-      expect(after.hit - before.hit).to.equal(2);
+      // On PostgreSQL a commit anywhere in the cluster drops kept answers: a hit may take a few tries.
+      let hits = 0;
+      let byId = await scim.get(`/Users/${carolId}`);
+      for (let attempt = 0; attempt < 5 && hits !== 2; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 300));
+        const first = await scim.get(carolPath);
+        byId = await scim.get(`/Users/${carolId}`);
+        const before = await answers();
+        const again = await scim.get(carolPath);
+        const byIdAgain = await scim.get(`/Users/${carolId}`);
+        const after = await answers();
+        expect(first.status).to.equal(200);
+        expect(first.json.totalResults).to.equal(1);
+        expect(again.text).to.equal(first.text);
+        expect(byIdAgain.text).to.equal(byId.text);
+        expect(byIdAgain.headers.get('etag')).to.equal(byId.headers.get('etag')).and.to.be.a('string');
+        expect(again.headers.get('content-type')).to.equal(first.headers.get('content-type'));
+        hits = after.hit - before.hit;
+      }
+      expect(hits).to.equal(2);
       // If-None-Match is part of the request: a matching one still gets its 304.
       const notModified = await scim.get(`/Users/${carolId}`, { 'If-None-Match': byId.headers.get('etag')! });
       expect(notModified.status).to.equal(304);
