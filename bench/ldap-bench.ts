@@ -168,17 +168,29 @@ async function measureSearches(targets: readonly Target[], d: Directory, fresh: 
   });
 }
 
-/** First binds (the KDF runs for dirgate, a salted SHA-1 for slapd), then repeat binds. */
-async function measureBinds(t: Target, d: Directory): Promise<Record<string, Result>> {
-  const out: Record<string, Result> = {};
-  const binders = await connectAll(t, CONNECTIONS, false);
+/**
+ * First binds (the KDF runs for dirgate, a salted SHA-1 for slapd), one target after the other;
+ * then repeat binds, interleaved in ROUNDS short rounds across the targets as searches are.
+ */
+async function measureBinds(targets: readonly Target[], d: Directory): Promise<Array<Record<string, Result>>> {
   const b = d.binders;
-  out['bind, first'] = await load(binders, 300, (c, n) => c.bind(t.userDn(b[n]!), password(b[n]!)), b.length);
-  out['bind, repeat'] = await load(binders, SECONDS, (c, n) => {
+  const out: Array<Record<string, Result>> = targets.map(() => ({}));
+  const conns: Client[][] = [];
+  for (const [i, t] of targets.entries()) {
+    const binders = await connectAll(t, CONNECTIONS, false);
+    conns.push(binders);
+    out[i]!['bind, first'] = await load(binders, 300, (c, n) => c.bind(t.userDn(b[n]!), password(b[n]!)), b.length);
+  }
+  const repeat = (t: Target) => (c: Client, n: number) => {
     const name = b[n % b.length]!;
     return c.bind(t.userDn(name), password(name));
-  });
-  await Promise.all(binders.map((c) => c.unbind()));
+  };
+  const samples: Sample[][] = targets.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, t] of targets.entries()) samples[i]!.push(await sample(conns[i]!, SECONDS / ROUNDS, repeat(t)));
+  }
+  samples.forEach((x, i) => { out[i]!['bind, repeat'] = summarize(x); });
+  for (const c of conns.flat()) await c.unbind();
   return out;
 }
 
@@ -365,9 +377,7 @@ async function runSize(users: number, dir: string, stop: ChildProcess[]): Promis
       const fresh = await measureSearches(targets, directory, true);
       fresh.forEach((r, i) => { results[i]!['search, never repeated'] = r; });
     }
-    if (OPS.has('bind')) {
-      for (const [i, t] of targets.entries()) Object.assign(results[i]!, await measureBinds(t, directory));
-    }
+    if (OPS.has('bind')) (await measureBinds(targets, directory)).forEach((r, i) => Object.assign(results[i]!, r));
     printTable(users, targets, results, slapd !== null);
   } finally {
     for (const c of stop.splice(0)) await stopChild(c);
@@ -388,7 +398,7 @@ function printTable(users: number, targets: readonly Target[], results: Readonly
     rows.push(row);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0)));
-  process.stdout.write(`\n${users} users, ${CONNECTIONS} connections, ${SECONDS} s per measurement (searches: ${ROUNDS} interleaved rounds)\n`);
+  process.stdout.write(`\n${users} users, ${CONNECTIONS} connections, ${SECONDS} s per measurement (searches and repeat binds: ${ROUNDS} interleaved rounds)\n`);
   for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
   for (const op of Object.keys(results[0] ?? {})) {
     const shares = results.slice(0, ours).map((r, i) => (r[op]!.hits === undefined ? null : `${targets[i]!.name} ${(100 * r[op]!.hits!).toFixed(0)} %`)).filter((x) => x !== null);
