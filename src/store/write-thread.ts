@@ -52,6 +52,11 @@ class WriteThread {
     this.worker.on('exit', (code) => fail(new Error(`the SQLite write thread exited (${code})`)));
   }
 
+  /** The thread is gone (it failed or exited): a new one takes the next batch. */
+  get dead(): boolean {
+    return this.failed !== null;
+  }
+
   /** Runs the statements in one transaction. @throws the driver's error (nothing is written then) */
   run(statements: readonly WriteStatement[]): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
@@ -71,12 +76,16 @@ const threads = new WeakMap<Database, WriteThread | null>();
 
 function threadFor(db: Database): WriteThread | null {
   let t = threads.get(db);
-  if (t === undefined) {
+  if (t === undefined || t?.dead === true) {
     const filename = (db.knex.client as unknown as { connectionSettings: { filename?: string } }).connectionSettings.filename;
     t = db.dialect === 'sqlite' && filename && filename !== ':memory:' && !filename.startsWith('file:') ? new WriteThread(filename) : null;
+    const first = !threads.has(db);
     threads.set(db, t);
-    const thread = t;
-    if (thread) onDatabaseClose(db, () => thread.close());
+    // Once the database closes, nothing starts a thread for it again.
+    if (first && t) onDatabaseClose(db, () => {
+      threads.get(db)?.close();
+      threads.set(db, null);
+    });
   }
   return t;
 }
