@@ -16,8 +16,9 @@
  * snapshot; any write anywhere in the PostgreSQL cluster (other databases too) drops the kept
  * answers, so under a steady write load they are rarely used.
  *
- * Bounded per process by count and bytes, least recently used first out.
+ * Bounded per process by count and bytes, least recently used first out (src/services/snapshot-cache.ts).
  */
+import { SnapshotCache } from '../../src/services/snapshot-cache.js';
 import { ldapSearchAnswers } from '../metrics.js';
 import { BerReader, BerWriter, TAG } from './ber.js';
 import type { SearchRequest } from './messages.js';
@@ -32,64 +33,27 @@ export function answerKey(viewer: { readonly id: string; readonly username: stri
   return `${viewer.id}\0${viewer.username}\0${viewer.fullAccess ? 1 : 0}\0${req.raw.toString('latin1')}`;
 }
 
-interface Answer {
-  /** Each entry's protocolOp (SearchResultEntry), without its message envelope. */
-  readonly ops: readonly Buffer[];
-  readonly bytes: number;
-}
-
 export class SearchAnswers {
-  private answers = new Map<string, Answer>();
-  private snapshot: string | null = null;
-  private bytes = 0;
+  /** Each entry's protocolOp (SearchResultEntry), without its message envelope. */
+  private readonly answers = new SnapshotCache<readonly Buffer[]>({ maxEntries: MAX_ANSWERS, maxBytes: MAX_BYTES });
 
   /** The kept entries of `key` as messages with `messageId`, if kept under `snapshot`; else null. */
   find(snapshot: string | null, key: string, messageId: number): Buffer[] | null {
     if (snapshot === null) return null;
-    if (snapshot !== this.snapshot) {
-      this.clear(snapshot);
-      ldapSearchAnswers.inc({ result: 'miss' });
-      return null;
-    }
-    const a = this.answers.get(key);
-    if (!a) {
-      ldapSearchAnswers.inc({ result: 'miss' });
-      return null;
-    }
-    this.answers.delete(key); // most recently used last
-    this.answers.set(key, a);
-    ldapSearchAnswers.inc({ result: 'hit' });
-    return a.ops.map((op) => withMessageId(messageId, op));
+    const ops = this.answers.get(snapshot, key);
+    ldapSearchAnswers.inc({ result: ops ? 'hit' : 'miss' });
+    return ops ? ops.map((op) => withMessageId(messageId, op)) : null;
   }
 
   /** Keeps the entries `messages` (as sent) under `key`, read in `snapshot` or later. */
   keep(snapshot: string | null, key: string, messages: readonly Buffer[]): void {
     if (snapshot === null || messages.length > MAX_ANSWER_ENTRIES) return;
-    if (snapshot !== this.snapshot) this.clear(snapshot);
     const ops = messages.map(protocolOp);
-    const bytes = key.length + ops.reduce((n, b) => n + b.length, 0);
-    const old = this.answers.get(key);
-    if (old) {
-      this.answers.delete(key);
-      this.bytes -= old.bytes;
-    }
-    this.answers.set(key, { ops, bytes });
-    this.bytes += bytes;
-    while (this.answers.size > MAX_ANSWERS || this.bytes > MAX_BYTES) {
-      const [k, a] = this.answers.entries().next().value as [string, Answer];
-      this.answers.delete(k);
-      this.bytes -= a.bytes;
-    }
+    this.answers.set(snapshot, key, ops, key.length + ops.reduce((n, b) => n + b.length, 0));
   }
 
   get size(): number {
     return this.answers.size;
-  }
-
-  private clear(snapshot: string): void {
-    if (this.answers.size > 0) this.answers = new Map();
-    this.bytes = 0;
-    this.snapshot = snapshot;
   }
 }
 

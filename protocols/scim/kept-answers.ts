@@ -16,8 +16,9 @@
  * the same snapshot): a hit only saves reading and shaping what the same request read from the
  * same database. Where the store cannot tell (`:memory:`) nothing is kept.
  *
- * Bounded per process by count and bytes, least recently used first out.
+ * Bounded per process by count and bytes, least recently used first out (src/services/snapshot-cache.ts).
  */
+import { SnapshotCache } from '../../src/services/snapshot-cache.js';
 import { scimAnswers } from '../metrics.js';
 
 /** Bodies larger than this are not kept (a group with all its members). */
@@ -52,11 +53,13 @@ export function requestKey(base: string, url: string, ifNoneMatch: string | unde
 }
 
 export class KeptAnswers {
-  private answers = new Map<string, KeptAnswer & { readonly bytes: number; readonly request: string }>();
+  private readonly answers = new SnapshotCache<KeptAnswer & { readonly request: string }>(
+    { maxEntries: MAX_ANSWERS, maxBytes: MAX_BYTES },
+    (_key, a) => this.forget(a.request),
+    () => this.requests.clear(),
+  );
   /** How many kept answers each request has (whoever asked): `knows`. */
-  private requests = new Map<string, number>();
-  private snapshot: string | null = null;
-  private bytes = 0;
+  private readonly requests = new Map<string, number>();
 
   /** Whether an answer to this request is kept for anyone, under whatever snapshot (a hint: no check of the database). */
   knows(request: string): boolean {
@@ -66,49 +69,25 @@ export class KeptAnswers {
   /** The answer kept under `key`, if kept under `snapshot`; else null (counted as a miss). */
   find(snapshot: string | null, key: string): KeptAnswer | null {
     if (snapshot === null) return null;
-    if (snapshot !== this.snapshot) this.clear(snapshot);
-    const a = this.answers.get(key);
-    if (!a) {
-      misses.inc();
-      return null;
-    }
-    this.answers.delete(key); // most recently used last
-    this.answers.set(key, a);
-    hits.inc();
-    return a;
+    const a = this.answers.get(snapshot, key);
+    (a ? hits : misses).inc();
+    return a ?? null;
   }
 
   /** Keeps `answer` under `key`, read in `snapshot` or later. */
   keep(snapshot: string | null, key: string, request: string, answer: KeptAnswer): void {
     if (snapshot === null || answer.body.length > MAX_ANSWER_BYTES) return;
-    if (snapshot !== this.snapshot) this.clear(snapshot);
-    const bytes = 2 * (key.length + answer.body.length) + 64;
-    if (this.answers.has(key)) this.drop(key);
-    this.answers.set(key, { ...answer, bytes, request });
+    this.answers.set(snapshot, key, { ...answer, request }, 2 * (key.length + answer.body.length) + 64);
     this.requests.set(request, (this.requests.get(request) ?? 0) + 1);
-    this.bytes += bytes;
-    while (this.answers.size > MAX_ANSWERS || this.bytes > MAX_BYTES) this.drop(this.answers.keys().next().value as string);
-  }
-
-  private drop(key: string): void {
-    const a = this.answers.get(key)!;
-    this.answers.delete(key);
-    this.bytes -= a.bytes;
-    const n = (this.requests.get(a.request) ?? 1) - 1;
-    if (n > 0) this.requests.set(a.request, n);
-    else this.requests.delete(a.request);
   }
 
   get size(): number {
     return this.answers.size;
   }
 
-  private clear(snapshot: string): void {
-    if (this.answers.size > 0) {
-      this.answers = new Map();
-      this.requests = new Map();
-    }
-    this.bytes = 0;
-    this.snapshot = snapshot;
+  private forget(request: string): void {
+    const n = (this.requests.get(request) ?? 1) - 1;
+    if (n > 0) this.requests.set(request, n);
+    else this.requests.delete(request);
   }
 }

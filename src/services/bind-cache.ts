@@ -21,6 +21,7 @@ import { spendGraceLogin } from '../store/grace-logins-store.js';
 import { MAX_PASSWORD_BYTES } from './credentials.js';
 import { recordEvent, scrub } from './events.js';
 import type { Settings } from './settings.js';
+import { SnapshotCache } from './snapshot-cache.js';
 
 interface Entry {
   readonly mac: Buffer;
@@ -132,7 +133,7 @@ export class BindVerifier {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   /** Principals and settings as read at a database snapshot (see principalAt). */
-  private readonly principals = new Map<string, { readonly snapshot: string; readonly principal: LdapPrincipal | null }>();
+  private readonly principals = new SnapshotCache<LdapPrincipal | null>({ maxEntries: MAX_KNOWN_PRINCIPALS, maxBytes: Infinity });
   private settings: { readonly snapshot: string; readonly settings: Settings } | null = null;
 
   constructor(
@@ -181,15 +182,10 @@ export class BindVerifier {
    */
   private async principalAt(snapshot: string | null, username: string): Promise<LdapPrincipal | null> {
     const key = fold(username);
-    if (snapshot !== null) {
-      const known = this.principals.get(key);
-      if (known && known.snapshot === snapshot) return known.principal;
-    }
+    const known = this.principals.get(snapshot, key);
+    if (known !== undefined) return known;
     const p = await findLdapPrincipal(this.db, { username });
-    if (snapshot !== null) {
-      if (this.principals.size >= MAX_KNOWN_PRINCIPALS) this.principals.clear();
-      this.principals.set(key, { snapshot, principal: p });
-    }
+    this.principals.set(snapshot, key, p);
     return p;
   }
 

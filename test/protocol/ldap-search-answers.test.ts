@@ -31,6 +31,20 @@ for (const dialect of dialects()) {
       return { hit: count('hit'), miss: count('miss') };
     }
 
+    /** Carol bound on a connection of her own, deactivated by the other instance after `before` ran: what her search for `uid` gets then. */
+    async function deactivatedAfter(before: (carol: Client) => Promise<void>, uid: string): Promise<unknown> {
+      const carol = new Client({ url: server.ldap });
+      await carol.bind(userDn('carol'), CAROL_PW);
+      try {
+        await before(carol);
+        await other.services.users.update(carolId, { isActive: false }, SYSTEM_ACTOR);
+        return await lookup(carol, uid).then(() => null, (e: unknown) => e);
+      } finally {
+        await carol.unbind().catch(() => undefined);
+        await other.services.users.update(carolId, { isActive: true }, SYSTEM_ACTOR);
+      }
+    }
+
     async function lookup(c: Client, uid: string) {
       return (await c.search(BASE, { scope: 'sub', filter: `(uid=${uid})` })).searchEntries;
     }
@@ -92,28 +106,20 @@ for (const dialect of dialects()) {
     });
 
     it('refuses a bound user deactivated by another instance, though its search was kept', async () => {
-      const carol = new Client({ url: server.ldap });
-      await carol.bind(userDn('carol'), CAROL_PW);
-      expect(await lookup(carol, 'carol')).to.have.length(1);
-      expect(await lookup(carol, 'carol')).to.have.length(1);
-      await other.services.users.update(carolId, { isActive: false }, SYSTEM_ACTOR);
-      const refused = await lookup(carol, 'carol').then(() => null, (e: unknown) => e);
+      const refused = await deactivatedAfter(async (carol) => {
+        expect(await lookup(carol, 'carol')).to.have.length(1);
+        expect(await lookup(carol, 'carol')).to.have.length(1);
+      }, 'carol');
       expect(refused, 'a deactivated user must not be answered').to.be.instanceOf(Error);
-      await carol.unbind().catch(() => undefined);
-      await other.services.users.update(carolId, { isActive: true }, SYSTEM_ACTOR);
     });
 
     it('refuses a deactivated user at its next search of anything, though the unchanged database let it skip the check', async () => {
-      const carol = new Client({ url: server.ldap });
-      await carol.bind(userDn('carol'), CAROL_PW);
-      await new Promise((r) => setTimeout(r, 300)); // the bind's event is written (a commit)
-      expect(await lookup(carol, 'carol')).to.have.length(1); // checks the identity, at this snapshot
-      expect(await lookup(carol, 'dave')).to.have.length(0); // a new search: no check needed
-      await other.services.users.update(carolId, { isActive: false }, SYSTEM_ACTOR);
-      const refused = await lookup(carol, 'someone-else').then(() => null, (e: unknown) => e);
+      const refused = await deactivatedAfter(async (carol) => {
+        await new Promise((r) => setTimeout(r, 300)); // the bind's event is written (a commit)
+        expect(await lookup(carol, 'carol')).to.have.length(1); // checks the identity, at this snapshot
+        expect(await lookup(carol, 'dave')).to.have.length(0); // a new search: no check needed
+      }, 'someone-else');
       expect(refused, 'a deactivated user must not be answered').to.be.instanceOf(Error);
-      await carol.unbind().catch(() => undefined);
-      await other.services.users.update(carolId, { isActive: true }, SYSTEM_ACTOR);
     });
 
     it('does not share answers between bound users: each sees what it may see', async () => {
