@@ -24,6 +24,7 @@ import { SYSTEM_ACTOR } from '../src/domain/types.js';
 import { createServices } from '../src/services/index.js';
 import { openDatabase, type Dialect } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
+import { addCpu, cpuSince, type CpuReading } from './cpu-time.js';
 import { seedDirectory } from './seed.js';
 import { freshPgSchema } from './pg-schema.js';
 import { freePort } from '../test/support/ports.js';
@@ -59,6 +60,8 @@ interface Target {
   userDn(username: string): string;
   /** dirgate's /metrics, for the share of searches answered from kept answers. */
   readonly metricsUrl?: string;
+  /** The server's process (its workers are its children), for the CPU it uses. */
+  readonly pid?: number;
 }
 
 interface Result {
@@ -67,6 +70,8 @@ interface Result {
   readonly p99: number;
   /** The share of searches dirgate answered from kept answers (search-answers.ts). */
   readonly hits?: number;
+  /** CPU microseconds per operation: the server's processes, PostgreSQL's, the client's (null without /proc). */
+  readonly cpu: CpuReading | null;
 }
 
 
@@ -89,11 +94,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-interface Sample { readonly latencies: number[]; readonly elapsed: number }
+interface Sample { readonly latencies: number[]; readonly elapsed: number; readonly cpu: CpuReading | null }
 
-/** Runs `op` on `conns` connections for `seconds` (or until `maxOps` in total). */
-async function sample(conns: Client[], seconds: number, op: (c: Client, n: number) => Promise<void>, maxOps = Infinity): Promise<Sample> {
+/** Runs `op` on `conns` connections of `t` for `seconds` (or until `maxOps` in total). */
+async function sample(t: Target, conns: Client[], seconds: number, op: (c: Client, n: number) => Promise<void>, maxOps = Infinity): Promise<Sample> {
   const latencies: number[] = [];
+  const cpu = cpuSince(t.pid);
   const until = Date.now() + seconds * 1000;
   let issued = 0;
   const started = process.hrtime.bigint();
@@ -105,17 +111,22 @@ async function sample(conns: Client[], seconds: number, op: (c: Client, n: numbe
       latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
   }));
-  return { latencies, elapsed: Number(process.hrtime.bigint() - started) / 1e9 };
+  return { latencies, elapsed: Number(process.hrtime.bigint() - started) / 1e9, cpu: cpu() };
 }
 
 function summarize(samples: readonly Sample[]): Result {
   const latencies = samples.flatMap((x) => x.latencies).sort((a, b) => a - b);
   const elapsed = samples.reduce((a, x) => a + x.elapsed, 0);
-  return { ops: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  const cpu = addCpu(samples.map((x) => x.cpu));
+  const perOp = (seconds: number) => (1e6 * seconds) / Math.max(1, latencies.length);
+  return {
+    ops: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99),
+    cpu: cpu && { server: perOp(cpu.server), postgres: perOp(cpu.postgres), client: perOp(cpu.client) },
+  };
 }
 
-async function load(conns: Client[], seconds: number, op: (c: Client, n: number) => Promise<void>, maxOps = Infinity): Promise<Result> {
-  return summarize([await sample(conns, seconds, op, maxOps)]);
+async function load(t: Target, conns: Client[], seconds: number, op: (c: Client, n: number) => Promise<void>, maxOps = Infinity): Promise<Result> {
+  return summarize([await sample(t, conns, seconds, op, maxOps)]);
 }
 
 async function connectAll(t: Target, n: number, bindAsAdmin: boolean): Promise<Client[]> {
@@ -153,11 +164,11 @@ async function measureSearches(targets: readonly Target[], d: Directory, fresh: 
   };
   const conns = [];
   for (const t of targets) conns.push(await connectAll(t, CONNECTIONS, true));
-  for (const [i, t] of targets.entries()) await sample(conns[i]!, 1, op(t)); // warm-up
+  for (const [i, t] of targets.entries()) await sample(t, conns[i]!, 1, op(t)); // warm-up
   const before = await Promise.all(targets.map(answerCounts));
   const samples: Sample[][] = targets.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [i, t] of targets.entries()) samples[i]!.push(await sample(conns[i]!, SECONDS / ROUNDS, op(t)));
+    for (const [i, t] of targets.entries()) samples[i]!.push(await sample(t, conns[i]!, SECONDS / ROUNDS, op(t)));
   }
   const after = await Promise.all(targets.map(answerCounts));
   for (const c of conns.flat()) await c.unbind();
@@ -179,7 +190,7 @@ async function measureBinds(targets: readonly Target[], d: Directory): Promise<A
   for (const [i, t] of targets.entries()) {
     const binders = await connectAll(t, CONNECTIONS, false);
     conns.push(binders);
-    out[i]!['bind, first'] = await load(binders, 300, (c, n) => c.bind(t.userDn(b[n]!), password(b[n]!)), b.length);
+    out[i]!['bind, first'] = await load(t, binders, 300, (c, n) => c.bind(t.userDn(b[n]!), password(b[n]!)), b.length);
   }
   const repeat = (t: Target) => (c: Client, n: number) => {
     const name = b[n % b.length]!;
@@ -187,7 +198,7 @@ async function measureBinds(targets: readonly Target[], d: Directory): Promise<A
   };
   const samples: Sample[][] = targets.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [i, t] of targets.entries()) samples[i]!.push(await sample(conns[i]!, SECONDS / ROUNDS, repeat(t)));
+    for (const [i, t] of targets.entries()) samples[i]!.push(await sample(t, conns[i]!, SECONDS / ROUNDS, repeat(t)));
   }
   samples.forEach((x, i) => { out[i]!['bind, repeat'] = summarize(x); });
   for (const c of conns.flat()) await c.unbind();
@@ -261,12 +272,13 @@ async function startDirgate(url: string, label: string, workers: number): Promis
       PATH: process.env.PATH ?? '', DIRGATE_DATABASE_URL: url, DIRGATE_HOST: '127.0.0.1', DIRGATE_LDAP_PORT: String(port),
       DIRGATE_HTTP_PORT: String(httpPort), DIRGATE_LOG_LEVEL: 'warn', DIRGATE_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD,
       DIRGATE_LDAP_SIZE_LIMIT: '1000', DIRGATE_WORKERS: String(workers),
+      ...(process.env.DIRGATE_DATABASE_POOL_MAX ? { DIRGATE_DATABASE_POOL_MAX: process.env.DIRGATE_DATABASE_POOL_MAX } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const target: Target = {
     name: label, url: `ldap://127.0.0.1:${port}`, adminDn: `cn=admin,ou=users,${BASE}`, adminPassword: ADMIN_PASSWORD,
-    userDn: (name) => `cn=${name},ou=users,${BASE}`, metricsUrl: `http://127.0.0.1:${httpPort}/metrics`,
+    userDn: (name) => `cn=${name},ou=users,${BASE}`, metricsUrl: `http://127.0.0.1:${httpPort}/metrics`, ...(child.pid ? { pid: child.pid } : {}),
   };
   await waitForLdap(target.url);
   return { target, child };
@@ -318,7 +330,7 @@ async function startSlapd(dir: string, d: Directory): Promise<{ target: Target; 
   const child = spawn('slapd', ['-d', '0', '-f', conf, '-h', `ldap://127.0.0.1:${port}/`], { stdio: ['ignore', 'ignore', 'inherit'] });
   const target: Target = {
     name: 'slapd', url: `ldap://127.0.0.1:${port}`, adminDn: `cn=root,${BASE}`, adminPassword: 'secret',
-    userDn: (name) => `cn=${name},ou=users,${BASE}`,
+    userDn: (name) => `cn=${name},ou=users,${BASE}`, ...(child.pid ? { pid: child.pid } : {}),
   };
   await waitForLdap(target.url);
   return { target, child };
@@ -404,7 +416,29 @@ function printTable(users: number, targets: readonly Target[], results: Readonly
     const shares = results.slice(0, ours).map((r, i) => (r[op]!.hits === undefined ? null : `${targets[i]!.name} ${(100 * r[op]!.hits!).toFixed(0)} %`)).filter((x) => x !== null);
     if (shares.length > 0) process.stdout.write(`(${op}: answered from kept answers — ${shares.join(', ')})\n`);
   }
+  printCpu(targets, results);
   process.stdout.write('\n');
+}
+
+/**
+ * Where one operation's time goes: CPU microseconds per operation used by the server's
+ * processes, by PostgreSQL's (any database's: keep the box otherwise idle) and by the client,
+ * measured over the same rounds as the rates. On a box whose cores the three share, the sum is
+ * what one operation costs the box.
+ */
+function printCpu(targets: readonly Target[], results: ReadonlyArray<Record<string, Result>>): void {
+  if (results.some((r) => Object.values(r).some((x) => !x.cpu))) return;
+  const rows = [['CPU µs per operation', ...targets.map((t) => `${t.name} server+PG+client`)]];
+  for (const op of Object.keys(results[0] ?? {})) {
+    if (op === 'bind, first') continue; // the KDF's cost, by design
+    rows.push([op, ...results.map((r) => {
+      const c = r[op]!.cpu!;
+      return `${fmt(c.server)}+${fmt(c.postgres)}+${fmt(c.client)}=${fmt(c.server + c.postgres + c.client)}`;
+    })]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0)));
+  process.stdout.write('\n');
+  for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
 }
 
 async function main(): Promise<void> {

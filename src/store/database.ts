@@ -54,21 +54,7 @@ export function openDatabase(url: string, options: { poolMax?: number; searchPat
         min: 1,
         max: 1,
         afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-          try {
-            conn.pragma('journal_mode = WAL');
-            conn.pragma('foreign_keys = ON');
-            // Short: better-sqlite3 waits for a lock synchronously, stopping this process's event
-            // loop (every request of this worker) meanwhile; longer waits are asynchronous retries.
-            conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-            conn.pragma('synchronous = NORMAL');
-            conn.pragma(`temp_store = ${SQLITE_TEMP_STORE}`);
-            // The batched bind events insert into five indexes at once: keep their hot pages in
-            // memory between flushes rather than SQLite's default 2 MiB (grown only as used).
-            conn.pragma(`cache_size = ${SQLITE_CACHE_SIZE}`);
-            done(null, conn);
-          } catch (e) {
-            done(e as Error, conn);
-          }
+          setUpSqliteConnection(conn).then(() => done(null, conn), (e: unknown) => done(e as Error, conn));
         },
       },
     });
@@ -226,6 +212,35 @@ export const SQLITE_CACHE_SIZE = -65536;
 export const SQLITE_BUSY_TIMEOUT_MS = 20;
 /** How long a statement or transaction refused as busy is tried again (asynchronously) before it answers Unavailable. */
 const SQLITE_BUSY_WAIT_MS = 5000;
+
+/**
+ * A new knex connection's settings. Opening a WAL file another process is opening or
+ * recovering at the same moment (every worker of an instance starts at once; a replaced worker
+ * starts while the others write) can find the file locked: that is tried again, without
+ * stopping the event loop, for as long as a busy statement is (SQLITE_BUSY_WAIT_MS).
+ */
+async function setUpSqliteConnection(conn: { pragma(s: string): unknown }): Promise<void> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // First, so the pragmas below wait briefly for a lock rather than fail at once.
+      // Short: better-sqlite3 waits for a lock synchronously, stopping this process's event
+      // loop (every request of this worker) meanwhile; longer waits are asynchronous retries.
+      conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      conn.pragma('journal_mode = WAL');
+      conn.pragma('foreign_keys = ON');
+      conn.pragma('synchronous = NORMAL');
+      conn.pragma(`temp_store = ${SQLITE_TEMP_STORE}`);
+      // The batched bind events insert into five indexes at once: keep their hot pages in
+      // memory between flushes rather than SQLite's default 2 MiB (grown only as used).
+      conn.pragma(`cache_size = ${SQLITE_CACHE_SIZE}`);
+      return;
+    } catch (e) {
+      if (!isBusy(e) || Date.now() - started >= SQLITE_BUSY_WAIT_MS) throw e;
+      await busyPause(attempt);
+    }
+  }
+}
 
 /** A short random pause before trying again, growing with the attempts up to 50 ms. */
 function busyPause(attempt: number): Promise<void> {

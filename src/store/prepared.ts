@@ -52,7 +52,7 @@ export interface PreparedReader {
    * The database's state as one text, equal between two calls only if nothing committed in
    * between, from any connection of any process or instance: SQLite's `data_version` (as
    * version()), PostgreSQL's `pg_current_snapshot()` (xmin:xmax:in-progress ids — a commit
-   * anywhere in the cluster takes an id or ends one, so the text changes; one round trip).
+   * anywhere in the cluster takes an id or ends one, so the text changes; one round trip, shared by the callers that asked while the last was in flight).
    * Null when this reader cannot tell (`:memory:`). Read it BEFORE the reads it vouches for.
    * @throws Unavailable
    */
@@ -189,9 +189,16 @@ class SqliteReader implements PreparedReader {
   }
 }
 
+const SNAPSHOT_SQL = 'SELECT CAST(pg_current_snapshot() AS text)';
+
+function ignore(): void {}
+
 class PgReader implements PreparedReader {
   private readonly names = new Map<string, string>();
   private readonly texts = new Map<string, string>();
+  /** The snapshot read in flight, and the one that follows it (see snapshot()). */
+  private sentRead: Promise<string> | null = null;
+  private nextRead: Promise<string> | null = null;
 
   constructor(private readonly knex: Knex) {}
 
@@ -235,9 +242,34 @@ class PgReader implements PreparedReader {
     return null;
   }
 
-  async snapshot(): Promise<string | null> {
-    const rows = await this.run('SELECT CAST(pg_current_snapshot() AS text)', [], true) as unknown[][];
-    return String(rows[0]![0]);
+  /**
+   * Concurrent callers share one read (a group read, as a group commit): a caller that finds a
+   * read already sent waits for the next one, sent once the first is answered, so every caller
+   * gets a snapshot taken after it asked — as fresh as a read of its own — while under load one
+   * round trip serves every request that arrived during the last. Measured on PostgreSQL with
+   * 16 LDAP connections: the round trips, not the statement, are what a kept answer costs.
+   */
+  snapshot(): Promise<string | null> {
+    if (this.nextRead) return this.nextRead;
+    if (!this.sentRead) return this.sendSnapshotRead();
+    const sent = this.sentRead;
+    const next = sent.then(ignore, ignore).then(() => {
+      this.nextRead = null;
+      return this.sendSnapshotRead();
+    });
+    this.nextRead = next;
+    return next;
+  }
+
+  /** A snapshot read sent now; it is the one in flight until answered. */
+  private sendSnapshotRead(): Promise<string> {
+    const read = this.run(SNAPSHOT_SQL, [], true).then((rows) => String((rows as unknown[][])[0]![0]));
+    this.sentRead = read;
+    const done = (): void => {
+      if (this.sentRead === read) this.sentRead = null;
+    };
+    read.then(done, done);
+    return read;
   }
 
   close(): void {

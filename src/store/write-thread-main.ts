@@ -5,11 +5,12 @@ import type { WriteStatement } from './write-thread.js';
 
 const { filename, busyTimeoutMs, cacheSize } = workerData as { filename: string; busyTimeoutMs: number; cacheSize: number };
 const conn = new Sqlite(filename, { fileMustExist: true });
+// First, so that the pragmas below wait for a lock another process holds while it opens the
+// file; waiting (for the write lock too) stops only this thread.
+conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
 conn.pragma('journal_mode = WAL');
 conn.pragma('foreign_keys = ON');
 conn.pragma('synchronous = NORMAL');
-// Waiting for the write lock stops only this thread.
-conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
 conn.pragma(`cache_size = ${cacheSize}`);
 
 const prepared = new Map<string, Sqlite.Statement>();

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { migrate } from '../../src/store/migrate.js';
 import { preparedReader } from '../../src/store/prepared.js';
@@ -32,5 +33,31 @@ describe('SQLite connections', () => {
     expect(mode[0]!.journal_mode).to.equal('wal');
     const fk = (await db.knex.raw('PRAGMA foreign_keys')) as Array<{ foreign_keys: number }>;
     expect(Number(fk[0]!.foreign_keys)).to.equal(1);
+  });
+
+  // Every worker of an instance opens the file at once, and a replaced worker opens it while the
+  // others write: a connection that meets a lock while it sets itself up waits, it does not fail.
+  it('wait for a lock held while they open, rather than fail as busy', async () => {
+    const file = join(dir, 'locked.db');
+    const holder = new Sqlite(file);
+    holder.pragma('journal_mode = WAL');
+    holder.exec('create table t (x integer)');
+    // An exclusive-mode writer keeps the file locked until it closes.
+    holder.pragma('locking_mode = EXCLUSIVE');
+    holder.exec('insert into t values (1)');
+    const other = openDatabase(`sqlite:${file}`);
+    try {
+      const release = setTimeout(() => holder.close(), 300);
+      const started = Date.now();
+      const rows = (await other.knex.raw('select count(*) as n from t')) as Array<{ n: number }>;
+      clearTimeout(release);
+      expect(Number(rows[0]!.n)).to.equal(1);
+      expect(Date.now() - started).to.be.at.least(250);
+      const mode = (await other.knex.raw('PRAGMA journal_mode')) as Array<{ journal_mode: string }>;
+      expect(mode[0]!.journal_mode).to.equal('wal');
+    } finally {
+      if (holder.open) holder.close();
+      await other.close();
+    }
   });
 });
