@@ -3,9 +3,11 @@
  * search sent (no controls, a small result that ended normally), under the bound identity and
  * the request's bytes, valid only for the database snapshot they were read in.
  *
- * The directory service's `snapshot()` is a text that changes whenever anything commits to the
- * database from any connection of any process or instance (SQLite's `data_version`, one pragma;
- * PostgreSQL's `pg_current_snapshot()`, one short round trip); it is read before the search
+ * The directory service's `snapshot()` is a text that changes whenever anything that could
+ * change an answer commits to the database from any connection of any process or instance
+ * (SQLite's change counter, src/store/change-counter.ts: every commit but the batched bind events
+ * and last_login, read when `data_version` moves, one pragma otherwise; PostgreSQL's
+ * `pg_current_snapshot()`, one short round trip shared by concurrent searches); it is read before the search
  * runs, so what is kept is never older than the snapshot it is kept under. Any write anywhere — an entry, a membership, a role, the bound user's own row — gives
  * the next search a new snapshot, and every kept answer is dropped at once. So a hit sends what
  * the same search would read from the database now, including the check that the bound user
@@ -13,8 +15,9 @@
  * since). Where the store cannot tell (`:memory:`) nothing is kept.
  *
  * On PostgreSQL a search whose answer is not kept pays one extra short round trip for the
- * snapshot; any write anywhere in the PostgreSQL cluster (other databases too) drops the kept
- * answers, so under a steady write load they are rarely used.
+ * snapshot; any write anywhere in the PostgreSQL cluster (other databases, bind events too) drops
+ * the kept answers, so under a steady write load they are rarely used. On SQLite binds elsewhere
+ * leave them in place.
  *
  * Bounded per process by count and bytes, least recently used first out (src/services/snapshot-cache.ts).
  */

@@ -5,8 +5,9 @@
  * (path with its query string, `If-None-Match`), valid only for the database snapshot it was
  * read in.
  *
- * The directory service's `snapshot()` changes whenever anything commits to the database from
- * any connection of any process or instance (SQLite's `data_version`, one pragma; PostgreSQL's
+ * The directory service's `snapshot()` changes whenever anything that could change an answer
+ * commits to the database from any connection of any process or instance (SQLite's change
+ * counter: every commit but bind events and last_login, src/store/change-counter.ts; PostgreSQL's
  * `pg_current_snapshot()`, one short round trip, changed by a commit anywhere in the cluster); the
  * SCIM door reads it first, before the bearer is looked up and before the read runs, so what is
  * kept is never older than the snapshot it is kept under. Any write anywhere gives the next

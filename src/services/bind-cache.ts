@@ -177,8 +177,9 @@ export class BindVerifier {
   /**
    * The principal named `username` as the database has it now: read again unless it was read
    * while the database was at `snapshot` (which it still is: the snapshot was read just before).
-   * Any commit anywhere moves the snapshot on (a flush of bind events too), so a deactivation, a
-   * new password or a lock is seen by the very next bind, on every instance.
+   * Any commit anywhere that could change it moves the snapshot on (on PostgreSQL any commit at
+   * all; on SQLite every one but the flushes of bind events and last_login: change-counter.ts),
+   * so a deactivation, a new password or a lock is seen by the very next bind, on every instance.
    */
   private async principalAt(snapshot: string | null, username: string): Promise<LdapPrincipal | null> {
     const key = fold(username);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Knex } from 'knex';
 import { migrations } from '../../migrations/index.js';
+import { installChangeTriggers } from './change-counter.js';
 import type { Database } from './database.js';
 
 class CodeMigrationSource implements Knex.MigrationSource<{ name: string; module: Knex.Migration }> {
@@ -23,12 +24,14 @@ const MIGRATION_CONFIG: Knex.MigratorConfig = {
 
 /**
  * Applies pending migrations under knex's migration lock, so instances starting together
- * against one PostgreSQL wait for each other instead of racing.
+ * against one PostgreSQL wait for each other instead of racing; then (SQLite) makes the change
+ * counter's triggers match the schema (change-counter.ts).
  */
 export async function migrate(db: Database): Promise<string[]> {
   for (let attempt = 0; ; attempt++) {
     try {
       const [, applied] = await db.knex.migrate.latest(MIGRATION_CONFIG);
+      await installChangeTriggers(db.knex);
       return applied as string[];
     } catch (e) {
       // Another instance holds the lock: knex reports MigrationLocked; wait and re-check.

@@ -49,9 +49,10 @@ export interface PreparedReader {
    */
   version(): number | null;
   /**
-   * The database's state as one text, equal between two calls only if nothing committed in
-   * between, from any connection of any process or instance: SQLite's `data_version` (as
-   * version()), PostgreSQL's `pg_current_snapshot()` (xmin:xmax:in-progress ids — a commit
+   * The database's state as one text, equal between two calls only if nothing that changes an
+   * answer committed in between, from any connection of any process or instance: on SQLite the
+   * change counter (change-counter.ts: every commit but the event log's and last_login's; read
+   * when `data_version` moves), PostgreSQL's `pg_current_snapshot()` (xmin:xmax:in-progress ids — a commit
    * anywhere in the cluster takes an id or ends one, so the text changes; one round trip, shared by the callers that asked while the last was in flight).
    * Null when this reader cannot tell (`:memory:`). Read it BEFORE the reads it vouches for.
    * @throws Unavailable
@@ -91,6 +92,8 @@ class SqliteReader implements PreparedReader {
   private closed = false;
   private readonly ownStatements = new StatementCache();
   private dataVersion: Sqlite.Statement | null = null;
+  private changes: Sqlite.Statement | null = null;
+  private counted: { readonly version: number; readonly snapshot: string } | null = null;
 
   constructor(private readonly knex: Knex) {}
 
@@ -175,14 +178,45 @@ class SqliteReader implements PreparedReader {
     }
   }
 
+  /**
+   * The change counter (change-counter.ts) read at the last new data_version: commits that
+   * change no answer (bind events, last_login) move data_version but leave the text as it was.
+   * Read on this connection after data_version, so it is never older than the version it is
+   * kept for. Without the counter (a store its triggers are not on yet): data_version itself.
+   */
   async snapshot(): Promise<string | null> {
     const v = this.version();
-    return v === null ? null : String(v);
+    if (v === null) return null;
+    if (this.counted?.version === v) return this.counted.snapshot;
+    const n = this.changeCount();
+    const snapshot = n === null ? `v${v}` : `c${n}`;
+    this.counted = { version: v, snapshot };
+    return snapshot;
+  }
+
+  /** directory_changes.n, or null while the store has no counting triggers. */
+  private changeCount(): number | null {
+    const own = this.dedicated();
+    if (!own) return null;
+    try {
+      if (!this.changes) {
+        const counted = own.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'dg_change_%'").pluck().get() as number;
+        if (counted === 0) return null;
+        this.changes = own.prepare('SELECT n FROM directory_changes WHERE id = 1').pluck();
+      }
+      const n = this.changes.get() as number | undefined;
+      return n === undefined ? null : n;
+    } catch (e) {
+      if (/no such table/.test(String((e as Error).message))) return null;
+      throw translateDriverError(e);
+    }
   }
 
   close(): void {
     this.closed = true;
     this.dataVersion = null;
+    this.changes = null;
+    this.counted = null;
     this.ownStatements.clear();
     this.own?.close();
     this.own = null;

@@ -2,7 +2,8 @@
  * Answers to repeated plain searches kept while the database is unchanged
  * (protocols/ldap/search-answers.ts): a repeat is answered from them on SQLite files, and any
  * write — from another instance on the same database too — is seen by the very next search.
- * SQLite tells by `data_version`, PostgreSQL by `pg_current_snapshot()`.
+ * SQLite tells by its change counter (src/store/change-counter.ts: every commit but bind events
+ * and last_login), PostgreSQL by `pg_current_snapshot()`.
  */
 import { expect } from 'chai';
 import { Client } from 'ldapts';
@@ -45,6 +46,19 @@ for (const dialect of dialects()) {
       }
     }
 
+    async function lastLogin(): Promise<unknown> {
+      return (await other.db.knex('users').where({ id: carolId }).first('last_login'))?.last_login ?? null;
+    }
+
+    /** Until carol's last_login is no longer `was` (the batched bind writes committed). */
+    async function waitForLastLogin(was: unknown): Promise<void> {
+      for (let i = 0; i < 100; i++) {
+        if (String(await lastLogin()) !== String(was)) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('the bind batch was not written');
+    }
+
     async function lookup(c: Client, uid: string) {
       return (await c.search(BASE, { scope: 'sub', filter: `(uid=${uid})` })).searchEntries;
     }
@@ -70,8 +84,8 @@ for (const dialect of dialects()) {
     it('answers a repeated search from what it sent, byte for byte the same entries', async () => {
       const first = await lookup(admin, 'carol');
       expect(first).to.have.length(1);
-      // The bind's event is written within 100 ms (a commit: it drops what was kept). On
-      // PostgreSQL a commit anywhere in the cluster does too, so a hit may take a few tries.
+      // On PostgreSQL the bind's event, written within 100 ms, is a commit that drops what was
+      // kept, and so is a commit anywhere in the cluster: a hit may take a few tries.
       let hits = 0;
       for (let attempt = 0; attempt < 5 && hits === 0; attempt++) {
         await new Promise((r) => setTimeout(r, 300));
@@ -115,7 +129,7 @@ for (const dialect of dialects()) {
 
     it('refuses a deactivated user at its next search of anything, though the unchanged database let it skip the check', async () => {
       const refused = await deactivatedAfter(async (carol) => {
-        await new Promise((r) => setTimeout(r, 300)); // the bind's event is written (a commit)
+        await new Promise((r) => setTimeout(r, 300)); // the bind's event is written (on PostgreSQL a commit that moves the snapshot)
         expect(await lookup(carol, 'carol')).to.have.length(1); // checks the identity, at this snapshot
         expect(await lookup(carol, 'dave')).to.have.length(0); // a new search: no check needed
       }, 'someone-else');
@@ -130,6 +144,26 @@ for (const dialect of dialects()) {
       expect(await lookup(carol, 'dave'), 'carol may see only her own entry').to.have.length(0);
       await carol.unbind();
     });
+
+    if (dialect === 'sqlite') {
+      it('SQLite: keeps answers across other clients\' binds (their events and last_login change no answer)', async () => {
+        await new Promise((r) => setTimeout(r, 300)); // earlier binds' writes are done
+        const was = await lastLogin();
+        await lookup(admin, 'dave');
+        const carol = new Client({ url: server.ldap });
+        try {
+          for (let i = 0; i < 3; i++) await carol.bind(userDn('carol'), CAROL_PW);
+        } finally {
+          await carol.unbind().catch(() => undefined);
+        }
+        // The binds' events and last_login are written within 100 ms: the database changed.
+        await waitForLastLogin(was);
+        const before = await answers();
+        expect(await lookup(admin, 'dave')).to.have.length(1);
+        const after = await answers();
+        expect(after.hit - before.hit).to.equal(1);
+      });
+    }
 
     it('never keeps a search with controls (paged results)', async () => {
       const paged = () => admin.search(BASE, { scope: 'sub', filter: '(uid=carol)', paged: { pageSize: 5 } });

@@ -3,7 +3,7 @@
  * (protocols/scim/kept-answers.ts): a repeat is answered from them on SQLite files, and any
  * write — from another instance on the same database too — is seen by the very next request;
  * authentication and the permission are checked on every request before a kept answer is used.
- * SQLite tells by `data_version`, PostgreSQL by `pg_current_snapshot()` (any commit in the cluster).
+ * SQLite tells by its change counter (src/store/change-counter.ts), PostgreSQL by `pg_current_snapshot()` (any commit in the cluster).
  */
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config.js';
