@@ -1,14 +1,15 @@
 /**
  * `npm run bench:ldap`: dirgate's LDAP listener against OpenLDAP's slapd, same users, same
  * client (ldapts), same run. N concurrent connections doing `(uid=<user>)` searches, then binds
- * (first bind = KDF, repeat bind = the bind cache). Prints ops/s and p50/p99 side by side, per
+ * (first bind = KDF, repeat bind = the bind cache), then searches while a few other clients bind. Prints ops/s and p50/p99 side by side, per
  * directory size, for dirgate on SQLite and on PostgreSQL and for slapd.
  *
  * The directory is bench/seed.ts's (realistic names, attributes, nested groups and memberships;
  * the same seed gives the same users in every store); slapd gets the same users from LDIF.
  *
  * Environment: BENCH_SIZES (default 10000,100000), BENCH_DBS (sqlite,pg), BENCH_CONNECTIONS (16),
- * BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_BIND_USERS (users with passwords, 200), BENCH_OPS (search,bind),
+ * BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_BIND_USERS (users with passwords, 200), BENCH_OPS (search,bind,mixed:
+ * searches while other clients bind),
  * BENCH_WORKERS (1,2: one dirgate per DIRGATE_WORKERS value), BENCH_SLAPD=0 (dirgate only), BENCH_PROFILE=<dir> (--cpu-prof the dirgate server),
  * DIRGATE_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test; a fresh schema per run).
  */
@@ -27,6 +28,7 @@ import { migrate } from '../src/store/migrate.js';
 import { addCpu, cpuSince, type CpuReading } from './cpu-time.js';
 import { seedDirectory } from './seed.js';
 import { freshPgSchema } from './pg-schema.js';
+import { waitForWorkers } from './serve.js';
 import { freePort } from '../test/support/ports.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? process.env.BENCH_USERS ?? '10000,100000').split(',').map((x) => Number(x.trim()));
@@ -40,7 +42,7 @@ const BIND_USERS = Number(process.env.BENCH_BIND_USERS ?? 200);
 /** BENCH_WORKERS: dirgate is measured once per worker count (DIRGATE_WORKERS), side by side. */
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map((x) => Number(x.trim()));
 /** BENCH_OPS: which measurements to run (search, bind), e.g. to profile one of them. */
-const OPS = new Set((process.env.BENCH_OPS ?? 'search,bind').split(',').map((x) => x.trim()));
+const OPS = new Set((process.env.BENCH_OPS ?? 'search,bind,mixed').split(',').map((x) => x.trim()));
 const BASE = 'dc=example,dc=com';
 const ADMIN_PASSWORD = 'bench-admin-password';
 const password = (name: string) => `password-of-${name}`;
@@ -179,6 +181,60 @@ async function measureSearches(targets: readonly Target[], d: Directory, fresh: 
   });
 }
 
+/** Connections that bind over and over while the searches of measureMixed run. */
+const MIXED_BINDERS = 4;
+
+/**
+ * `(uid=<random user>)` searches while MIXED_BINDERS other clients repeat binds (as applications
+ * signing users in do), interleaved in rounds as measureSearches. Every bind writes an event and
+ * the user's last_login: a server whose kept answers are dropped by every commit answers these
+ * searches from the database. Only the searches are counted.
+ */
+async function measureMixed(targets: readonly Target[], d: Directory): Promise<Result[]> {
+  const pick = () => d.users[Math.floor(Math.random() * d.users.length)]!.username;
+  const op = (t: Target) => async (c: Client) => {
+    const name = pick();
+    const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${name})` });
+    if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${name}) returned ${r.searchEntries.length} entries`);
+  };
+  const searchers: Client[][] = [];
+  const binders: Client[][] = [];
+  for (const t of targets) {
+    searchers.push(await connectAll(t, CONNECTIONS, true));
+    binders.push(await connectAll(t, MIXED_BINDERS, false));
+  }
+  const withBinds = async (i: number, run: () => Promise<Sample>): Promise<Sample> => {
+    const t = targets[i]!;
+    let binding = true;
+    let n = 0;
+    const loops = binders[i]!.map(async (c) => {
+      while (binding) {
+        const name = d.binders[n++ % d.binders.length]!;
+        await c.bind(t.userDn(name), password(name));
+      }
+    });
+    try {
+      return await run();
+    } finally {
+      binding = false;
+      await Promise.all(loops);
+    }
+  };
+  for (const [i, t] of targets.entries()) await withBinds(i, () => sample(t, searchers[i]!, 1, op(t))); // warm-up
+  const before = await Promise.all(targets.map(answerCounts));
+  const samples: Sample[][] = targets.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, t] of targets.entries()) samples[i]!.push(await withBinds(i, () => sample(t, searchers[i]!, SECONDS / ROUNDS, op(t))));
+  }
+  const after = await Promise.all(targets.map(answerCounts));
+  for (const c of [...searchers.flat(), ...binders.flat()]) await c.unbind();
+  return samples.map((x, i) => {
+    const b = before[i], a = after[i];
+    const hits = a && b ? (a.hit - b.hit) / Math.max(1, a.hit - b.hit + a.miss - b.miss) : undefined;
+    return { ...summarize(x), ...(hits === undefined ? {} : { hits }) };
+  });
+}
+
 /**
  * First binds (the KDF runs for dirgate, a salted SHA-1 for slapd), one target after the other;
  * then repeat binds, interleaved in ROUNDS short rounds across the targets as searches are.
@@ -281,6 +337,7 @@ async function startDirgate(url: string, label: string, workers: number): Promis
     userDn: (name) => `cn=${name},ou=users,${BASE}`, metricsUrl: `http://127.0.0.1:${httpPort}/metrics`, ...(child.pid ? { pid: child.pid } : {}),
   };
   await waitForLdap(target.url);
+  await waitForWorkers(target.metricsUrl!, workers);
   return { target, child };
 }
 
@@ -390,6 +447,11 @@ async function runSize(users: number, dir: string, stop: ChildProcess[]): Promis
       fresh.forEach((r, i) => { results[i]!['search, never repeated'] = r; });
     }
     if (OPS.has('bind')) (await measureBinds(targets, directory)).forEach((r, i) => Object.assign(results[i]!, r));
+    // After the first binds (measureBinds): the binders' passwords are then in the bind cache.
+    if (OPS.has('mixed')) {
+      const mixed = await measureMixed(targets, directory);
+      mixed.forEach((r, i) => { results[i]![`search while ${MIXED_BINDERS} clients bind`] = r; });
+    }
     printTable(users, targets, results, slapd !== null);
   } finally {
     for (const c of stop.splice(0)) await stopChild(c);

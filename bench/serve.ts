@@ -68,9 +68,28 @@ export async function spawnDirgate(url: string, env: Record<string, string> = {}
       if (child.exitCode !== null || i > 300) throw new Error('dirgate did not start');
       await new Promise((r) => setTimeout(r, 100));
     }
+    await waitForWorkers(`${base}/metrics`, Number(env.DIRGATE_WORKERS ?? 1));
   } catch (e) {
     await stop();
     throw e;
   }
   return { base, port: httpPort, stop };
+}
+
+/**
+ * Until every worker serves: the listener answers once the first does, and connections made
+ * before the others are up all land on it (the primary deals each to a worker that is ready).
+ */
+export async function waitForWorkers(metricsUrl: string, workers: number): Promise<void> {
+  if (workers <= 1) return;
+  for (let i = 0; i < 300; i++) {
+    const text = await (await fetch(metricsUrl)).text().catch(() => '');
+    if (new Set([...text.matchAll(/process_resident_memory_bytes\{worker="(\d+)"\}/g)].map((m) => m[1])).size >= workers) {
+      // A worker answers for its metrics a moment before its LDAP listener is up.
+      await new Promise((r) => setTimeout(r, 2000));
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${metricsUrl}: not all ${workers} workers came up`);
 }
