@@ -233,6 +233,8 @@ class PgReader implements PreparedReader {
   /** The snapshot read in flight, and the one that follows it (see snapshot()). */
   private sentRead: Promise<string> | null = null;
   private nextRead: Promise<string> | null = null;
+  /** Snapshot reads sent (for tests: how often concurrent callers shared one). */
+  snapshotReads = 0;
 
   constructor(private readonly knex: Knex) {}
 
@@ -297,6 +299,7 @@ class PgReader implements PreparedReader {
 
   /** A snapshot read sent now; it is the one in flight until answered. */
   private sendSnapshotRead(): Promise<string> {
+    this.snapshotReads++;
     const read = this.run(SNAPSHOT_SQL, [], true).then((rows) => String((rows as unknown[][])[0]![0]));
     this.sentRead = read;
     const done = (): void => {
