@@ -9,7 +9,7 @@
  *
  * Environment: BENCH_SIZES (default 10000,100000), BENCH_DBS (sqlite,pg), BENCH_CONNECTIONS (16),
  * BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_BIND_USERS (users with passwords, 200), BENCH_OPS (search,bind,mixed:
- * searches while other clients bind),
+ * searches while other clients bind; fresh: only the never-repeated searches),
  * BENCH_WORKERS (1,2: one dirgate per DIRGATE_WORKERS value), BENCH_SLAPD=0 (dirgate only), BENCH_PROFILE=<dir> (--cpu-prof the dirgate server),
  * DIRGATE_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test; a fresh schema per run).
  */
@@ -443,6 +443,8 @@ async function runSize(users: number, dir: string, stop: ChildProcess[]): Promis
     if (OPS.has('search')) {
       const searches = await measureSearches(targets, directory, false);
       searches.forEach((r, i) => { results[i]!['search (uid=<user>)'] = r; });
+    }
+    if (OPS.has('search') || OPS.has('fresh')) {
       const fresh = await measureSearches(targets, directory, true);
       fresh.forEach((r, i) => { results[i]!['search, never repeated'] = r; });
     }
