@@ -9,7 +9,8 @@
  *
  * Environment: BENCH_SIZES (default 10000,100000), BENCH_DBS (sqlite,pg), BENCH_CONNECTIONS (16),
  * BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_BIND_USERS (users with passwords, 200), BENCH_OPS (search,bind,mixed:
- * searches while other clients bind; fresh: only the never-repeated searches),
+ * searches while other clients bind; fresh: only the never-repeated searches; warmed: only the searches after
+ * every user was asked for),
  * BENCH_WORKERS (1,2: one dirgate per DIRGATE_WORKERS value), BENCH_SLAPD=0 (dirgate only), BENCH_PROFILE=<dir> (--cpu-prof the dirgate server),
  * DIRGATE_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test; a fresh schema per run).
  */
@@ -152,10 +153,13 @@ async function answerCounts(t: Target): Promise<{ hit: number; miss: number } | 
 /**
  * `(uid=<random user>)` searches against every target, interleaved in ROUNDS short rounds so a
  * change in the machine's background load affects all targets alike (this box is shared).
+ * `plain`: random users from the start (how many were asked before depends on the rate: a fast
+ * target has seen more of them). `warmed`: every user asked for before (askEveryUser).
  * `fresh`: every request is one the server has not seen (an unknown attribute named in it that
  * changes each time, which no server returns), so nothing can be answered from a kept answer.
  */
-async function measureSearches(targets: readonly Target[], d: Directory, fresh: boolean): Promise<Result[]> {
+async function measureSearches(targets: readonly Target[], d: Directory, mode: 'plain' | 'fresh' | 'warmed'): Promise<Result[]> {
+  const fresh = mode === 'fresh';
   const pick = () => d.users[Math.floor(Math.random() * d.users.length)]!.username;
   let n = 0;
   const op = (t: Target) => async (c: Client) => {
@@ -167,6 +171,7 @@ async function measureSearches(targets: readonly Target[], d: Directory, fresh: 
   const conns = [];
   for (const t of targets) conns.push(await connectAll(t, CONNECTIONS, true));
   for (const [i, t] of targets.entries()) await sample(t, conns[i]!, 1, op(t)); // warm-up
+  if (mode === 'warmed') for (const [i, t] of targets.entries()) await askEveryUser(t, conns[i]!, d);
   const before = await Promise.all(targets.map(answerCounts));
   const samples: Sample[][] = targets.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
@@ -179,6 +184,21 @@ async function measureSearches(targets: readonly Target[], d: Directory, fresh: 
     const hits = a && b ? (a.hit - b.hit) / Math.max(1, a.hit - b.hit + a.miss - b.miss) : undefined;
     return { ...summarize(x), ...(hits === undefined ? {} : { hits }) };
   });
+}
+
+/**
+ * Every user searched for twice, on two neighbouring connections (the primary deals connections
+ * to the workers in turn, so each worker hears of each user): the state of a server that has
+ * been serving the same directory for a while. slapd gets the same (its entry cache warms).
+ */
+async function askEveryUser(t: Target, conns: Client[], d: Directory): Promise<void> {
+  await Promise.all(conns.map(async (c, ci) => {
+    for (let k = 0; k < d.users.length; k++) {
+      if ((2 * k) % conns.length !== ci && (2 * k + 1) % conns.length !== ci) continue;
+      const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${d.users[k]!.username})` });
+      if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${d.users[k]!.username}) returned ${r.searchEntries.length} entries`);
+    }
+  }));
 }
 
 /** Connections that bind over and over while the searches of measureMixed run. */
@@ -441,11 +461,15 @@ async function runSize(users: number, dir: string, stop: ChildProcess[]): Promis
     }
     const results: Array<Record<string, Result>> = targets.map(() => ({}));
     if (OPS.has('search')) {
-      const searches = await measureSearches(targets, directory, false);
+      const searches = await measureSearches(targets, directory, 'plain');
       searches.forEach((r, i) => { results[i]!['search (uid=<user>)'] = r; });
     }
+    if (OPS.has('search') || OPS.has('warmed')) {
+      const warmed = await measureSearches(targets, directory, 'warmed');
+      warmed.forEach((r, i) => { results[i]!['search, every user asked before'] = r; });
+    }
     if (OPS.has('search') || OPS.has('fresh')) {
-      const fresh = await measureSearches(targets, directory, true);
+      const fresh = await measureSearches(targets, directory, 'fresh');
       fresh.forEach((r, i) => { results[i]!['search, never repeated'] = r; });
     }
     if (OPS.has('bind')) (await measureBinds(targets, directory)).forEach((r, i) => Object.assign(results[i]!, r));
