@@ -7,8 +7,8 @@
  * change an answer commits to the database from any connection of any process or instance
  * (SQLite's change counter, src/store/change-counter.ts: every commit but the batched bind events
  * and last_login, read when `data_version` moves, one pragma otherwise; PostgreSQL's
- * `pg_current_snapshot()`, one short round trip shared by concurrent searches); it is read before the search
- * runs, so what is kept is never older than the snapshot it is kept under. Any write anywhere — an entry, a membership, a role, the bound user's own row — gives
+ * `pg_current_snapshot()`, one short round trip shared by concurrent searches); it is read
+ * before the search runs, so what is kept is never older than the snapshot it is kept under. Any write anywhere — an entry, a membership, a role, the bound user's own row — gives
  * the next search a new snapshot, and every kept answer is dropped at once. So a hit sends what
  * the same search would read from the database now, including the check that the bound user
  * may still act (the kept answer was read with that check, in a database that has not changed

@@ -131,8 +131,8 @@ export class AuthService {
    * Bearer matches by token hash (and permission), each with the database version it was read at
    * (`PreparedReader.version`, SQLite's data_version, or the `snapshot` a caller read before
    * asking — SQLite's change counter, PostgreSQL's pg_current_snapshot()): one is used only while
-   * nothing that changes an answer has been committed to the database since, by any process, so a revoked token, a deactivated user or a removed role is
-   * seen on the next request as without it. Only where the version exists (SQLite files).
+   * nothing that changes an answer has been committed to the database since, by any process, so
+   * a revoked token, a deactivated user or a removed role is seen on the next request as without it. Only where the version exists (SQLite files).
    */
   private readonly bearers = new Map<string, { readonly version: string; readonly match: BearerMatch }>();
 

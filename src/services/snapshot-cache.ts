@@ -2,7 +2,8 @@
  * What was read while the database was at one snapshot (DirectoryService.snapshot: SQLite's
  * change counter, moved by every commit but bind events and last_login (src/store/change-counter.ts);
  * PostgreSQL's `pg_current_snapshot()`), kept for as long as it stays there: the first lookup
- * under another snapshot drops everything at once, since such a commit may have changed any of it. Callers read the snapshot BEFORE the reads they keep, so nothing kept
+ * under another snapshot drops everything at once, since such a commit may have changed any of
+ * it. Callers read the snapshot BEFORE the reads they keep, so nothing kept
  * is older than the snapshot it is kept under. Bounded by count and bytes, least recently used
  * first out. One per process: the LDAP door's search answers, the SCIM door's answers, the bind
  * path's principals.

@@ -52,8 +52,9 @@ export interface PreparedReader {
    * The database's state as one text, equal between two calls only if nothing that changes an
    * answer committed in between, from any connection of any process or instance: on SQLite the
    * change counter (change-counter.ts: every commit but the event log's and last_login's; read
-   * when `data_version` moves), PostgreSQL's `pg_current_snapshot()` (xmin:xmax:in-progress ids — a commit
-   * anywhere in the cluster takes an id or ends one, so the text changes; one round trip, shared by the callers that asked while the last was in flight).
+   * when `data_version` moves), on PostgreSQL `pg_current_snapshot()` (xmin:xmax:in-progress ids:
+   * a commit anywhere in the cluster takes an id or ends one, so the text changes; one round
+   * trip, shared by the callers that asked while the last was in flight).
    * Null when this reader cannot tell (`:memory:`). Read it BEFORE the reads it vouches for.
    * @throws Unavailable
    */
