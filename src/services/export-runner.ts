@@ -80,7 +80,7 @@ export class ExportRunner {
       this.woken = false;
       try {
         await this.reapIfDue();
-        job = await claimNextExport(this.db.knex, this.db.dialect, this.worker);
+        job = await claimNextExport(this.db, this.worker);
       } catch (err) {
         this.log.warn({ err }, 'export runner: cannot reach the job table');
       }
@@ -108,7 +108,7 @@ export class ExportRunner {
     const every = Math.max(1000, (this.config.exports.staleAfter * 1000) / 2);
     if (Date.now() - this.lastReap < every) return;
     this.lastReap = Date.now();
-    const { retried, failed } = await reapStaleExports(this.db.knex, this.config.exports.staleAfter, MAX_EXPORT_ATTEMPTS);
+    const { retried, failed } = await reapStaleExports(this.db, this.config.exports.staleAfter, MAX_EXPORT_ATTEMPTS);
     if (retried > 0) this.log.warn({ retried }, 'export runner: took back interrupted exports');
     for (const job of failed) {
       await this.db.transaction(async (trx) => {

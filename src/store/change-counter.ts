@@ -12,6 +12,7 @@
  * is listed here; everything else counts.
  */
 import type { Knex } from 'knex';
+import type { Database } from './database.js';
 
 /** Tables whose writes change no answer kept per database state. */
 export const UNCOUNTED_TABLES: ReadonlySet<string> = new Set(['events', 'directory_changes', 'dirgate_migrations', 'dirgate_migrations_lock']);
@@ -49,8 +50,9 @@ async function wantedTriggers(knex: Knex): Promise<Map<string, string>> {
  * Makes the counting triggers match the schema (SQLite; nothing elsewhere): creates missing
  * ones, replaces changed ones, drops those of tables gone. Writes nothing when they match.
  */
-export async function installChangeTriggers(knex: Knex): Promise<void> {
-  if (knex.client.config.client !== 'better-sqlite3') return;
+export async function installChangeTriggers(db: Database): Promise<void> {
+  if (db.dialect !== 'sqlite') return;
+  const knex = db.knex;
   const hasCounter = (await knex.raw("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'directory_changes'")) as unknown[];
   if (hasCounter.length === 0) return;
   const wanted = await wantedTriggers(knex);
@@ -59,7 +61,7 @@ export async function installChangeTriggers(knex: Knex): Promise<void> {
   const stale = [...existing].filter(([name, sql]) => wanted.get(name) !== sql).map(([name]) => name);
   const missing = [...wanted].filter(([name, sql]) => existing.get(name) !== sql);
   if (stale.length === 0 && missing.length === 0) return;
-  await knex.transaction(async (trx) => {
+  await db.transaction(async (trx) => {
     for (const name of stale) await trx.raw(`DROP TRIGGER IF EXISTS ${quote(name)}`);
     for (const [, sql] of missing) await trx.raw(sql);
     // Triggers replaced while others wrote: count that as a change, to be safe.

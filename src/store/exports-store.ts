@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isUuid, nowIso, toDate, type Queryable } from './rows.js';
+import type { Database } from './database.js';
 
 export type ExportStatus = 'pending' | 'running' | 'done' | 'failed';
 
@@ -64,8 +65,10 @@ export async function deleteExportRow(q: Queryable, id: string): Promise<boolean
  * `FOR UPDATE SKIP LOCKED`, so concurrent instances never take the same job; on SQLite the
  * single connection serialises claims and the conditional UPDATE does the rest.
  */
-export async function claimNextExport(knex: Knex, dialect: 'sqlite' | 'pg', worker: string): Promise<ExportRecord | null> {
-  return knex.transaction(async (trx) => {
+export async function claimNextExport(db: Database, worker: string): Promise<ExportRecord | null> {
+  const dialect = db.dialect;
+  // db.transaction: on SQLite a claim that meets another worker's write is run again, not failed.
+  return db.transaction(async (trx) => {
     let query = trx('exports').where({ status: 'pending' }).orderBy('created_at', 'asc').orderBy('id', 'asc').first('id');
     if (dialect === 'pg') query = query.forUpdate().skipLocked();
     const row = await query;
@@ -104,9 +107,9 @@ export async function releaseExport(q: Queryable, id: string, worker: string): P
  * Running jobs whose worker stopped heartbeating (a crash, kill -9): those with attempts left
  * go back to pending; the rest are failed. Returns the failed ones (their requesters are told).
  */
-export async function reapStaleExports(knex: Knex, staleAfterSeconds: number, maxAttempts: number): Promise<{ retried: number; failed: ExportRecord[] }> {
+export async function reapStaleExports(db: Database, staleAfterSeconds: number, maxAttempts: number): Promise<{ retried: number; failed: ExportRecord[] }> {
   const cutoff = new Date(Date.now() - staleAfterSeconds * 1000).toISOString();
-  return knex.transaction(async (trx) => {
+  return db.transaction(async (trx) => {
     const stale = () => trx('exports').where({ status: 'running' })
       .andWhere((b) => b.where('heartbeat_at', '<', cutoff).orWhereNull('heartbeat_at'));
     const exhausted = (await stale().andWhere('attempts', '>=', maxAttempts).select('id')).map((r: { id: string }) => String(r.id));

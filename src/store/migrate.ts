@@ -31,7 +31,7 @@ export async function migrate(db: Database): Promise<string[]> {
   for (let attempt = 0; ; attempt++) {
     try {
       const [, applied] = await db.knex.migrate.latest(MIGRATION_CONFIG);
-      await installChangeTriggers(db.knex);
+      await installChangeTriggers(db);
       return applied as string[];
     } catch (e) {
       // Another instance holds the lock: knex reports MigrationLocked; wait and re-check.

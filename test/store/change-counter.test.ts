@@ -85,10 +85,10 @@ describe('SQLite directory change counter', () => {
 
   it('counts a table added later once triggers are made again (every migrate does), and writes nothing when they match', async () => {
     const before = await snapshot();
-    await installChangeTriggers(t.db.knex);
+    await installChangeTriggers(t.db);
     expect(await snapshot()).to.equal(before);
     await t.db.knex.raw('create table later_table (x integer)');
-    await installChangeTriggers(t.db.knex);
+    await installChangeTriggers(t.db);
     const installed = await snapshot();
     await t.db.knex('later_table').insert({ x: 1 });
     expect(await snapshot()).to.not.equal(installed);
