@@ -16,6 +16,7 @@ import { Dit } from './dit.js';
 import { RESULT } from './result-codes.js';
 import { encodeNoticeOfDisconnection } from './responses.js';
 import { SearchAnswers } from './search-answers.js';
+import type { SnapshotShare } from '../../src/services/snapshot-cache.js';
 import type { LdapContext } from './session.js';
 
 export interface LdapListener {
@@ -26,7 +27,9 @@ export interface LdapListener {
 }
 
 /** Starts the listener(s). @throws when a port is taken or the certificate cannot be read */
-export async function startLdapServer(services: Services, log: Logger, gate: ConnectionGate | null = null): Promise<LdapListener> {
+export async function startLdapServer(
+  services: Services, log: Logger, gate: ConnectionGate | null = null, answerShare: SnapshotShare | null = null,
+): Promise<LdapListener> {
   const { config } = services;
   let secureContext: SecureContext | null = null;
   let tlsFiles: { cert: Buffer; key: Buffer } | null = null;
@@ -38,7 +41,7 @@ export async function startLdapServer(services: Services, log: Logger, gate: Con
     services, config, log, dit: new Dit(config.ldap.baseDn),
     verifier: services.directory.bindVerifier((err, dropped) => log.warn({ err, dropped }, 'ldap: could not record bind events yet')),
     tls: secureContext !== null,
-    answers: new SearchAnswers(),
+    answers: new SearchAnswers(answerShare),
   };
   const connections = new Set<LdapConnection>();
   const limits = gate ?? localConnectionGate({ total: config.ldap.maxConnections, perAddress: config.ldap.maxConnectionsPerAddress });
