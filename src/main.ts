@@ -14,10 +14,9 @@ import { migrate } from './store/migrate.js';
 import { createHttpApp } from '../protocols/http.js';
 import { startLdapServer, type LdapListener } from '../protocols/ldap/server.js';
 import { serveClusterMetrics } from '../protocols/metrics.js';
-import { reportToPrimary, superviseWorkers, workerAnswerShare, workerBindCacheShare, workerConnectionGate } from './supervisor.js';
+import { reportToPrimary, superviseWorkers, workerBindCacheShare, workerConnectionGate } from './supervisor.js';
 import type { ConnectionGate } from './services/connection-limits.js';
 import type { BindCacheShare } from './services/bind-cache.js';
-import type { SnapshotShare } from './services/snapshot-cache.js';
 
 /** A running dirgate: what `npm start` and the protocol tests boot. */
 export interface Running {
@@ -33,10 +32,7 @@ export interface Running {
  */
 export async function startServer(
   config: Config, log: Logger,
-  opts: {
-    prepared?: boolean; bindCacheShare?: BindCacheShare | null; ldapConnectionGate?: ConnectionGate | null;
-    ldapAnswerShare?: SnapshotShare | null;
-  } = {},
+  opts: { prepared?: boolean; bindCacheShare?: BindCacheShare | null; ldapConnectionGate?: ConnectionGate | null } = {},
 ): Promise<Running> {
   const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax, log });
   const stopDb = async () => { await db.close().catch(() => undefined); };
@@ -47,7 +43,7 @@ export async function startServer(
     const http = await listenHttp(services, log);
     let ldap: LdapListener;
     try {
-      ldap = await startLdapServer(services, log, opts.ldapConnectionGate ?? null, opts.ldapAnswerShare ?? null);
+      ldap = await startLdapServer(services, log, opts.ldapConnectionGate ?? null);
     } catch (e) {
       http.close();
       throw e;
@@ -229,9 +225,7 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
 async function runWorker(config: Config, log: Logger): Promise<void> {
   let running: Running;
   try {
-    running = await startServer(config, log, {
-      prepared: true, bindCacheShare: workerBindCacheShare(), ldapConnectionGate: workerConnectionGate(), ldapAnswerShare: workerAnswerShare(),
-    });
+    running = await startServer(config, log, { prepared: true, bindCacheShare: workerBindCacheShare(), ldapConnectionGate: workerConnectionGate() });
   } catch (e) {
     reportToPrimary({ type: 'dirgate:failed', message: describeStartError(e) });
     process.exit(1);

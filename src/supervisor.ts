@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BindCacheShare, SharedBindEntry } from './services/bind-cache.js';
 import { ConnectionLimits, type Admission, type ConnectionCaps, type ConnectionGate } from './services/connection-limits.js';
-import type { SnapshotShare } from './services/snapshot-cache.js';
 
 /** What a worker tells the primary about its start. */
 export type WorkerReport =
@@ -67,7 +66,7 @@ export async function superviseWorkers(opts: SupervisorOptions): Promise<{ http:
     let pending = opts.workers;
     let ports: { http: number; ldap: number } | null = null;
     cluster.on('message', (worker, m: unknown) => {
-      const report = m as WorkerReport | BindCacheMessage | LdapGateMessage | AnswerMessage;
+      const report = m as WorkerReport | BindCacheMessage | LdapGateMessage;
       if (report?.type === 'dirgate:ldap-admit') {
         const result = ldapLimits.admit(typeof report.address === 'string' ? report.address : null);
         if (result.ok) hold(worker.id, result.key, 1);
@@ -78,8 +77,8 @@ export async function superviseWorkers(opts: SupervisorOptions): Promise<{ http:
         if (typeof report.key === 'string' && hold(worker.id, report.key, -1)) ldapLimits.release(report.key);
         return;
       }
-      if (report?.type === 'dirgate:bind-cache' || report?.type === 'dirgate:ldap-answer') {
-        // A verification one worker remembered, an answer one worker was asked again: the others keep it too.
+      if (report?.type === 'dirgate:bind-cache') {
+        // A verification one worker remembered: the others remember it too.
         for (const w of Object.values(cluster.workers ?? {})) if (w && w !== worker && w.isConnected()) w.send(report);
         return;
       }
@@ -160,33 +159,6 @@ export function workerBindCacheShare(): BindCacheShare | null {
       process.on('message', (m: unknown) => {
         const msg = m as BindCacheMessage;
         if (msg?.type === 'dirgate:bind-cache' && msg.entry && typeof msg.entry.userId === 'string') adopt(msg.entry);
-      });
-    },
-  };
-}
-
-interface AnswerMessage {
-  readonly type: 'dirgate:ldap-answer';
-  readonly snapshot: string;
-  readonly key: string;
-  readonly value: readonly string[];
-}
-
-/**
- * In a worker: the other workers' kept LDAP search answers (protocols/ldap/search-answers.ts),
- * passed on through the primary; null when this process is not a supervised worker.
- */
-export function workerAnswerShare(): SnapshotShare | null {
-  if (!cluster.isWorker || !process.send) return null;
-  return {
-    publish(snapshot, key, value) {
-      if (process.connected) process.send!({ type: 'dirgate:ldap-answer', snapshot, key, value } satisfies AnswerMessage);
-    },
-    subscribe(adopt) {
-      process.on('message', (m: unknown) => {
-        const msg = m as AnswerMessage;
-        if (msg?.type !== 'dirgate:ldap-answer' || typeof msg.snapshot !== 'string' || typeof msg.key !== 'string' || !Array.isArray(msg.value)) return;
-        adopt(msg.snapshot, msg.key, msg.value.filter((v): v is string => typeof v === 'string'));
       });
     },
   };

@@ -20,12 +20,8 @@
  * leave them in place.
  *
  * Bounded per process by count and bytes, least recently used first out (src/services/snapshot-cache.ts).
- * With worker processes, an answer asked for a second time in one worker is passed to the others
- * (through the primary), which keep it while they are at the same snapshot: a search that repeats
- * is answered from memory whichever worker its connection lives in, and a search asked once costs
- * no message.
  */
-import { SnapshotCache, type SnapshotShare } from '../../src/services/snapshot-cache.js';
+import { SnapshotCache } from '../../src/services/snapshot-cache.js';
 import { ldapSearchAnswers } from '../metrics.js';
 import { BerReader, BerWriter, TAG } from './ber.js';
 import type { SearchRequest } from './messages.js';
@@ -40,53 +36,28 @@ export function answerKey(viewer: { readonly id: string; readonly username: stri
   return `${viewer.id}\0${viewer.username}\0${viewer.fullAccess ? 1 : 0}\0${req.raw.toString('latin1')}`;
 }
 
-/** A kept answer: each entry's protocolOp (SearchResultEntry), without its message envelope. */
-interface Answer {
-  readonly ops: readonly Buffer[];
-  /** Passed to the other workers already (or received from one). */
-  shared: boolean;
-}
-
 export class SearchAnswers {
-  private readonly answers = new SnapshotCache<Answer>({ maxEntries: MAX_ANSWERS, maxBytes: MAX_BYTES });
-
-  /** `share`: the other worker processes of this instance (null: one process). */
-  constructor(private readonly share: SnapshotShare | null = null) {
-    share?.subscribe((snapshot, key, encoded) => {
-      if (encoded.length > MAX_ANSWER_ENTRIES) return;
-      const ops = encoded.map((op) => Buffer.from(op, 'base64'));
-      this.answers.adopt(snapshot, key, { ops, shared: true }, sizeOf(key, ops));
-    });
-  }
+  /** Each entry's protocolOp (SearchResultEntry), without its message envelope. */
+  private readonly answers = new SnapshotCache<readonly Buffer[]>({ maxEntries: MAX_ANSWERS, maxBytes: MAX_BYTES });
 
   /** The kept entries of `key` as messages with `messageId`, if kept under `snapshot`; else null. */
   find(snapshot: string | null, key: string, messageId: number): Buffer[] | null {
     if (snapshot === null) return null;
-    const answer = this.answers.get(snapshot, key);
-    ldapSearchAnswers.inc({ result: answer ? 'hit' : 'miss' });
-    if (!answer) return null;
-    if (this.share && !answer.shared) {
-      // Asked for again: likely to be asked in the other workers too.
-      answer.shared = true;
-      this.share.publish(snapshot, key, answer.ops.map((op) => op.toString('base64')));
-    }
-    return answer.ops.map((op) => withMessageId(messageId, op));
+    const ops = this.answers.get(snapshot, key);
+    ldapSearchAnswers.inc({ result: ops ? 'hit' : 'miss' });
+    return ops ? ops.map((op) => withMessageId(messageId, op)) : null;
   }
 
   /** Keeps the entries `messages` (as sent) under `key`, read in `snapshot` or later. */
   keep(snapshot: string | null, key: string, messages: readonly Buffer[]): void {
     if (snapshot === null || messages.length > MAX_ANSWER_ENTRIES) return;
     const ops = messages.map(protocolOp);
-    this.answers.set(snapshot, key, { ops, shared: false }, sizeOf(key, ops));
+    this.answers.set(snapshot, key, ops, key.length + ops.reduce((n, b) => n + b.length, 0));
   }
 
   get size(): number {
     return this.answers.size;
   }
-}
-
-function sizeOf(key: string, ops: readonly Buffer[]): number {
-  return key.length + ops.reduce((n, b) => n + b.length, 0);
 }
 
 /** The protocolOp of an LDAPMessage (its own copy: the message buffer may be reused). */

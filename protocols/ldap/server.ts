@@ -16,7 +16,6 @@ import { Dit } from './dit.js';
 import { RESULT } from './result-codes.js';
 import { encodeNoticeOfDisconnection } from './responses.js';
 import { SearchAnswers } from './search-answers.js';
-import type { SnapshotShare } from '../../src/services/snapshot-cache.js';
 import type { LdapContext } from './session.js';
 
 export interface LdapListener {
@@ -27,9 +26,7 @@ export interface LdapListener {
 }
 
 /** Starts the listener(s). @throws when a port is taken or the certificate cannot be read */
-export async function startLdapServer(
-  services: Services, log: Logger, gate: ConnectionGate | null = null, answerShare: SnapshotShare | null = null,
-): Promise<LdapListener> {
+export async function startLdapServer(services: Services, log: Logger, gate: ConnectionGate | null = null): Promise<LdapListener> {
   const { config } = services;
   let secureContext: SecureContext | null = null;
   let tlsFiles: { cert: Buffer; key: Buffer } | null = null;
@@ -41,7 +38,7 @@ export async function startLdapServer(
     services, config, log, dit: new Dit(config.ldap.baseDn),
     verifier: services.directory.bindVerifier((err, dropped) => log.warn({ err, dropped }, 'ldap: could not record bind events yet')),
     tls: secureContext !== null,
-    answers: new SearchAnswers(answerShare),
+    answers: new SearchAnswers(),
   };
   const connections = new Set<LdapConnection>();
   const limits = gate ?? localConnectionGate({ total: config.ldap.maxConnections, perAddress: config.ldap.maxConnectionsPerAddress });

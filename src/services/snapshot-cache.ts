@@ -8,17 +8,6 @@
  * first out. One per process: the LDAP door's search answers, the SCIM door's answers, the bind
  * path's principals.
  */
-/**
- * Passes what one worker process kept to the other workers of its instance (src/supervisor.ts),
- * each entry under the snapshot it was read at: a snapshot text names the same database state in
- * every process (SQLite's change counter, PostgreSQL's snapshot; a text only one process can
- * read, such as SQLite's fallback, never matches another's).
- */
-export interface SnapshotShare {
-  publish(snapshot: string, key: string, value: readonly string[]): void;
-  subscribe(adopt: (snapshot: string, key: string, value: readonly string[]) => void): void;
-}
-
 export interface SnapshotCacheLimits {
   readonly maxEntries: number;
   readonly maxBytes: number;
@@ -28,8 +17,6 @@ export class SnapshotCache<V> {
   private entries = new Map<string, { readonly value: V; readonly bytes: number }>();
   private snapshot: string | null = null;
   private bytes = 0;
-  /** Entries adopted for a snapshot this cache is not at yet (see adopt). */
-  private aside: { readonly snapshot: string; readonly entries: Map<string, { readonly value: V; readonly bytes: number }> } | null = null;
 
   constructor(
     private readonly limits: SnapshotCacheLimits,
@@ -42,7 +29,10 @@ export class SnapshotCache<V> {
   /** The value kept under `key` if it was kept under `snapshot`; undefined otherwise (or when `snapshot` is null). */
   get(snapshot: string | null, key: string): V | undefined {
     if (snapshot === null) return undefined;
-    if (snapshot !== this.snapshot) this.clear(snapshot); // leaves only what was adopted for it
+    if (snapshot !== this.snapshot) {
+      this.clear(snapshot);
+      return undefined;
+    }
     const e = this.entries.get(key);
     if (!e) return undefined;
     this.entries.delete(key); // most recently used last
@@ -60,21 +50,6 @@ export class SnapshotCache<V> {
     while (this.entries.size > this.limits.maxEntries || this.bytes > this.limits.maxBytes) {
       this.drop(this.entries.keys().next().value as string);
     }
-  }
-
-  /**
-   * An entry another process read at `snapshot`: kept as set() does while this cache is at that
-   * snapshot; otherwise held aside (up to a tenth of the entry limit, for one snapshot: the last
-   * one heard of) and kept once a lookup here reaches that snapshot — another process may simply
-   * have seen the database's last change first. It never moves this cache to another snapshot.
-   */
-  adopt(snapshot: string, key: string, value: V, bytes = 0): void {
-    if (snapshot === this.snapshot) {
-      if (!this.entries.has(key)) this.set(snapshot, key, value, bytes);
-      return;
-    }
-    if (this.aside?.snapshot !== snapshot) this.aside = { snapshot, entries: new Map() };
-    if (this.aside.entries.size < Math.ceil(this.limits.maxEntries / 10)) this.aside.entries.set(key, { value, bytes });
   }
 
   get size(): number {
@@ -95,10 +70,5 @@ export class SnapshotCache<V> {
     }
     this.bytes = 0;
     this.snapshot = snapshot;
-    const aside = this.aside;
-    if (aside?.snapshot === snapshot) {
-      this.aside = null;
-      for (const [key, e] of aside.entries) this.set(snapshot, key, e.value, e.bytes);
-    }
   }
 }

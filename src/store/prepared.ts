@@ -13,7 +13,6 @@
  *
  * Reads only: the statements here never write.
  */
-import { randomBytes } from 'node:crypto';
 import Sqlite from 'better-sqlite3';
 import type { Knex } from 'knex';
 import { onDatabaseClose, SQLITE_CACHE_SIZE, SQLITE_TEMP_STORE, translateDriverError } from './database.js';
@@ -96,7 +95,6 @@ class SqliteReader implements PreparedReader {
   private dataVersion: Sqlite.Statement | null = null;
   private changes: Sqlite.Statement | null = null;
   private counted: { readonly version: number; readonly snapshot: string } | null = null;
-  private readonly nonce = randomBytes(6).toString('hex');
 
   constructor(private readonly knex: Knex) {}
 
@@ -192,9 +190,7 @@ class SqliteReader implements PreparedReader {
     if (v === null) return null;
     if (this.counted?.version === v) return this.counted.snapshot;
     const n = this.changeCount();
-    // data_version is this connection's own count: its text names this reader, so it never
-    // matches another process's (kept answers passed between workers are only ever the counter's).
-    const snapshot = n === null ? `v${this.nonce}:${v}` : `c${n}`;
+    const snapshot = n === null ? `v${v}` : `c${n}`;
     this.counted = { version: v, snapshot };
     return snapshot;
   }
