@@ -150,6 +150,30 @@ async function answerCounts(t: Target): Promise<{ hit: number; miss: number } | 
   return { hit: count('hit'), miss: count('miss') };
 }
 
+/** One `(uid=name)` search that must find the user. */
+async function searchUser(t: Target, c: Client, name: string, attributes: string[] = []): Promise<void> {
+  const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${name})`, attributes });
+  if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${name}) returned ${r.searchEntries.length} entries`);
+}
+
+/**
+ * ROUNDS short rounds of `round(i)` for every target in turn, each result with the share of its
+ * searches dirgate answered from kept answers (from /metrics, before and after).
+ */
+async function interleaved(targets: readonly Target[], round: (i: number, t: Target) => Promise<Sample>): Promise<Result[]> {
+  const before = await Promise.all(targets.map(answerCounts));
+  const samples: Sample[][] = targets.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, t] of targets.entries()) samples[i]!.push(await round(i, t));
+  }
+  const after = await Promise.all(targets.map(answerCounts));
+  return samples.map((x, i) => {
+    const b = before[i], a = after[i];
+    const hits = a && b ? (a.hit - b.hit) / Math.max(1, a.hit - b.hit + a.miss - b.miss) : undefined;
+    return { ...summarize(x), ...(hits === undefined ? {} : { hits }) };
+  });
+}
+
 /**
  * `(uid=<random user>)` searches against every target, interleaved in ROUNDS short rounds so a
  * change in the machine's background load affects all targets alike (this box is shared).
@@ -159,31 +183,19 @@ async function answerCounts(t: Target): Promise<{ hit: number; miss: number } | 
  * changes each time, which no server returns), so nothing can be answered from a kept answer.
  */
 async function measureSearches(targets: readonly Target[], d: Directory, mode: 'plain' | 'fresh' | 'warmed'): Promise<Result[]> {
-  const fresh = mode === 'fresh';
-  const pick = () => d.users[Math.floor(Math.random() * d.users.length)]!.username;
   let n = 0;
-  const op = (t: Target) => async (c: Client) => {
-    const name = pick();
-    const attributes = fresh ? ['*', `dgBench${n++}`] : [];
-    const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${name})`, attributes });
-    if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${name}) returned ${r.searchEntries.length} entries`);
-  };
-  const conns = [];
+  const op = (t: Target) => (c: Client) => searchUser(t, c, pickUser(d), mode === 'fresh' ? ['*', `dgBench${n++}`] : []);
+  const conns: Client[][] = [];
   for (const t of targets) conns.push(await connectAll(t, CONNECTIONS, true));
   for (const [i, t] of targets.entries()) await sample(t, conns[i]!, 1, op(t)); // warm-up
   if (mode === 'warmed') for (const [i, t] of targets.entries()) await askEveryUser(t, conns[i]!, d);
-  const before = await Promise.all(targets.map(answerCounts));
-  const samples: Sample[][] = targets.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [i, t] of targets.entries()) samples[i]!.push(await sample(t, conns[i]!, SECONDS / ROUNDS, op(t)));
-  }
-  const after = await Promise.all(targets.map(answerCounts));
+  const results = await interleaved(targets, (i, t) => sample(t, conns[i]!, SECONDS / ROUNDS, op(t)));
   for (const c of conns.flat()) await c.unbind();
-  return samples.map((x, i) => {
-    const b = before[i], a = after[i];
-    const hits = a && b ? (a.hit - b.hit) / Math.max(1, a.hit - b.hit + a.miss - b.miss) : undefined;
-    return { ...summarize(x), ...(hits === undefined ? {} : { hits }) };
-  });
+  return results;
+}
+
+function pickUser(d: Directory): string {
+  return d.users[Math.floor(Math.random() * d.users.length)]!.username;
 }
 
 /**
@@ -195,8 +207,7 @@ async function askEveryUser(t: Target, conns: Client[], d: Directory): Promise<v
   await Promise.all(conns.map(async (c, ci) => {
     for (let k = 0; k < d.users.length; k++) {
       if ((2 * k) % conns.length !== ci && (2 * k + 1) % conns.length !== ci) continue;
-      const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${d.users[k]!.username})` });
-      if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${d.users[k]!.username}) returned ${r.searchEntries.length} entries`);
+      await searchUser(t, c, d.users[k]!.username);
     }
   }));
 }
@@ -211,12 +222,7 @@ const MIXED_BINDERS = 4;
  * searches from the database. Only the searches are counted.
  */
 async function measureMixed(targets: readonly Target[], d: Directory): Promise<Result[]> {
-  const pick = () => d.users[Math.floor(Math.random() * d.users.length)]!.username;
-  const op = (t: Target) => async (c: Client) => {
-    const name = pick();
-    const r = await c.search(BASE, { scope: 'sub', filter: `(uid=${name})` });
-    if (r.searchEntries.length !== 1) throw new Error(`${t.name}: (uid=${name}) returned ${r.searchEntries.length} entries`);
-  };
+  const op = (t: Target) => (c: Client) => searchUser(t, c, pickUser(d));
   const searchers: Client[][] = [];
   const binders: Client[][] = [];
   for (const t of targets) {
@@ -247,18 +253,9 @@ async function measureMixed(targets: readonly Target[], d: Directory): Promise<R
     }));
   }
   for (const [i, t] of targets.entries()) await withBinds(i, () => sample(t, searchers[i]!, 1, op(t))); // warm-up
-  const before = await Promise.all(targets.map(answerCounts));
-  const samples: Sample[][] = targets.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [i, t] of targets.entries()) samples[i]!.push(await withBinds(i, () => sample(t, searchers[i]!, SECONDS / ROUNDS, op(t))));
-  }
-  const after = await Promise.all(targets.map(answerCounts));
+  const results = await interleaved(targets, (i, t) => withBinds(i, () => sample(t, searchers[i]!, SECONDS / ROUNDS, op(t))));
   for (const c of [...searchers.flat(), ...binders.flat()]) await c.unbind();
-  return samples.map((x, i) => {
-    const b = before[i], a = after[i];
-    const hits = a && b ? (a.hit - b.hit) / Math.max(1, a.hit - b.hit + a.miss - b.miss) : undefined;
-    return { ...summarize(x), ...(hits === undefined ? {} : { hits }) };
-  });
+  return results;
 }
 
 /**
